@@ -1,0 +1,276 @@
+"""The command line: ``reportqa index | ask | chat | inspect`` (a contract: see DESIGN.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reportqa import store
+from reportqa.indexer import BuildSummary, build_index, summary_dict
+from reportqa.ingest.pipeline import ParseOptions, parse_report, read_overrides, source_name
+from reportqa.ingest.readers import UnreadableFile
+from reportqa.render import (
+    html_to_text,
+    render_answer_html,
+    render_outline_html,
+    render_passage_html,
+)
+from reportqa.search import Answer, SearchIndex
+from reportqa.settings import Settings, get_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Question answering over government work reports (法治政府建设情况报告).",
+)
+err = Console(stderr=True)
+
+IndexDir = Annotated[
+    Path | None, typer.Option("--index-dir", help="Index folder (default: REPORTQA_INDEX_DIR or ./index).")
+]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _print_summary(summary: BuildSummary, console: Console) -> None:
+    if not summary.changed:
+        console.print(f"Index up to date ({summary.reused} reports unchanged, nothing parsed).")
+    else:
+        console.print(
+            f"Indexed {len(summary.parsed)} new or changed reports, kept {summary.reused} unchanged"
+            + (f", removed {len(summary.removed)}" if summary.removed else "")
+            + f" in {summary.seconds:.1f} s."
+        )
+    unknown = f" (+{summary.unknown_unit_reports} with unit unknown)" if summary.unknown_unit_reports else ""
+    console.print(f"Reports: {summary.reports}   passages: {summary.passages}")
+    console.print(f"Units: {len(summary.units)}{unknown}: {'、'.join(summary.units) or '-'}")
+    console.print(f"Years: {', '.join(map(str, summary.years)) or '-'}")
+    for source in summary.removed:
+        console.print(f"  removed: {source}")
+    if summary.duplicates:
+        console.print(f"Duplicates (stored once): {len(summary.duplicates)}")
+        for source, same in summary.duplicates:
+            console.print(f"  {source} = {same}")
+    if summary.skipped:
+        console.print(f"Skipped: {len(summary.skipped)}")
+        for item in summary.skipped:
+            console.print(f"  {item.source}: {item.reason}", markup=False)
+
+
+@app.command()
+def index(
+    reports_dir: Annotated[Path, typer.Argument(help="Folder of report files (.txt .md .docx .pdf).")],
+    index_dir: IndexDir = None,
+    full: Annotated[bool, typer.Option("--full", help="Parse every file again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Build or update the index (incremental: unchanged files are not parsed again)."""
+    settings = _settings()
+    target = index_dir or settings.index_dir
+    if not reports_dir.is_dir():
+        err.print(f"[red]error:[/] reports folder not found: {reports_dir}")
+        raise typer.Exit(2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("indexing", total=None)
+        summary = asyncio.run(
+            build_index(
+                reports_dir,
+                target,
+                settings,
+                full=full,
+                on_start=lambda total: progress.update(task, total=total),
+                on_file=lambda name: progress.update(task, advance=1, description=name[:30]),
+            )
+        )
+    if as_json:
+        typer.echo(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary, Console())
+
+
+async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
+    if store.current_generation(index_dir) is None:
+        err.print(f"No index in {index_dir} yet: building it from {settings.reports_dir} …")
+        summary = await build_index(settings.reports_dir, index_dir, settings)
+        err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
+    return await SearchIndex.load(index_dir, settings)
+
+
+def _clip(question: str, settings: Settings) -> str:
+    question = " ".join(question.split())
+    return question[: settings.max_question_chars]
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question, in Chinese or English.")] = None,
+    index_dir: IndexDir = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Results per question.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question, one per line.")] = False,
+    batch: Annotated[Path | None, typer.Option("--batch", help="A file of questions, one per line.")] = None,
+    today: Annotated[str | None, typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD.")] = None,
+) -> None:
+    """Answer questions from the index (built from the sample reports on first use)."""
+    settings = _settings()
+    questions: list[str] = []
+    if batch is not None:
+        try:
+            questions = [line.strip() for line in batch.read_text(encoding="utf-8-sig").splitlines()]
+        except OSError as exc:
+            err.print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
+            raise typer.Exit(2) from exc
+        questions = [q for q in questions if q]
+    if question:
+        questions.insert(0, question)
+    if not questions:
+        err.print("[red]error:[/] give a QUESTION or --batch FILE")
+        raise typer.Exit(2)
+    when = dt.date.fromisoformat(today) if today else None
+
+    async def run() -> None:
+        searcher = await _open_index(settings, index_dir or settings.index_dir)
+        try:
+            for q in questions:
+                answer = await searcher.answer(_clip(q, settings), top_k, today=when)
+                if as_json:
+                    sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+                else:
+                    sys.stdout.write(html_to_text(render_answer_html(answer, answer.question.language == "en")))
+                    sys.stdout.write("\n\n")
+                sys.stdout.flush()
+        finally:
+            await searcher.close()
+
+    asyncio.run(run())
+
+
+CHAT_HELP = """Type a question (中文 or English). Commands:
+  more / 更多            the next page
+  full N / 全文 N        the whole section of result N
+  outline N / 目录 N     the outline of result N's report
+  quit / 退出            leave"""
+
+
+async def chat_turn(searcher: SearchIndex, state: dict, line: str, page_size: int) -> str:
+    """One line typed in ``reportqa chat`` → what the bot would send, as plain text."""
+    words = line.split()
+    command = words[0].lower() if words else ""
+    last: Answer | None = state.get("answer")
+    if command in {"help", "帮助", "?"}:
+        return CHAT_HELP
+    if command in {"more", "更多", "n", "next"}:
+        if last is None:
+            return "先问一个问题。"
+        if last.offset + page_size >= last.total:
+            return "没有更多结果了。"
+        answer = await searcher.answer_parsed(last.question, page_size, last.offset + page_size)
+        state["answer"] = answer
+        return html_to_text(render_answer_html(answer, answer.question.language == "en"))
+    if command in {"full", "全文", "outline", "目录"}:
+        if last is None or not last.results:
+            return "先问一个问题。"
+        try:
+            number = int(words[1]) if len(words) > 1 else last.results[0].rank
+        except ValueError:
+            return f"用法：{command} N（结果编号）"
+        result = next((r for r in last.results if r.rank == number), None)
+        if result is None:
+            return f"当前页没有第 {number} 条结果。"
+        if command in {"full", "全文"}:
+            return "\n\n".join(html_to_text(m) for m in render_passage_html(result))
+        sections = [p.section for p in await searcher.report_sections(result.report.id)]
+        return html_to_text(render_outline_html(result.report, sections))
+    answer = await searcher.answer(line, page_size)
+    state["answer"] = answer
+    return html_to_text(render_answer_html(answer, answer.question.language == "en"))
+
+
+@app.command()
+def chat(index_dir: IndexDir = None) -> None:
+    """Talk to the bot in the terminal: its replies as plain text, with more / full / outline."""
+    settings = _settings()
+
+    async def run() -> None:
+        searcher = await _open_index(settings, index_dir or settings.index_dir)
+        state: dict = {}
+        typer.echo(CHAT_HELP)
+        try:
+            while True:
+                try:
+                    line = input("\n> ").strip()
+                except (EOFError, KeyboardInterrupt):
+                    typer.echo("")
+                    break
+                if not line:
+                    continue
+                if line.lower() in {"quit", "exit", "退出", "q"}:
+                    break
+                typer.echo(await chat_turn(searcher, state, _clip(line, settings), settings.page_size))
+        finally:
+            await searcher.close()
+
+    asyncio.run(run())
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="One report file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show one file as the indexer sees it: metadata, warnings and every passage."""
+    settings = _settings()
+    options = ParseOptions(settings.config_dir, settings.passage_max_chars, settings.passage_min_chars)
+    reports_dir = file.parent
+    override = read_overrides(reports_dir).get(source_name(file, reports_dir))
+    try:
+        report = parse_report(file, reports_dir, options, override)
+    except UnreadableFile as exc:
+        if as_json:
+            typer.echo(json.dumps({"source": file.name, "error": str(exc)}, ensure_ascii=False))
+        else:
+            err.print(f"[red]cannot read {file}:[/] {exc}", markup=True)
+        raise typer.Exit(1) from exc
+    meta = report.meta
+    if as_json:
+        typer.echo(json.dumps({
+            "source": report.source,
+            "sha256": report.sha256,
+            "encoding": report.encoding,
+            "meta": {"title": meta.title, "unit": meta.unit, "year": meta.year, "date": meta.date,
+                     "region": meta.region, "addressee": meta.addressee, "cc": meta.cc},
+            "warnings": report.warnings,
+            "removed": report.removed,
+            "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
+        }, ensure_ascii=False, indent=2))
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]{report.source}[/]  ({report.encoding or file.suffix})", markup=True)
+    for label, value in (("title", meta.title), ("unit", meta.unit or "unknown"), ("year", meta.year),
+                         ("date", meta.date), ("region", meta.region), ("addressee", meta.addressee),
+                         ("cc", meta.cc)):
+        if value is not None:
+            console.print(f"  {label:<9} {value}", markup=False)
+    for warning in report.warnings:
+        console.print(f"  warning   {warning}", markup=False)
+    for rule, count in report.removed.items():
+        console.print(f"  removed   {rule} ×{count}", markup=False)
+    console.print(f"  passages  {len(report.passages)}", markup=False)
+    for passage in report.passages:
+        console.print(f"\n[{passage.ordinal}] {passage.section}  ({len(passage.text)} chars)", markup=False,
+                      style="bold")
+        console.print(passage.text, markup=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

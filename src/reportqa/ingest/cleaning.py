@@ -1,0 +1,82 @@
+"""Cleaning: remove what is not report content, by the rules in ``config/cleaning.toml``.
+
+The rules only remove or restore (paywall markers, adverts, page numbers, pinyin annotations, the
+masked 党); the words of the report are otherwise kept exactly as written, for display.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from reportqa.ingest.readers import Line
+from reportqa.resources import CleaningRules
+
+# A document saved as one line has its headings inline: break before a top- or second-level
+# heading that follows a sentence end.
+_INLINE_HEADING = re.compile(
+    r"(?<=[。：:；;！？!?])\s*(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}(?:部分|章)))"
+)
+LONG_LINE = 300
+
+
+@dataclass
+class Cleaned:
+    lines: list[Line]
+    removed: Counter[str] = field(default_factory=Counter)
+    publication_date: str | None = None
+
+
+def apply_inline_rules(text: str, rules: CleaningRules, removed: Counter[str]) -> str:
+    for rule in rules.inline:
+        text, count = rule.pattern.subn(rule.replace, text)
+        if count:
+            removed[rule.name] += count
+    return text
+
+
+def split_inline_headings(text: str) -> list[str]:
+    """Break a very long line before the headings it carries inline (documents saved on one line)."""
+    if len(text) < LONG_LINE:
+        return [text]
+    return [part for part in _INLINE_HEADING.split(text) if part.strip()]
+
+
+def clean_lines(lines: list[Line], rules: CleaningRules) -> Cleaned:
+    """Inline rules, one-line documents split, junk lines dropped. Preamble rules come later,
+    once the title is known (see ``drop_preamble``)."""
+    removed: Counter[str] = Counter()
+    out: list[Line] = []
+    for line in lines:
+        text = apply_inline_rules(line.text, rules, removed)
+        parts = split_inline_headings(text) if line.heading_level is None else [text]
+        for part in parts:
+            dropped_by = next((r.name for r in rules.drop_line if r.pattern.search(part)), None)
+            if dropped_by:
+                removed[dropped_by] += 1
+                continue
+            if part.strip():
+                out.append(Line(part.rstrip(), line.heading_level))
+    return Cleaned(out, removed)
+
+
+def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRules) -> Cleaned:
+    """Remove site navigation and publication lines before the title (or the first lines when the
+    title is unknown), keeping a publication date as the fallback date."""
+    limit = title_index if title_index is not None else min(len(cleaned.lines), 8)
+    kept: list[Line] = []
+    publication_date = cleaned.publication_date
+    removed = Counter(cleaned.removed)
+    for index, line in enumerate(cleaned.lines):
+        if index < limit:
+            rule = next((r for r in rules.preamble_drop if r.pattern.search(line.text)), None)
+            if rule is not None:
+                removed[rule.name] += 1
+                for date_rule in rules.publication_date:
+                    match = date_rule.pattern.search(line.text)
+                    if match and publication_date is None:
+                        publication_date = match.group(1)
+                continue
+        kept.append(line)
+    return Cleaned(kept, removed, publication_date)

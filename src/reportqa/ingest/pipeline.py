@@ -1,0 +1,147 @@
+"""One report file → a ``ParsedReport``; a folder → the files to parse and the ones skipped."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reportqa.ingest.cleaning import clean_lines, drop_preamble
+from reportqa.ingest.metadata import extract_metadata, find_title, parse_date, region_of
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_document
+from reportqa.ingest.sections import sections_of
+from reportqa.model import ParsedReport, Passage, ReportMeta
+from reportqa.resources import load_cleaning_rules
+from reportqa.text import normalise
+
+METADATA_FILE = "metadata.csv"
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    config_dir: Path
+    max_chars: int = 1200
+    min_chars: int = 80
+    max_file_bytes: int | None = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    source: str
+    reason: str
+
+
+def source_name(path: Path, reports_dir: Path) -> str:
+    """The path of a report relative to the reports folder, with '/' separators."""
+    try:
+        return path.relative_to(reports_dir).as_posix()
+    except ValueError:
+        return path.name
+
+
+def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
+    """Report files below a folder, recursively, in a stable order; hidden files, unknown types and
+    linked folders (which could loop) are listed as skipped."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for root, dirs, names in os.walk(reports_dir, followlinks=False):
+        root_path = Path(root)
+        for d in sorted(dirs):
+            full = root_path / d
+            if d.startswith("."):
+                skipped.append(Skipped(source_name(full, reports_dir) + "/", "hidden folder"))
+            elif full.is_symlink():
+                skipped.append(Skipped(source_name(full, reports_dir) + "/", "linked folder not followed"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (root_path / d).is_symlink())
+        for name in sorted(names):
+            path = root_path / name
+            source = source_name(path, reports_dir)
+            if name.startswith((".", "~$")):
+                skipped.append(Skipped(source, "hidden or temporary file"))
+            elif root_path == reports_dir and name == METADATA_FILE:
+                continue
+            elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append(Skipped(source, f"unsupported file type {path.suffix or '(none)'}"))
+            elif path.is_symlink() and not path.exists():
+                skipped.append(Skipped(source, "broken link"))
+            else:
+                files.append(path)
+    return files, skipped
+
+
+def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
+    """``metadata.csv`` beside the reports: file, unit, year, date, region; blank cells keep what
+    was extracted."""
+    path = reports_dir / METADATA_FILE
+    if not path.is_file():
+        return {}
+    overrides: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            source = (row.get("file") or "").strip()
+            if source:
+                overrides[Path(source).as_posix()] = {
+                    k: v.strip() for k, v in row.items() if k and k != "file" and v and v.strip()
+                }
+    return overrides
+
+
+def apply_override(meta: ReportMeta, override: dict[str, str] | None) -> ReportMeta:
+    if not override:
+        return meta
+    changes: dict[str, object] = {}
+    if "unit" in override:
+        changes["unit"] = override["unit"]
+        changes["region"] = region_of(override["unit"]) or meta.region
+    if override.get("year", "").isdigit():
+        changes["year"] = int(override["year"])
+    if "date" in override:
+        changes["date"] = parse_date(override["date"]) or meta.date
+    if "region" in override:
+        changes["region"] = override["region"]
+    if "title" in override:
+        changes["title"] = override["title"]
+    return replace(meta, **changes)
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_report(
+    path: Path,
+    reports_dir: Path,
+    options: ParseOptions,
+    override: dict[str, str] | None = None,
+) -> ParsedReport:
+    """Read, clean and split one report. Raises ``UnreadableFile`` with the reason."""
+    source = source_name(path, reports_dir)
+    document = read_document(path, options.max_file_bytes)
+    try:
+        digest = file_digest(path.read_bytes())
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc}") from exc
+    rules = load_cleaning_rules(options.config_dir)
+    cleaned = clean_lines(document.lines, rules)
+    cleaned = drop_preamble(cleaned, find_title([line.text for line in cleaned.lines]), rules)
+    extracted = extract_metadata(cleaned.lines, cleaned.publication_date)
+    meta = apply_override(extracted.meta, override)
+    warnings = [w for w in extracted.warnings if not (override and _overridden(w, override))]
+    sections = sections_of(extracted.body, options.max_chars, options.min_chars)
+    passages = [
+        Passage(ordinal=i, section=s.name, text=s.text, norm_text=normalise(s.text))
+        for i, s in enumerate(sections)
+    ]
+    if not passages:
+        raise UnreadableFile("no report text after cleaning")
+    if not any(s.path for s in sections):
+        warnings.append("no headings found: the whole text is one section")
+    return ParsedReport(source, digest, meta, passages, warnings, dict(cleaned.removed), document.encoding)
+
+
+def _overridden(warning: str, override: dict[str, str]) -> bool:
+    return (warning.startswith("unit") and "unit" in override) or (
+        warning.startswith("no signing date") and "date" in override
+    ) or (warning.startswith("year") and "year" in override)

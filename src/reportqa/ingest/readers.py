@@ -1,0 +1,272 @@
+"""Readers: a report file → lines of text (with Word heading levels where the file has them).
+
+Encodings are detected, not assumed; anything that cannot be read raises ``UnreadableFile`` with a
+reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf"})
+MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024  # a .docx whose XML expands beyond this is refused
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be turned into text; ``str(exc)`` is the reason."""
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    heading_level: int | None = None  # from a Word heading style; None for ordinary text
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    lines: list[Line]
+    encoding: str | None = None  # for text files: the detected encoding
+
+
+def read_document(path: Path, max_bytes: int | None = None) -> RawDocument:
+    """Read one report file of any supported kind."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFile(f"unsupported file type {suffix or '(none)'}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise UnreadableFile("empty file")
+    if max_bytes is not None and size > max_bytes:
+        raise UnreadableFile(f"too large ({size // (1024 * 1024)} MB > {max_bytes // (1024 * 1024)} MB)")
+    try:
+        if suffix == ".docx":
+            return read_docx(path)
+        if suffix == ".pdf":
+            return read_pdf(path)
+        text, encoding = decode_text(path.read_bytes())
+    except PermissionError as exc:
+        raise UnreadableFile("permission denied") from exc
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    return RawDocument([Line(t) for t in text.splitlines()], encoding)
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _plausible_text(text: str) -> bool:
+    """True when decoded text looks like writing rather than decoded noise or binary."""
+    sample = text[:20000]
+    if not sample.strip():
+        return False
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    if control > len(sample) * 0.01:
+        return False
+    meaningful = sum(
+        1
+        for ch in sample
+        if ch.isspace()
+        or 0x20 <= ord(ch) < 0x7F
+        or 0x4E00 <= ord(ch) <= 0x9FFF
+        or 0x3000 <= ord(ch) <= 0x303F
+        or 0xFF00 <= ord(ch) <= 0xFFEF
+        or ch in "“”‘’…—·《》、"
+    )
+    return meaningful >= len(sample) * 0.9
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4000]
+    if len(sample) < 4:
+        return None
+    even_zero = sample[0::2].count(0) / max(1, len(sample[0::2]))
+    odd_zero = sample[1::2].count(0) / max(1, len(sample[1::2]))
+    # ASCII in UTF-16 has a zero byte in every other position; Chinese text has few zeros but
+    # decodes to CJK only in the right byte order, which _plausible_text checks.
+    candidates = ["utf-16-le", "utf-16-be"] if odd_zero >= even_zero else ["utf-16-be", "utf-16-le"]
+    if len(data) % 2:
+        return None
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _plausible_text(text):
+            return encoding
+    return None
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode a text file: BOM, then UTF-8, UTF-16 without BOM, GB18030, then charset detection."""
+    if not data:
+        raise UnreadableFile("empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile(f"broken {encoding} text: {exc.reason}") from exc
+    if b"\x00" in data[:4000]:
+        utf16 = _utf16_without_bom(data)
+        if utf16:
+            return data.decode(utf16), utf16
+        raise UnreadableFile("binary file, not text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16), utf16
+    try:
+        text = data.decode("gb18030")
+        if _plausible_text(text):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        text = str(best)
+        if _plausible_text(text):
+            return text, best.encoding
+    raise UnreadableFile("binary file or unknown encoding, not text")
+
+
+_HEADING_STYLE = re.compile(r"(?:heading|标题)\s*(\d)", re.IGNORECASE)
+
+
+def _docx_heading_level(paragraph: object) -> int | None:
+    style = getattr(paragraph, "style", None)
+    name = getattr(style, "name", "") or ""
+    match = _HEADING_STYLE.search(name)
+    if match:
+        return max(1, min(4, int(match.group(1))))
+    if name.lower() == "title":
+        return None
+    return None
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+            if total > MAX_DOCX_UNPACKED_BYTES:
+                raise UnreadableFile(
+                    f"refused: unpacks to {total // (1024 * 1024)} MB (zip bomb?)"
+                )
+            if "word/document.xml" not in archive.namelist():
+                raise UnreadableFile("corrupt .docx: no word/document.xml")
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("corrupt .docx (not a zip archive)") from exc
+
+
+def read_docx(path: Path) -> RawDocument:
+    """Paragraphs and table rows in document order; Word heading styles become heading levels."""
+    _check_zip(path)
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        document = docx.Document(str(path))
+        lines: list[Line] = []
+        body = document.element.body
+        for child in body.iterchildren():
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                paragraph = Paragraph(child, document)
+                lines.append(Line(paragraph.text, _docx_heading_level(paragraph)))
+            elif tag == "tbl":
+                table = Table(child, document)
+                for row in table.rows:
+                    cells: list[str] = []
+                    for cell in row.cells:
+                        text = cell.text.strip()
+                        if text and (not cells or cells[-1] != text):  # merged cells repeat
+                            cells.append(text)
+                    if cells:
+                        lines.append(Line(" | ".join(cells)))
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # python-docx raises many kinds on broken files
+        raise UnreadableFile(f"corrupt .docx: {type(exc).__name__}: {exc}"[:200]) from exc
+    if not any(line.text.strip() for line in lines):
+        raise UnreadableFile("no text in .docx")
+    return RawDocument(lines)
+
+
+_SENTENCE_END = tuple("。：:；;！!？?”」）)")
+
+
+def reflow_pdf_lines(lines: list[str]) -> list[str]:
+    """Join lines that a PDF's layout wrapped in mid-paragraph.
+
+    A line as long as the page's full lines that does not end a sentence continues on the next one;
+    short lines (headings, a paragraph's last line) end where they are.
+    """
+    stripped = [line.strip() for line in lines]
+    lengths = sorted(len(line) for line in stripped if line)
+    if not lengths:
+        return []
+    full = lengths[int(len(lengths) * 0.9)] if len(lengths) > 1 else lengths[0]
+    out: list[str] = []
+    carry = ""
+    for line in stripped:
+        if not line:
+            if carry:
+                out.append(carry)
+                carry = ""
+            continue
+        carry += line
+        if len(line) >= full * 0.85 and not line.endswith(_SENTENCE_END):
+            continue
+        out.append(carry)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+def read_pdf(path: Path) -> RawDocument:
+    """The text layer of a PDF, page by page, with layout line breaks undone."""
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise UnreadableFile("encrypted PDF (password needed)")
+            except UnreadableFile:
+                raise
+            except Exception as exc:
+                raise UnreadableFile("encrypted PDF (cannot decrypt)") from exc
+        raw_lines: list[str] = []
+        for page in reader.pages:
+            raw_lines.extend((page.extract_text() or "").splitlines())
+            raw_lines.append("")
+    except UnreadableFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}: {exc}"[:200]) from exc
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}"[:200]) from exc
+    if sum(len(line.strip()) for line in raw_lines) < 10:
+        raise UnreadableFile("no text layer — scanned?")
+    return RawDocument([Line(t) for t in reflow_pdf_lines(raw_lines)])

@@ -1,0 +1,46 @@
+"""The values that flow through the pipeline: files → reports and passages → answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PREAMBLE = "前言"
+"""The section name of the text before a report's first heading."""
+
+SECTION_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """What a report says about itself. ``None`` means unknown: nothing is invented."""
+
+    title: str | None = None
+    unit: str | None = None
+    year: int | None = None
+    date: str | None = None  # ISO yyyy-mm-dd, the signing date
+    region: str | None = None
+    addressee: str | None = None
+    cc: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One section (or part of one) of one report: the unit of retrieval and of citation."""
+
+    ordinal: int
+    section: str  # heading path joined with SECTION_SEPARATOR, or PREAMBLE
+    text: str  # original text, for display
+    norm_text: str  # normalised copy (NFKC, simplified), for tokenising and matching
+
+
+@dataclass
+class ParsedReport:
+    """A report file as the indexer sees it."""
+
+    source: str  # path relative to the reports folder, POSIX separators
+    sha256: str
+    meta: ReportMeta
+    passages: list[Passage]
+    warnings: list[str] = field(default_factory=list)
+    removed: dict[str, int] = field(default_factory=dict)  # cleaning rule → lines or spans removed
+    encoding: str | None = None

@@ -1,0 +1,230 @@
+"""Understanding a question: years, units, intent, language, and the terms worth searching for.
+
+``parse_question`` is pure: the index's vocabulary is not needed, only the tokenizer, the word lists
+from ``config/``, the unit catalog and today's date (injectable, for 今年/去年/前年).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reportqa.resources import load_glossary, load_word_set
+from reportqa.section_kinds import load_section_kinds
+from reportqa.text import Tokenizer, has_cjk, normalise
+from reportqa.units import UnitCatalog
+
+Intent = Literal["units", "passages"]
+
+_CN_DIGIT = {"〇": "0", "零": "0", "○": "0", "o": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+             "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_YEAR_CHARS = "〇零○一二三四五六七八九"
+_RANGE = re.compile(
+    r"((?:19|20)\d{2})\s*年?\s*(?:至|到|-|—|–|~|～|to|through|until)\s*((?:19|20)\d{2})\s*年?(?:度)?",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(?:年度|年)?")
+_CN_YEAR = re.compile(rf"([{_YEAR_CHARS}]{{4}})\s*年度?")
+_RELATIVE = (
+    (re.compile(r"今年|本年度|本年|this year", re.IGNORECASE), 0),
+    (re.compile(r"大前年|the year before last", re.IGNORECASE), -3),
+    (re.compile(r"前年"), -2),
+    (re.compile(r"去年|上一?年度?|last year|previous year", re.IGNORECASE), -1),
+)
+_UNITS_INTENT = re.compile(
+    r"哪些(?:单位|部门|机关|镇|乡|街道|区县|区|县|地方|局|委)|哪(?:个|家|几个|一个)(?:单位|部门|机关|镇|局|委)|哪家|"
+    r"(?<!是)谁|which\s+(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|organi[sz]ations?|"
+    r"governments?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
+    re.IGNORECASE,
+)
+_EN_WORD = re.compile(r"[a-z][a-z'\-]*|\d+(?:\.\d+)?%?")
+_ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\- ]*[A-Za-z]|[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about.
+
+    ``alternatives`` are ways of saying it, each a tuple of the finest index tokens it consists of
+    (法律顾问 → 法律, 顾问); a passage covers the concept as far as it holds the tokens of its best
+    alternative. ``tokens`` are what is scored: the finest tokens and the longer compounds around
+    them (法律顾问 itself), so an exact phrase outranks scattered words.
+    """
+
+    label: str
+    alternatives: tuple[tuple[str, ...], ...]
+    tokens: tuple[str, ...]
+
+
+def finest(tokens: list[str]) -> list[str]:
+    """Tokens that contain no other token of the list (jieba's search mode emits 执法, 培训 and
+    执法培训; the finest are 执法 and 培训)."""
+    unique = list(dict.fromkeys(tokens))
+    return [t for t in unique if not any(o != t and o in t for o in unique)]
+
+
+@dataclass
+class ParsedQuestion:
+    text: str
+    language: Literal["zh", "en"]
+    intent: Intent
+    years: list[int] = field(default_factory=list)
+    unit_words: list[str] = field(default_factory=list)  # the words that named units or regions
+    report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
+    concepts: list[Concept] = field(default_factory=list)
+    unknown_words: list[str] = field(default_factory=list)  # English words the glossary lacks
+    focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every token to score, alternatives included, each once."""
+        return list(dict.fromkeys(t for c in self.concepts for t in c.tokens))
+
+
+def _year_value(text: str) -> int:
+    return int("".join(_CN_DIGIT.get(ch, ch) for ch in text))
+
+
+def parse_years(text: str, today: dt.date) -> tuple[list[int], str]:
+    """Years asked about (ranges expanded), and the text with them removed."""
+    years: list[int] = []
+
+    def take(match: re.Match[str], values: list[int]) -> str:
+        years.extend(values)
+        return " "
+
+    text = _RANGE.sub(
+        lambda m: take(m, list(range(min(int(m[1]), int(m[2])), max(int(m[1]), int(m[2])) + 1))), text
+    )
+    text = _YEAR.sub(lambda m: take(m, [int(m[1])]), text)
+    text = _CN_YEAR.sub(lambda m: take(m, [_year_value(m[1])]), text)
+    for pattern, offset in _RELATIVE:
+        text = pattern.sub(lambda m, offset=offset: take(m, [today.year + offset]), text)
+    return sorted(set(years)), text
+
+
+def detect_intent(text: str) -> Intent:
+    return "units" if _UNITS_INTENT.search(text) else "passages"
+
+
+def _english_variants(word: str) -> list[str]:
+    variants = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
+                         ("ing", "e"), ("d", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            variants.append(word[: -len(suffix)] + repl)
+    return variants
+
+
+def translate_english(text: str, config_dir: Path) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """English words → (phrase, Chinese alternatives) by the glossary, longest phrase first;
+    and the words the glossary does not know."""
+    glossary = load_glossary(config_dir)
+    words = _EN_WORD.findall(text.lower())
+    found: list[tuple[str, tuple[str, ...]]] = []
+    unknown: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(6, len(words) - i), 0, -1):
+            span = words[i : i + size]
+            # try the phrase with each word in its base forms (only the last word inflects in most phrases)
+            candidates = {" ".join(span)}
+            candidates.update(" ".join([*span[:-1], v]) for v in _english_variants(span[-1]))
+            if size == 1:
+                candidates.update(_english_variants(span[0]))
+            else:
+                candidates.add(" ".join(_english_variants(w)[-1] if len(_english_variants(w)) > 1 else w
+                                        for w in span))
+            hit = next((c for c in candidates if c in glossary), None)
+            if hit is not None:
+                if glossary[hit]:
+                    found.append((hit, glossary[hit]))
+                i += size
+                break
+        else:
+            if not words[i].isdigit():
+                unknown.append(words[i])
+            i += 1
+    return found, unknown
+
+
+def parse_question(
+    question: str,
+    tokenizer: Tokenizer,
+    config_dir: Path,
+    catalog: UnitCatalog | None = None,
+    today: dt.date | None = None,
+) -> ParsedQuestion:
+    """Years, units, intent, language and search concepts of a question."""
+    today = today or dt.date.today()
+    raw = unicodedata.normalize("NFKC", question).strip()
+    language: Literal["zh", "en"] = "zh" if has_cjk(raw) else "en"
+    intent = detect_intent(normalise(raw))
+    years, rest = parse_years(normalise(raw), today)
+
+    query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
+    english_parts: list[tuple[str, tuple[str, ...]]] = []
+    unknown_english: list[str] = []
+    ascii_text = " ".join(_ASCII_RUN.findall(rest))
+    if ascii_text.strip():
+        english_parts, unknown_english = translate_english(ascii_text, config_dir)
+        rest = _ASCII_RUN.sub(" ", rest)
+
+    # units and regions, in the Chinese text and in what the English translated to
+    report_ids: set[int] | None = None
+    unit_words: list[str] = []
+    if catalog is not None:
+        ids, words, spans = catalog.find(rest)
+        english_units = [(p, alts) for p, alts in english_parts if any(a in catalog.unit_aliases for a in alts)]
+        for phrase, alts in english_units:
+            alias = next(a for a in alts if a in catalog.unit_aliases)
+            ids |= catalog.unit_aliases[alias]
+            words.append(alias)
+            english_parts.remove((phrase, alts))
+        if ids:
+            report_ids = ids
+            unit_words = words
+            for start, end in sorted(spans, reverse=True):
+                rest = rest[:start] + " " + rest[end:]
+
+    concepts: list[Concept] = []
+    words = []
+    for word in tokenizer.words(rest):
+        token = word.strip().lower()
+        if not token or token in query_stopwords or token in tokenizer.stopwords:
+            continue
+        if not re.search(r"[\w\u3400-\u9fff]", token) or (len(token) == 1 and not has_cjk(token)):
+            continue
+        words.append(token)
+    words = list(dict.fromkeys(words))
+    for token in finest(words):
+        compounds = tuple(w for w in words if w != token and token in w)
+        concepts.append(Concept(token, ((token,),), (token, *compounds)))
+    for phrase, alternatives in english_parts:
+        options: list[tuple[str, ...]] = []
+        scored: list[str] = []
+        for alternative in alternatives:
+            norm = normalise(alternative)
+            if norm in query_stopwords:
+                continue
+            tokens = [t for t in tokenizer.tokens(norm) if t not in query_stopwords]
+            if tokens:
+                options.append(tuple(finest(tokens)))
+                scored.extend(tokens)
+        if options:
+            concepts.append(Concept(phrase, tuple(dict.fromkeys(options)), tuple(dict.fromkeys(scored))))
+    return ParsedQuestion(
+        text=question,
+        language=language,
+        intent=intent,
+        years=years,
+        unit_words=unit_words,
+        report_ids=report_ids,
+        concepts=concepts,
+        unknown_words=unknown_english,
+        focus=load_section_kinds(config_dir).of_question(normalise(raw)),
+    )

@@ -1,0 +1,220 @@
+"""BM25 as rank-bm25 defines it, computed per question over the postings of its terms only.
+
+rank-bm25 (``BM25Okapi``, ``BM25L``, ``BM25Plus``) is the definition of the score: its IDF (with
+Okapi's floor for terms in half the passages or more), its document lengths and parameters. Its
+``get_scores`` walks every passage in Python for every term; here the per-(term, passage)
+contributions are computed once at build time into term-major postings, so a question costs what
+its terms' postings cost. ``tests/test_ranking.py`` checks the scores equal ``get_scores``.
+
+For BM25Plus a term absent from a passage still adds ``idf × delta`` (rank-bm25 adds it to every
+passage); that constant is kept per term in ``absent`` so the totals match exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from rank_bm25 import BM25L, BM25Okapi, BM25Plus
+
+Variant = Literal["okapi", "l", "plus"]
+OKAPI_EPSILON = 0.25  # rank-bm25's default
+
+
+@dataclass
+class TermMatrix:
+    """Term frequencies, passage-major (CSR): passage i has terms[indptr[i]:indptr[i+1]]."""
+
+    indptr: np.ndarray  # int64, n_docs + 1
+    terms: np.ndarray  # int32 term ids
+    counts: np.ndarray  # int32
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.indptr) - 1
+
+    def doc_len(self) -> np.ndarray:
+        """Tokens per passage (rank-bm25's ``doc_len``)."""
+        return _reduce_lengths(self.indptr, self.counts)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[int, int]]) -> TermMatrix:
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        terms = np.empty(int(indptr[-1]), dtype=np.int32)
+        counts = np.empty(int(indptr[-1]), dtype=np.int32)
+        pos = 0
+        for row in rows:
+            items = sorted(row.items())
+            n = len(items)
+            if n:
+                terms[pos : pos + n] = [t for t, _ in items]
+                counts[pos : pos + n] = [c for _, c in items]
+            pos += n
+        return cls(indptr, terms, counts)
+
+    def take(self, rows: np.ndarray) -> TermMatrix:
+        """The sub-matrix of the given passage rows, in that order."""
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        if indptr[-1] == 0:
+            return TermMatrix(indptr, np.empty(0, np.int32), np.empty(0, np.int32))
+        # positions of every kept entry: start of its row + offset inside the row
+        row_of_entry = np.repeat(np.arange(len(rows)), lengths)
+        offsets = np.arange(indptr[-1]) - indptr[row_of_entry]
+        positions = starts[row_of_entry] + offsets
+        return TermMatrix(indptr, self.terms[positions], self.counts[positions])
+
+    @staticmethod
+    def concat(parts: Sequence[TermMatrix]) -> TermMatrix:
+        parts = [p for p in parts if p.n_docs]
+        if not parts:
+            return TermMatrix(np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0, np.int32))
+        indptr = [np.zeros(1, np.int64)]
+        offset = 0
+        for part in parts:
+            indptr.append(part.indptr[1:] + offset)
+            offset += int(part.indptr[-1])
+        return TermMatrix(
+            np.concatenate(indptr),
+            np.concatenate([p.terms for p in parts]),
+            np.concatenate([p.counts for p in parts]),
+        )
+
+
+def _reduce_lengths(indptr: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    cumulative = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    return cumulative[indptr[1:]] - cumulative[indptr[:-1]]
+
+
+@dataclass
+class Postings:
+    """Term-major BM25 contributions: term t's passages are docs[indptr[t]:indptr[t+1]] (ascending)
+    with the excess weight over ``absent[t]`` (what the term adds to a passage without it)."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    docs: np.ndarray  # int32
+    weights: np.ndarray  # float32
+    absent: np.ndarray  # float64 per term
+    idf: np.ndarray  # float64 per term (the variant's IDF, 0 for terms in no passage)
+    df: np.ndarray  # int32 per term
+    n_docs: int
+
+    def score(self, query: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(passages containing at least one query term, ascending; their BM25 scores).
+
+        ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
+        """
+        if not query:
+            return np.empty(0, np.int32), np.empty(0, np.float64)
+        accumulator = np.zeros(self.n_docs, dtype=np.float64)
+        slices = []
+        constant = 0.0
+        for term, repeat in query.items():
+            start, end = self.indptr[term], self.indptr[term + 1]
+            constant += repeat * self.absent[term]
+            if end > start:
+                docs = self.docs[start:end]
+                accumulator[docs] += repeat * self.weights[start:end].astype(np.float64)
+                slices.append(docs)
+        if not slices:
+            return np.empty(0, np.int32), np.empty(0, np.float64)
+        candidates = slices[0] if len(slices) == 1 else np.unique(np.concatenate(slices))
+        return candidates, accumulator[candidates] + constant
+
+    def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
+        """Which of the (ascending) ``docs`` contain ``term``."""
+        start, end = self.indptr[term], self.indptr[term + 1]
+        postings = self.docs[start:end]
+        if end == start or len(docs) == 0:
+            return np.zeros(len(docs), dtype=bool)
+        where = np.searchsorted(postings, docs)
+        where[where >= len(postings)] = len(postings) - 1
+        return postings[where] == docs
+
+    def full_scores(self, query: Mapping[int, int]) -> np.ndarray:
+        """Scores of every passage (what rank-bm25's ``get_scores`` returns); for tests and checks."""
+        scores = np.full(self.n_docs, sum(r * self.absent[t] for t, r in query.items()), dtype=np.float64)
+        docs, values = self.score(query)
+        scores[docs] = values
+        return scores
+
+
+def compute_idf(variant: Variant, df: np.ndarray, n_docs: int) -> np.ndarray:
+    """IDF per term exactly as rank-bm25 computes it (terms with df = 0 get 0: rank-bm25 does not
+    know them)."""
+    idf = np.zeros(len(df), dtype=np.float64)
+    known = df > 0
+    n = df[known].astype(np.float64)
+    if variant == "okapi":
+        raw = np.log(n_docs - n + 0.5) - np.log(n + 0.5)
+        if len(raw):
+            floor = OKAPI_EPSILON * (raw.sum() / len(raw))
+            raw = np.where(raw < 0, floor, raw)
+        idf[known] = raw
+    elif variant == "l":
+        idf[known] = np.log(n_docs + 1) - np.log(n + 0.5)
+    else:
+        idf[known] = np.log((n_docs + 1) / n)
+    return idf
+
+
+def build_postings(
+    matrix: TermMatrix,
+    n_terms: int,
+    variant: Variant = "plus",
+    k1: float = 1.2,
+    b: float = 0.75,
+    delta: float = 0.5,
+) -> Postings:
+    """Every (term, passage) contribution, vectorised, then sorted term-major."""
+    n_docs = matrix.n_docs
+    doc_len = _reduce_lengths(matrix.indptr, matrix.counts).astype(np.float64)
+    avgdl = doc_len.sum() / n_docs if n_docs else 0.0
+    df = np.bincount(matrix.terms, minlength=n_terms).astype(np.int32)
+    idf = compute_idf(variant, df, n_docs)
+
+    doc_of_entry = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(matrix.indptr))
+    tf = matrix.counts.astype(np.float64)
+    norm = 1 - b + b * doc_len[doc_of_entry] / avgdl if avgdl else np.ones_like(tf)
+    term_idf = idf[matrix.terms]
+    if variant == "okapi":
+        contribution = term_idf * (tf * (k1 + 1) / (tf + k1 * norm))
+        absent = np.zeros(n_terms)
+    elif variant == "l":
+        ctd = tf / norm
+        contribution = term_idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+        absent = np.zeros(n_terms)
+    else:
+        contribution = term_idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
+        absent = idf * delta
+        contribution = contribution - absent[matrix.terms]
+
+    order = np.argsort(matrix.terms, kind="stable")
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    return Postings(
+        indptr=indptr,
+        docs=doc_of_entry[order],
+        weights=contribution[order].astype(np.float32),
+        absent=absent,
+        idf=idf,
+        df=df,
+        n_docs=n_docs,
+    )
+
+
+def reference_bm25(
+    documents: Sequence[Sequence[str]], variant: Variant, k1: float, b: float, delta: float
+) -> BM25Okapi | BM25L | BM25Plus:
+    """rank-bm25's own object over token lists: the oracle for tests and the benchmark."""
+    if variant == "okapi":
+        return BM25Okapi(documents, k1=k1, b=b, epsilon=OKAPI_EPSILON)
+    if variant == "l":
+        return BM25L(documents, k1=k1, b=b, delta=delta)
+    return BM25Plus(documents, k1=k1, b=b, delta=delta)

@@ -1,0 +1,177 @@
+"""Answers → Telegram HTML messages, and the same messages as plain text for the terminal.
+
+Every piece of report text and every echo of the user's words goes through ``html.escape``; a
+message never exceeds Telegram's 4096 characters and is never cut inside a tag (whole blocks are
+dropped or plain text is split before escaping).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from reportqa.model import PREAMBLE
+from reportqa.search import Answer, ReportInfo, Result
+from reportqa.snippets import find_spans, make_snippet, mark
+
+TELEGRAM_LIMIT = 4096
+UNKNOWN_UNIT = "单位不详"
+SNIPPET_CHARS = 180
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def unit_label(report: ReportInfo) -> str:
+    return report.unit or UNKNOWN_UNIT
+
+
+def citation(report: ReportInfo) -> str:
+    """unit · year · date, as plain text."""
+    parts = [unit_label(report)]
+    if report.year:
+        parts.append(f"{report.year}年")
+    if report.date:
+        parts.append(report.date)
+    return " · ".join(parts)
+
+
+def section_label(section: str) -> str:
+    return "前言" if section == PREAMBLE else section
+
+
+def snippet_html(result: Result, width: int = SNIPPET_CHARS) -> str:
+    spans = find_spans(result.text, result.norm_text, result.matched)
+    return mark(make_snippet(result.text, spans, width), "<b>", "</b>", esc)
+
+
+def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
+    spans = find_spans(result.text, result.norm_text, result.matched)
+    return mark(make_snippet(result.text, spans, width), "", "")
+
+
+def result_block_html(result: Result) -> str:
+    return (
+        f"<b>{result.rank}. {esc(unit_label(result.report))}</b>"
+        + (f" · {result.report.year}年" if result.report.year else "")
+        + (f" · {esc(result.report.date)}" if result.report.date else "")
+        + f"\n<i>{esc(section_label(result.section))}</i>\n"
+        + snippet_html(result)
+        + f"\n📄 {esc(result.report.source)}"
+    )
+
+
+def filters_line(answer: Answer, english: bool = False) -> str:
+    q = answer.question
+    parts = []
+    if q.years:
+        parts.append(("years " if english else "年份 ") + "、".join(map(str, q.years)))
+    if answer.filter_units():
+        parts.append(("units " if english else "单位 ") + "、".join(answer.filter_units()))
+    if q.intent == "units":
+        parts.append("one line per unit" if english else "按单位列出")
+    return " · ".join(parts)
+
+
+def render_answer_html(answer: Answer, english: bool = False) -> str:
+    """One message: the question, its filters, the page of results (or why there are none)."""
+    header = f"🔎 <b>{esc(answer.question.text)}</b>"
+    line = filters_line(answer, english)
+    if line:
+        header += f"\n{esc(line)}"
+    if not answer.results:
+        fallback = "Nothing found." if english else "没有找到相关内容。"
+        notice = (answer.notice_en if english else answer.notice) or fallback
+        return fit_blocks([header, esc(notice)])
+    first, last, total = answer.offset + 1, answer.offset + len(answer.results), answer.total
+    units = answer.question.intent == "units"
+    if english:
+        footer = f"{first}–{last} of {total} {'units' if units else 'results'}"
+    else:
+        footer = f"第 {first}–{last} 个单位，共 {total} 个" if units else f"第 {first}–{last} 条，共 {total} 条"
+    return fit_blocks([header, *(result_block_html(r) for r in answer.results), footer])
+
+
+def fit_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> str:
+    """Join blocks with blank lines, dropping whole blocks from the end (keeping the last, the
+    footer) until the message fits; a single over-long block is replaced by a notice."""
+    blocks = [b for b in blocks if b]
+    while len(blocks) > 2 and len("\n\n".join(blocks)) > limit:
+        del blocks[-2]
+    message = "\n\n".join(blocks)
+    if len(message) > limit:  # only when the question itself is absurdly long: never cut HTML
+        message = esc("（内容过长，已省略）")
+    return message
+
+
+def split_plain(text: str, limit: int) -> list[str]:
+    """Split plain text so that each piece, once HTML-escaped, fits ``limit``; prefer line and
+    sentence ends."""
+    pieces: list[str] = []
+    current = ""
+    current_len = 0
+    for unit in re.split(r"(?<=[\n。；！？])", text):
+        unit_len = len(esc(unit))
+        if current and current_len + unit_len > limit:
+            pieces.append(current)
+            current, current_len = "", 0
+        while unit_len > limit:  # a single sentence longer than a message: cut by characters
+            cut, size = 0, 0
+            while cut < len(unit) and size + len(esc(unit[cut])) <= limit:
+                size += len(esc(unit[cut]))
+                cut += 1
+            pieces.append(unit[:cut])
+            unit = unit[cut:]
+            unit_len = len(esc(unit))
+        current += unit
+        current_len += unit_len
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def render_passage_html(result: Result, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A whole passage with its citation, split into as many messages as it needs."""
+    head = (f"<b>{esc(citation(result.report))}</b>\n<i>{esc(section_label(result.section))}</i>\n"
+            f"📄 {esc(result.report.source)}\n\n")
+    room = limit - len(head) - 20
+    pieces = split_plain(result.text, max(200, room))
+    messages = []
+    for i, piece in enumerate(pieces):
+        prefix = head if i == 0 else ""
+        suffix = f"\n({i + 1}/{len(pieces)})" if len(pieces) > 1 else ""
+        messages.append(prefix + esc(piece) + suffix)
+    return messages
+
+
+def render_outline_html(report: ReportInfo, sections: Iterable[str], limit: int = TELEGRAM_LIMIT) -> str:
+    """Title, unit, date and the list of sections of one report."""
+    lines = [f"<b>{esc(report.title or report.source)}</b>", esc(citation(report)), f"📄 {esc(report.source)}", ""]
+    seen: list[str] = []
+    for section in sections:
+        label = section_label(section)
+        if label not in seen:
+            seen.append(label)
+    for label in seen:
+        line = "• " + esc(label)
+        if len("\n".join(lines)) + len(line) + 20 > limit:
+            lines.append("…")
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
+
+
+def html_to_text(message: str) -> str:
+    """A Telegram HTML message as the terminal shows it: bold marked with 【】, tags dropped."""
+    text = message.replace("<b>", "【").replace("</b>", "】")
+    text = _TAG.sub("", text)
+    return html.unescape(text)
+
+
+def plain_answer(answer: Answer, english: bool = False) -> str:
+    return html_to_text(render_answer_html(answer, english))

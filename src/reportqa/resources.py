@@ -1,0 +1,98 @@
+"""The data files in ``config/``, read into typed values.
+
+Cleaning rules, word lists, the English glossary and unit short forms are data so that a new corpus
+can be handled by editing files, not code. Each loader is cached per path.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named cleaning rule."""
+
+    name: str
+    pattern: re.Pattern[str]
+    replace: str = ""
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    inline: tuple[Rule, ...]
+    drop_line: tuple[Rule, ...]
+    preamble_drop: tuple[Rule, ...]
+    publication_date: tuple[Rule, ...]
+
+
+def _lines(path: Path) -> list[str]:
+    """Non-empty, non-comment lines of a text file."""
+    out = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        out.append(line)
+    return out
+
+
+@cache
+def load_cleaning_rules(config_dir: Path) -> CleaningRules:
+    data = tomllib.loads((config_dir / "cleaning.toml").read_text(encoding="utf-8"))
+
+    def rules(kind: str) -> tuple[Rule, ...]:
+        return tuple(
+            Rule(item["name"], re.compile(item["pattern"]), item.get("replace", ""))
+            for item in data.get(kind, [])
+        )
+
+    return CleaningRules(rules("inline"), rules("drop_line"), rules("preamble_drop"), rules("publication_date"))
+
+
+@cache
+def load_word_set(path: Path) -> frozenset[str]:
+    return frozenset(line.strip() for line in _lines(path))
+
+
+@cache
+def load_glossary(config_dir: Path) -> dict[str, tuple[str, ...]]:
+    """English phrase (lower case) → Chinese alternatives; an empty tuple means 'ignore this word'."""
+    glossary: dict[str, tuple[str, ...]] = {}
+    for line in _lines(config_dir / "glossary.tsv"):
+        english, _, chinese = line.partition("\t")
+        terms = tuple(t for t in chinese.split() if t != "-")
+        key = " ".join(english.lower().split())
+        glossary[key] = tuple(dict.fromkeys(glossary.get(key, ()) + terms))
+    return glossary
+
+
+@cache
+def load_unit_aliases(config_dir: Path) -> dict[str, str]:
+    """Short form → full form of unit names."""
+    aliases = {}
+    for line in _lines(config_dir / "unit_aliases.tsv"):
+        short, _, full = line.partition("\t")
+        if short.strip() and full.strip():
+            aliases[short.strip()] = full.strip()
+    return aliases
+
+
+def dictionary_path(config_dir: Path) -> Path:
+    return config_dir / "dictionary.txt"
+
+
+def config_fingerprint(config_dir: Path) -> str:
+    """A digest of every config file: a change means passages must be parsed again."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(config_dir.glob("*")):
+        if path.is_file() and path.suffix in {".toml", ".txt", ".tsv"} and path.name != "reportqa.toml":
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,331 @@
+"""Search: a question → ranked, filtered, grouped passages with their citations.
+
+The index is loaded once (arrays and the small reports table in memory, passage text fetched from
+SQLite for the few results shown); a question costs what the postings of its terms cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reportqa import store
+from reportqa.indexer import unit_words
+from reportqa.question import ParsedQuestion, parse_question
+from reportqa.ranking import Postings
+from reportqa.resources import load_unit_aliases
+from reportqa.section_kinds import load_section_kinds
+from reportqa.settings import Settings
+from reportqa.text import get_tokenizer, normalise
+from reportqa.units import UnitCatalog, UnitRef
+
+CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
+
+
+class IndexMissing(Exception):
+    """No complete index in the folder."""
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    id: int
+    source: str
+    unit: str | None
+    year: int | None
+    date: str | None
+    title: str | None
+    region: str | None
+    passage_count: int
+
+
+@dataclass
+class Result:
+    rank: int
+    score: float
+    passage_id: int
+    report: ReportInfo
+    section: str
+    text: str
+    norm_text: str
+    ordinal: int
+    matched: list[str]  # the question's tokens found in this passage
+
+    def to_json(self) -> dict:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source": self.report.source,
+            "unit": self.report.unit,
+            "year": self.report.year,
+            "date": self.report.date,
+            "title": self.report.title,
+            "section": self.section,
+            "text": self.text,
+            "passage_id": self.passage_id,
+        }
+
+
+@dataclass
+class Answer:
+    question: ParsedQuestion
+    results: list[Result]
+    total: int  # results available before paging (units, for a units answer)
+    offset: int = 0
+    notice: str | None = None  # why there is nothing, and what there is instead
+    notice_en: str | None = None
+
+    def to_json(self) -> dict:
+        q = self.question
+        return {
+            "question": q.text,
+            "intent": q.intent,
+            "language": q.language,
+            "filters": {"years": q.years, "units": self.filter_units()},
+            "terms": [c.label for c in q.concepts],
+            "total": self.total,
+            "notice": self.notice,
+            "results": [r.to_json() for r in self.results],
+        }
+
+    def filter_units(self) -> list[str]:
+        return list(dict.fromkeys(self.question.unit_words))
+
+
+@dataclass
+class Ranked:
+    doc: int
+    score: float
+    matched: list[str] = field(default_factory=list)
+
+
+def _years_text(years: list[int]) -> str:
+    return "、".join(str(y) for y in years) or "无"
+
+
+class SearchIndex:
+    """A loaded index generation, ready to answer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        generation: Path,
+        db: store.aiosqlite.Connection,
+        reports: dict[int, ReportInfo],
+        vocab: list[str],
+        postings: Postings,
+        passage_ids: np.ndarray,
+        passage_report: np.ndarray,
+        passage_kind: np.ndarray,
+    ) -> None:
+        self.settings = settings
+        self.generation = generation
+        self.db = db
+        self.reports = reports
+        self.term_id = {term: i for i, term in enumerate(vocab)}
+        self.postings = postings
+        self.passage_ids = passage_ids
+        self.passage_report = passage_report
+        self.passage_kind = passage_kind
+        self.kinds = load_section_kinds(settings.config_dir)
+        report_ids = np.array(sorted(reports), dtype=np.int64)
+        position = np.searchsorted(report_ids, passage_report) if len(report_ids) else passage_report
+        self._doc_year = np.array([reports[int(r)].year or 0 for r in report_ids], dtype=np.int32)[position] \
+            if len(report_ids) else np.zeros(0, np.int32)
+        self._report_ids = report_ids
+        self._doc_report_pos = position
+        self.years = sorted({r.year for r in reports.values() if r.year})
+        self.units = sorted({r.unit for r in reports.values() if r.unit})
+        words = [w for r in reports.values() for w in unit_words(r.unit)]
+        self.tokenizer = get_tokenizer(settings.config_dir)
+        self.tokenizer.add_words(words)
+        self.catalog = UnitCatalog.build(
+            (UnitRef(r.id, r.unit, r.region) for r in reports.values()),
+            load_unit_aliases(settings.config_dir),
+        )
+        n = max(postings.n_docs, 1)
+        self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
+        self._unknown_idf = math.log((n + 1) / 0.5)
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @classmethod
+    async def load(cls, index_dir: Path, settings: Settings) -> SearchIndex:
+        generation = store.current_generation(index_dir)
+        if generation is None:
+            raise IndexMissing(f"no index in {index_dir}: run `reportqa index REPORTS_DIR --index-dir {index_dir}`")
+        db = await store.connect(generation / store.DB_NAME, readonly=True)
+        try:
+            rows = await store.read_reports(db)
+        except Exception:
+            await db.close()
+            raise
+        reports = {
+            r.id: ReportInfo(r.id, r.source, r.unit, r.year, r.date, r.title, r.region, r.passage_count)
+            for r in rows
+        }
+        vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
+        with np.load(generation / store.TERMS_NAME) as arrays:
+            postings = Postings(
+                indptr=arrays["post_indptr"],
+                docs=arrays["post_docs"],
+                weights=arrays["post_weights"],
+                absent=arrays["post_absent"],
+                idf=arrays["post_idf"],
+                df=arrays["post_df"],
+                n_docs=len(arrays["passage_ids"]),
+            )
+            passage_ids = arrays["passage_ids"]
+            passage_report = arrays["passage_report"]
+            passage_kind = arrays["passage_kind"]
+        return cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # -- the pure part: a parsed question → ranked passage positions -------------------------
+
+    def parse(self, question: str, today: dt.date | None = None) -> ParsedQuestion:
+        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today)
+
+    def _idf(self, token: str) -> float:
+        tid = self.term_id.get(token)
+        return float(self._coverage_idf[tid]) if tid is not None else self._unknown_idf
+
+    def _kind_factors(self, focus: int) -> np.ndarray:
+        """Score multiplier per section kind value (bits), for a question's focus."""
+        size = 1 << max(len(self.kinds.names), 1)
+        return np.array([self.kinds.factor_for(focus, kind) for kind in range(size)])
+
+    def rank(self, parsed: ParsedQuestion) -> list[Ranked]:
+        """Passages that answer the question, best first (filters applied, coverage checked)."""
+        query: dict[int, int] = {}
+        for token in parsed.tokens:
+            if token in self.term_id:
+                query[self.term_id[token]] = query.get(self.term_id[token], 0) + 1
+        docs, scores = self.postings.score(query)
+        if len(docs) == 0:
+            return []
+        keep = np.ones(len(docs), dtype=bool)
+        if parsed.years:
+            keep &= np.isin(self._doc_year[docs], parsed.years)
+        if parsed.report_ids is not None:
+            keep &= np.isin(self.passage_report[docs], np.array(sorted(parsed.report_ids)))
+        docs, scores = docs[keep], scores[keep]
+        scores = scores * self._kind_factors(parsed.focus)[self.passage_kind[docs]]
+        if len(docs) > CANDIDATE_POOL:
+            top = np.argpartition(-scores, CANDIDATE_POOL)[:CANDIDATE_POOL]
+            docs, scores = docs[top], scores[top]
+        order = np.lexsort((docs, -scores))
+        docs, scores = docs[order], scores[order]
+
+        # coverage: the share of the question's informative weight (IDF) a passage carries
+        by_doc = np.argsort(docs)
+        sorted_docs = docs[by_doc]
+        present: dict[str, np.ndarray] = {}
+        for token in {t for c in parsed.concepts for alt in c.alternatives for t in alt} | set(parsed.tokens):
+            hit = np.zeros(len(docs), dtype=bool)
+            if token in self.term_id:
+                hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
+            present[token] = hit
+        total = 0.0
+        covered = np.zeros(len(docs))
+        for concept in parsed.concepts:
+            weights = [sum(self._idf(t) for t in alt) for alt in concept.alternatives]
+            weight = max(weights)
+            total += weight
+            best = np.zeros(len(docs))
+            for alt, alt_weight in zip(concept.alternatives, weights, strict=True):
+                share = sum(self._idf(t) * present[t] for t in alt) / alt_weight
+                best = np.maximum(best, share)
+            covered += weight * best
+        matched = [[t for t in parsed.tokens if present[t][i]] for i in range(len(docs))]
+        threshold = self.settings.min_coverage * total
+        return [
+            Ranked(int(d), float(s), m)
+            for d, s, c, m in zip(docs, scores, covered, matched, strict=True)
+            if total > 0 and c >= threshold - 1e-9
+        ]
+
+    def group_by_unit(self, ranked: list[Ranked]) -> list[Ranked]:
+        """One passage per unit (its best), units in the order of their best passage. Reports with
+        no known unit each stand alone."""
+        seen: set[str] = set()
+        out = []
+        for item in ranked:
+            report = self.reports[int(self.passage_report[item.doc])]
+            key = normalise(report.unit) if report.unit else f"#{report.source}"
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+        return out
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def _empty_notice(self, parsed: ParsedQuestion) -> tuple[str, str]:
+        if parsed.years and not set(parsed.years) & set(self.years):
+            asked = _years_text(parsed.years)
+            return (f"没有{asked}年的报告。已收录的年份：{_years_text(self.years)}。",
+                    f"No reports for {', '.join(map(str, parsed.years))}. "
+                    f"Years indexed: {', '.join(map(str, self.years)) or 'none'}.")
+        if not parsed.concepts:
+            return ("问题里没有可检索的内容词，请换个说法，例如“执法培训”“法律顾问”。",
+                    "The question has no searchable words; try e.g. 'enforcement training'.")
+        if parsed.report_ids is not None:
+            units = "、".join(sorted({self.catalog.display.get(i, "") for i in parsed.report_ids} - {""}))
+            return (f"{units} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {units}.")
+        return ("报告中没有找到相关内容。", "Nothing relevant was found in the reports.")
+
+    async def answer(
+        self, question: str, top_k: int | None = None, offset: int = 0, today: dt.date | None = None
+    ) -> Answer:
+        parsed = self.parse(question, today)
+        return await self.answer_parsed(parsed, top_k, offset)
+
+    async def answer_parsed(self, parsed: ParsedQuestion, top_k: int | None = None, offset: int = 0) -> Answer:
+        top_k = top_k or self.settings.top_k
+        ranked = self.rank(parsed)
+        if parsed.intent == "units":
+            ranked = self.group_by_unit(ranked)
+        page = ranked[offset : offset + top_k]
+        results = await self._results(page, offset)
+        answer = Answer(parsed, results, total=len(ranked), offset=offset)
+        if not ranked:
+            answer.notice, answer.notice_en = self._empty_notice(parsed)
+        return answer
+
+    async def _results(self, page: list[Ranked], offset: int) -> list[Result]:
+        ids = [int(self.passage_ids[item.doc]) for item in page]
+        rows = await store.read_passages(self.db, ids)
+        results = []
+        for rank, (item, pid) in enumerate(zip(page, ids, strict=True), start=offset + 1):
+            row = rows[pid]
+            results.append(Result(rank, item.score, pid, self.reports[row.report_id], row.section, row.text,
+                                  row.norm_text, row.ordinal, item.matched))
+        return results
+
+    async def passage(self, passage_id: int) -> Result | None:
+        rows = await store.read_passages(self.db, [passage_id])
+        row = rows.get(passage_id)
+        if row is None:
+            return None
+        return Result(0, 0.0, row.id, self.reports[row.report_id], row.section, row.text, row.norm_text,
+                      row.ordinal, [])
+
+    async def report_sections(self, report_id: int) -> list[store.PassageRow]:
+        return await store.read_report_passages(self.db, report_id)
+
+
+async def ensure_index(settings: Settings, index_dir: Path | None = None) -> Path:
+    """The index folder, built from the bundled sample reports on first use when it is empty."""
+    from reportqa.indexer import build_index
+
+    index_dir = index_dir or settings.index_dir
+    if store.current_generation(index_dir) is None:
+        await build_index(settings.reports_dir, index_dir, settings)
+    return index_dir
+

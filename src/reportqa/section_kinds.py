@@ -1,0 +1,80 @@
+"""Section kinds (what was done / problems / plans) and a question's focus among them.
+
+Rules are data in ``config/section_kinds.toml``. Kinds are bits, so a heading such as
+存在的问题和下一步打算 is both problems and plans.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR
+from reportqa.text import normalise
+
+DONE = 0  # no bit set: what was done, or not said
+
+
+@dataclass(frozen=True)
+class SectionKinds:
+    names: tuple[str, ...]
+    headings: tuple[tuple[str, ...], ...]
+    question: tuple[tuple[str, ...], ...]
+    factor: float
+
+    def bit(self, name: str) -> int:
+        return 1 << self.names.index(name)
+
+    def of_section(self, section: str) -> int:
+        """The kind bits of a heading path: the deepest heading naming any kind decides."""
+        if section == PREAMBLE:
+            return DONE
+        for heading in reversed(section.split(SECTION_SEPARATOR)):
+            heading = normalise(heading)
+            bits = 0
+            for i, words in enumerate(self.headings):
+                if any(w in heading for w in words):
+                    bits |= 1 << i
+            if bits:
+                return bits
+        return DONE
+
+    def of_question(self, normalised_question: str) -> int:
+        """The focus bits of a question (English cues match whole words only)."""
+        text = normalised_question.lower()
+        bits = 0
+        for i, words in enumerate(self.question):
+            if any(_cue_found(w, text) for w in words):
+                bits |= 1 << i
+        return bits
+
+    def factor_for(self, focus: int, kind: int) -> float:
+        """1.0 when a passage's kind suits the question's focus, else ``factor``."""
+        if focus == DONE:
+            return 1.0 if kind == DONE else self.factor
+        return 1.0 if kind & focus else self.factor
+
+
+def _cue_found(cue: str, text: str) -> bool:
+    if cue.isascii():
+        return re.search(rf"\b{re.escape(cue)}\b", text) is not None
+    return cue in text
+
+
+@cache
+def load_section_kinds(config_dir: Path) -> SectionKinds:
+    path = config_dir / "section_kinds.toml"
+    if not path.is_file():
+        return SectionKinds((), (), (), 1.0)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    kinds = data.get("kinds", {})
+    names = tuple(kinds)
+    return SectionKinds(
+        names=names,
+        headings=tuple(tuple(normalise(w) for w in kinds[n].get("headings", [])) for n in names),
+        question=tuple(tuple(normalise(w).lower() for w in kinds[n].get("question", [])) for n in names),
+        factor=float(data.get("factor", 1.0)),
+    )

@@ -1,0 +1,114 @@
+"""Every knob of reportqa, in one pydantic-settings model.
+
+Sources, highest priority first: keyword arguments, ``REPORTQA_*`` environment variables, a ``.env``
+file in the working directory, then ``config/reportqa.toml``. Nothing else in the project reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _bundled_root() -> Path:
+    """Where the shipped ``config/`` and sample ``reports/`` live.
+
+    An installed wheel carries them in ``reportqa/bundled``; a source checkout (or an editable
+    install) has them at the repository root.
+    """
+    package = Path(__file__).resolve().parent
+    if (package / "bundled" / "config").is_dir():
+        return package / "bundled"
+    return package.parents[1]
+
+
+BUNDLED_ROOT = _bundled_root()
+BUNDLED_CONFIG_DIR = BUNDLED_ROOT / "config"
+BUNDLED_REPORTS_DIR = BUNDLED_ROOT / "reports"
+
+IdList = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """reportqa's settings (environment prefix ``REPORTQA_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REPORTQA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        toml_file=BUNDLED_CONFIG_DIR / "reportqa.toml",
+    )
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    bot_api_url: str = "https://api.telegram.org/bot"
+    bot_file_url: str = "https://api.telegram.org/file/bot"
+    allowed_users: IdList = frozenset()
+    allowed_chats: IdList = frozenset()
+    admins: IdList = frozenset()
+    page_size: int = Field(3, ge=1, le=10)
+    rate_limit_per_minute: int = Field(20, ge=1)
+    max_question_chars: int = Field(200, ge=10)
+
+    # Folders
+    reports_dir: Path = BUNDLED_REPORTS_DIR
+    index_dir: Path = Path("index")
+    config_dir: Path = BUNDLED_CONFIG_DIR
+
+    # Passages
+    passage_max_chars: int = Field(1200, ge=200)
+    passage_min_chars: int = Field(80, ge=0)
+
+    # Ranking (chosen by measurement with ../shared/eval/score.py; see README)
+    bm25_variant: Literal["okapi", "l", "plus"] = "plus"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    bm25_delta: float = 0.5
+    top_k: int = Field(5, ge=1, le=100)
+    # A passage must cover at least this share of the question's informative weight (its terms'
+    # IDF) to be an answer at all; below it the honest answer is "nothing found".
+    min_coverage: float = Field(0.45, ge=0.0, le=1.0)
+
+    @field_validator("allowed_users", "allowed_chats", "admins", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

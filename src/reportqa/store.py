@@ -1,0 +1,242 @@
+"""The index on disk: SQLite (through aiosqlite) for reports and passages, numpy arrays for terms.
+
+An index folder holds generations; ``CURRENT`` names the one being served::
+
+    index/
+      CURRENT                     the name of the served generation (replaced atomically)
+      gen-20261122T043000-1a2b/   one complete build
+        index.sqlite3             reports, passages, skipped files, duplicates
+        terms.npz                 per-passage term frequencies and the BM25 postings
+        vocab.json                term strings in term-id order
+      .build.lock                 held while a build runs
+
+A build writes a new generation beside the served one and switches ``CURRENT`` only when it is
+complete, so a reader never sees half an index and a killed build leaves the old one serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+DB_NAME = "index.sqlite3"
+TERMS_NAME = "terms.npz"
+VOCAB_NAME = "vocab.json"
+CURRENT_NAME = "CURRENT"
+LOCK_NAME = ".build.lock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    parse_key TEXT NOT NULL,
+    title TEXT,
+    unit TEXT,
+    year INTEGER,
+    date TEXT,
+    region TEXT,
+    addressee TEXT,
+    cc TEXT,
+    encoding TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    removed TEXT NOT NULL DEFAULT '{}',
+    passage_count INTEGER NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    ordinal INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    text TEXT NOT NULL,
+    norm_text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_by_report ON passages(report_id, ordinal);
+CREATE TABLE IF NOT EXISTS skipped (source TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duplicates (source TEXT PRIMARY KEY, same_as TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+REPORT_COLUMNS = (
+    "id, source, sha256, parse_key, title, unit, year, date, region, addressee, cc, encoding, warnings, "
+    "removed, passage_count, indexed_at"
+)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    id: int
+    source: str
+    sha256: str
+    parse_key: str
+    title: str | None
+    unit: str | None
+    year: int | None
+    date: str | None
+    region: str | None
+    addressee: str | None
+    cc: str | None
+    encoding: str | None
+    warnings: list[str]
+    removed: dict[str, int]
+    passage_count: int
+    indexed_at: str
+
+    @classmethod
+    def from_row(cls, row: tuple) -> ReportRow:
+        values = list(row)
+        values[12] = json.loads(values[12])
+        values[13] = json.loads(values[13])
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    id: int
+    report_id: int
+    ordinal: int
+    section: str
+    text: str
+    norm_text: str
+
+
+# ---------------------------------------------------------------------------------------------
+# generations
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation being served, or None when the folder holds no complete index."""
+    pointer = index_dir / CURRENT_NAME
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    generation = index_dir / name
+    if name and (generation / DB_NAME).is_file() and (generation / TERMS_NAME).is_file():
+        return generation
+    return None
+
+
+def new_generation(index_dir: Path) -> Path:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    generation = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:6]}"
+    generation.mkdir()
+    return generation
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(index_dir: Path, generation: Path) -> None:
+    """Make ``generation`` the served one, atomically; then drop generations older than the
+    previous one (a reader that loaded the previous one a moment ago keeps working)."""
+    previous = current_generation(index_dir)
+    for path in generation.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(generation)
+    tmp = index_dir / f"{CURRENT_NAME}.{uuid.uuid4().hex[:6]}.tmp"
+    tmp.write_text(generation.name + "\n", encoding="utf-8")
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / CURRENT_NAME)
+    _fsync_dir(index_dir)
+    keep = {generation.name, previous.name if previous else ""}
+    remove_stale(index_dir, keep)
+
+
+def remove_stale(index_dir: Path, keep: Iterable[str]) -> None:
+    """Delete generation folders not in ``keep`` (and leftovers of killed builds)."""
+    keep = set(keep)
+    for path in index_dir.glob("gen-*"):
+        if path.is_dir() and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for tmp in index_dir.glob(f"{CURRENT_NAME}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder (a bot rebuild and a cron job may meet)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK_NAME).open("a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite
+
+
+async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    if readonly:
+        db = await aiosqlite.connect(f"file:{db_path}?mode=ro", uri=True)
+    else:
+        db = await aiosqlite.connect(db_path)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+async def create_schema(db: aiosqlite.Connection) -> None:
+    await db.executescript(SCHEMA)
+
+
+async def read_reports(db: aiosqlite.Connection) -> list[ReportRow]:
+    async with db.execute(f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY id") as cursor:
+        return [ReportRow.from_row(row) async for row in cursor]
+
+
+async def read_report(db: aiosqlite.Connection, report_id: int) -> ReportRow | None:
+    async with db.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", (report_id,)) as cursor:
+        row = await cursor.fetchone()
+    return ReportRow.from_row(row) if row else None
+
+
+async def read_passages(db: aiosqlite.Connection, ids: list[int]) -> dict[int, PassageRow]:
+    """Passages by id (the query path: a handful of rows per question)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT id, report_id, ordinal, section, text, norm_text FROM passages WHERE id IN ({marks})"
+    async with db.execute(sql, ids) as cursor:
+        return {row[0]: PassageRow(*row) async for row in cursor}
+
+
+async def read_report_passages(db: aiosqlite.Connection, report_id: int) -> list[PassageRow]:
+    sql = ("SELECT id, report_id, ordinal, section, text, norm_text FROM passages WHERE report_id = ? "
+           "ORDER BY ordinal")
+    async with db.execute(sql, (report_id,)) as cursor:
+        return [PassageRow(*row) async for row in cursor]
+
+
+async def read_pairs(db: aiosqlite.Connection, table: str) -> list[tuple[str, str]]:
+    assert table in {"skipped", "duplicates"}
+    async with db.execute(f"SELECT * FROM {table} ORDER BY source") as cursor:
+        return [tuple(row) async for row in cursor]  # type: ignore[misc]
+
+
+async def read_info(db: aiosqlite.Connection) -> dict[str, str]:
+    async with db.execute("SELECT key, value FROM info") as cursor:
+        return {key: value async for key, value in cursor}

@@ -1,0 +1,107 @@
+"""Which reports a question's unit or region words point at.
+
+Built from the indexed reports: each unit is known by its full name, its name without the region
+prefix (重庆市大足区应急管理局 → 大足区应急管理局 → 应急管理局), a town's name without 人民政府, and the usual
+short forms from ``config/unit_aliases.tsv`` (应急局 → 应急管理局). Regions (大足区, 长寿区) point at
+every unit in them. Everything is compared in normalised form (simplified, NFKC).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from reportqa.ingest.metadata import region_of
+from reportqa.text import normalise
+
+MIN_ALIAS_CHARS = 3
+_REGION_PART = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?:省|自治区|市)|^[\u4e00-\u9fff]{1,6}?(?:区|县|旗)")
+_GOVERNMENT = re.compile(r"(?:人民政府|政府|党委|委员会|办事处)$")
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    report_id: int
+    unit: str | None
+    region: str | None
+
+
+def name_variants(name: str) -> list[str]:
+    """A unit's name and the same name without its leading province/city/district parts."""
+    variants = [name]
+    rest = name
+    while True:
+        match = _REGION_PART.match(rest)
+        if not match or len(rest) - match.end() < 2:
+            break
+        rest = rest[match.end():]
+        variants.append(rest)
+    return variants
+
+
+@dataclass
+class UnitCatalog:
+    """Alias → report ids, for units and for regions."""
+
+    unit_aliases: dict[str, set[int]] = field(default_factory=dict)
+    region_aliases: dict[str, set[int]] = field(default_factory=dict)
+    display: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, refs: Iterable[UnitRef], short_forms: Mapping[str, str]) -> UnitCatalog:
+        catalog = cls()
+        for ref in refs:
+            if ref.unit:
+                catalog.display[ref.report_id] = ref.unit
+                name = normalise(ref.unit)
+                variants = name_variants(name)
+                for variant in list(variants):
+                    stem = _GOVERNMENT.sub("", variant)
+                    if stem != variant and len(stem) >= MIN_ALIAS_CHARS and stem.endswith(("镇", "乡", "街道")):
+                        variants.append(stem)
+                for short, full in short_forms.items():
+                    full_n, short_n = normalise(full), normalise(short)
+                    variants.extend(v.replace(full_n, short_n) for v in list(variants) if full_n in v)
+                for alias in variants:
+                    if len(alias) >= MIN_ALIAS_CHARS:
+                        catalog.unit_aliases.setdefault(alias, set()).add(ref.report_id)
+            region = ref.region or region_of(ref.unit)
+            if region:
+                for alias in name_variants(normalise(region)):
+                    if len(alias) >= MIN_ALIAS_CHARS or alias.endswith(("区", "县")):
+                        catalog.region_aliases.setdefault(alias, set()).add(ref.report_id)
+        return catalog
+
+    def find(self, text: str) -> tuple[set[int], list[str], list[tuple[int, int]]]:
+        """Report ids named in ``text`` (normalised), the matched words, and their spans.
+
+        The longest alias wins where several overlap; unit names and region names found together
+        narrow each other (大足区 + 应急局 → that district's 应急管理局).
+        """
+        found: list[tuple[int, int, str, str]] = []
+        for kind, aliases in (("unit", self.unit_aliases), ("region", self.region_aliases)):
+            for alias in aliases:
+                start = text.find(alias)
+                while start != -1:
+                    found.append((start, start + len(alias), alias, kind))
+                    start = text.find(alias, start + 1)
+        found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+        taken: list[tuple[int, int, str, str]] = []
+        for candidate in found:
+            if all(candidate[1] <= t[0] or candidate[0] >= t[1] for t in taken):
+                taken.append(candidate)
+        unit_ids: set[int] = set()
+        region_ids: set[int] | None = None
+        for _, _, alias, kind in taken:
+            if kind == "unit":
+                unit_ids |= self.unit_aliases[alias]
+            else:
+                region_ids = (region_ids or set()) | self.region_aliases[alias]
+        if unit_ids and region_ids is not None:
+            narrowed = unit_ids & region_ids
+            ids = narrowed or unit_ids
+        else:
+            ids = unit_ids or (region_ids or set())
+        taken.sort()
+        return ids, [t[2] for t in taken], [(t[0], t[1]) for t in taken]

@@ -1,0 +1,55 @@
+"""Shared fixtures: the sample reports, settings pointing at temporary folders, a built index."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reportqa.indexer import build_index
+from reportqa.settings import BUNDLED_CONFIG_DIR, BUNDLED_REPORTS_DIR, Settings
+
+SEEDS = BUNDLED_REPORTS_DIR
+TODAY = dt.date(2022, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", reports_dir=SEEDS, config_dir=BUNDLED_CONFIG_DIR,
+                    _env_file=None)
+
+
+@pytest.fixture
+def reports_copy(tmp_path: Path) -> Path:
+    """A writable copy of the sample reports."""
+    target = tmp_path / "reports"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Path]]:
+    """The sample reports indexed once for the whole session."""
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    settings = Settings(index_dir=index_dir, reports_dir=SEEDS, config_dir=BUNDLED_CONFIG_DIR, _env_file=None)
+    asyncio.run(build_index(SEEDS, index_dir, settings))
+    yield settings, index_dir
+
+
+@pytest.fixture
+async def searcher(seed_index: tuple[Settings, Path]):
+    from reportqa.search import SearchIndex
+
+    settings, index_dir = seed_index
+    index = await SearchIndex.load(index_dir, settings)
+    yield index
+    await index.close()

@@ -1,0 +1,57 @@
+"""The fast path's scores equal rank-bm25's ``get_scores`` (the definition of the score)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from reportqa.ranking import TermMatrix, build_postings, reference_bm25
+
+
+def corpus(seed: int = 7, docs: int = 120) -> list[list[str]]:
+    rng = random.Random(seed)
+    common = ["法治", "执法", "工作", "建设"]  # in most passages: Okapi's IDF floor applies to them
+    rare = [f"词{i}" for i in range(60)]
+    out = []
+    for _ in range(docs):
+        length = rng.randint(3, 40)
+        doc = [rng.choice(common) if rng.random() < 0.4 else rng.choice(rare) for _ in range(length)]
+        out.append(doc)
+    out.append([])  # an empty passage
+    return out
+
+
+@pytest.mark.parametrize("variant", ["okapi", "l", "plus"])
+@pytest.mark.parametrize(("k1", "b", "delta"), [(1.5, 0.75, 0.5), (1.2, 0.3, 1.0), (2.0, 1.0, 0.25)])
+def test_fast_scores_equal_rank_bm25(variant: str, k1: float, b: float, delta: float) -> None:
+    documents = corpus()
+    vocab: dict[str, int] = {}
+    rows = [Counter(vocab.setdefault(t, len(vocab)) for t in doc) for doc in documents]
+    postings = build_postings(TermMatrix.from_rows(rows), len(vocab), variant, k1, b, delta)
+    oracle = reference_bm25(documents, variant, k1, b, delta)
+    queries = [["执法", "词3"], ["法治", "工作", "建设"], ["词10", "词10", "词11"], ["不存在"], ["词59", "法治"]]
+    for query in queries:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = oracle.get_scores(query)
+        counts = Counter(vocab[t] for t in query if t in vocab)
+        got = postings.full_scores(counts)
+        # rank-bm25 divides 0 by 0 for an empty passage when b = 1 (NaN); the fast path stays finite
+        defined = ~np.isnan(expected)
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got[defined], expected[defined], rtol=1e-5, atol=1e-6)
+        # and only passages holding a term are returned by the fast path
+        docs, _ = postings.score(counts)
+        holding = {i for i, doc in enumerate(documents) if set(doc) & set(query)}
+        assert set(docs.tolist()) == holding
+
+
+def test_take_and_concat_round_trip() -> None:
+    rows = [Counter({0: 2, 3: 1}), Counter(), Counter({1: 5}), Counter({2: 1, 0: 1})]
+    matrix = TermMatrix.from_rows(rows)
+    rebuilt = TermMatrix.concat([matrix.take(np.array([0, 1])), matrix.take(np.array([2, 3]))])
+    assert rebuilt.indptr.tolist() == matrix.indptr.tolist()
+    assert rebuilt.terms.tolist() == matrix.terms.tolist()
+    assert rebuilt.doc_len().tolist() == [3, 0, 5, 2]
