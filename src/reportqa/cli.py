@@ -101,7 +101,7 @@ def index(
 
 async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
     if store.current_generation(index_dir) is None:
-        err.print(f"No index in {index_dir} yet: building it from {settings.reports_dir} …")
+        err.print(f"No index in {index_dir.resolve()} yet: building it from {settings.reports_dir} …")
         summary = await build_index(settings.reports_dir, index_dir, settings)
         err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
     return await SearchIndex.load(index_dir, settings)

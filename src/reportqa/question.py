@@ -41,6 +41,10 @@ _UNITS_INTENT = re.compile(
     r"governments?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
     re.IGNORECASE,
 )
+# A word that names a unit (…局, …委员会, …人民政府) but no indexed report: searched, never required.
+_UNIT_LIKE = re.compile(
+    r"(?:^|(?<=[\s的在和与及、，,。？?!！了]))[\u4e00-\u9fff]{1,10}?(?:局|委员会|办公室|人民政府|街道办事处|管委会)"
+)
 _EN_WORD = re.compile(r"[a-z][a-z'\-]*|\d+(?:\.\d+)?%?")
 _ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\- ]*[A-Za-z]|[A-Za-z]")
 
@@ -77,12 +81,14 @@ class ParsedQuestion:
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
     concepts: list[Concept] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # English words the glossary lacks
+    unmatched_units: list[str] = field(default_factory=list)  # unit names no indexed report has
+    optional_tokens: list[str] = field(default_factory=list)  # scored, but not needed to answer
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
 
     @property
     def tokens(self) -> list[str]:
         """Every token to score, alternatives included, each once."""
-        return list(dict.fromkeys(t for c in self.concepts for t in c.tokens))
+        return list(dict.fromkeys([*(t for c in self.concepts for t in c.tokens), *self.optional_tokens]))
 
 
 def _year_value(text: str) -> int:
@@ -191,6 +197,11 @@ def parse_question(
             for start, end in sorted(spans, reverse=True):
                 rest = rest[:start] + " " + rest[end:]
 
+    # unit names that match no indexed report: fall back to plain terms, but do not require them
+    unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
+    optional_tokens = [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
+    rest = _UNIT_LIKE.sub(" ", rest)
+
     concepts: list[Concept] = []
     words = []
     for word in tokenizer.words(rest):
@@ -226,5 +237,7 @@ def parse_question(
         report_ids=report_ids,
         concepts=concepts,
         unknown_words=unknown_english,
+        unmatched_units=unmatched_units,
+        optional_tokens=list(dict.fromkeys(optional_tokens)),
         focus=load_section_kinds(config_dir).of_question(normalise(raw)),
     )

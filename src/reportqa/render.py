@@ -72,7 +72,13 @@ def filters_line(answer: Answer, english: bool = False) -> str:
         parts.append(("units " if english else "单位 ") + "、".join(answer.filter_units()))
     if q.intent == "units":
         parts.append("one line per unit" if english else "按单位列出")
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    if q.unmatched_units:
+        names = "、".join(q.unmatched_units)
+        line += ("\n" if line else "") + (
+            f"No reports from {names}; showing related passages from other units." if english
+            else f"未收录“{names}”的报告，以下为其他单位的相关内容。")
+    return line
 
 
 def render_answer_html(answer: Answer, english: bool = False) -> str:

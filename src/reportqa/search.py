@@ -87,6 +87,7 @@ class Answer:
             "language": q.language,
             "filters": {"years": q.years, "units": self.filter_units()},
             "terms": [c.label for c in q.concepts],
+            "unmatched_units": q.unmatched_units,
             "total": self.total,
             "notice": self.notice,
             "results": [r.to_json() for r in self.results],

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # Ranking (chosen by measurement with ../shared/eval/score.py; see README)
     bm25_variant: Literal["okapi", "l", "plus"] = "plus"
     bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    bm25_b: float = 0.5
     bm25_delta: float = 0.5
     top_k: int = Field(5, ge=1, le=100)
     # A passage must cover at least this share of the question's informative weight (its terms'

@@ -60,30 +60,33 @@ _BREAKS = "。；！？\n"
 
 
 def make_snippet(text: str, spans: list[Span], width: int = 180) -> Snippet:
-    """A window of about ``width`` characters holding the most matched text, widened to sentence
-    boundaries where they are close."""
+    """About ``width`` characters starting at a sentence start, chosen to hold the most matched
+    text; never ends inside a matched word."""
     if len(text) <= width:
         return Snippet(text, spans, False, False)
-    best_start, best_score = 0, -1
-    for anchor, _ in spans or [(0, 0)]:
-        start = max(0, min(anchor - width // 5, len(text) - width))
-        score = sum(min(e, start + width) - max(s, start) for s, e in spans if s < start + width and e > start)
-        if score > best_score:
-            best_start, best_score = start, score
-    start, end = best_start, best_start + width
-    # move the start back to the beginning of its sentence when that is near
-    for i in range(start, max(-1, start - 40), -1):
-        if i == 0 or text[i - 1] in _BREAKS:
-            start = i
-            break
+    starts = [0] + [i + 1 for i, ch in enumerate(text[:-1]) if ch in _BREAKS]
+
+    def covered(start: int) -> tuple[int, int, int]:
+        """(distinct matched words, matched characters, -lead before the first match) from ``start``."""
+        end = start + width
+        inside = [(s, e) for s, e in spans if s >= start and e <= end]
+        lead = inside[0][0] - start if inside else width
+        return len({text[s:e] for s, e in inside}), sum(e - s for s, e in inside), -lead
+
+    start = max(starts, key=covered)
     end = min(len(text), start + width)
-    for i in range(end, min(len(text), end + 30)):
+    for i in range(end, min(len(text), end + 30)):  # finish the sentence when it is close
         if text[i - 1] in _BREAKS:
             end = i
             break
-    window = text[start:end].strip("\n")
-    offset = start + (len(text[start:end]) - len(text[start:end].lstrip("\n")))
-    inside = [(max(s, start) - offset, min(e, end) - offset) for s, e in spans if s < end and e > start]
+    for s, e in spans:  # never cut a matched word in two
+        if s < end < e:
+            end = e
+    window = text[start:end]
+    offset = start + (len(window) - len(window.lstrip("\n")))
+    window = window.strip("\n")
+    inside = [(max(s, offset) - offset, min(e, offset + len(window)) - offset) for s, e in spans
+              if s < offset + len(window) and e > offset]
     return Snippet(window, [(s, e) for s, e in inside if e > s], start > 0, end < len(text))
 
 

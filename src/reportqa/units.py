@@ -16,7 +16,11 @@ from reportqa.ingest.metadata import region_of
 from reportqa.text import normalise
 
 MIN_ALIAS_CHARS = 3
-_REGION_PART = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?:省|自治区|市)|^[\u4e00-\u9fff]{1,6}?(?:区|县|旗)")
+_NAME_CHAR = r"(?:(?![省市区县旗])[\u4e00-\u9fff])"
+_REGION_PART = re.compile(
+    rf"^{_NAME_CHAR}{{2,7}}?(?:省|自治区)|^{_NAME_CHAR}{{2,4}}市|^{_NAME_CHAR}{{1,6}}(?:区|县|旗)"
+    r"|^(?:[A-Za-z]{1,4}|[×＊*]{1,4})(?=[\u4e00-\u9fff])"
+)  # province, city, district prefixes, and a masked one (XX经济和信息化局, ＊＊区)
 _GOVERNMENT = re.compile(r"(?:人民政府|政府|党委|委员会|办事处)$")
 
 

@@ -43,8 +43,9 @@ _HEADING_START = re.compile(
 )
 _ADDRESSEE = re.compile(r"^[\u4e00-\u9fff、，,（）()]{2,30}[：:]$")
 _CC = re.compile(r"^\s*(?:抄送|抄报|分送|印发)\s*[：:]")
+_NAME_CHAR = r"(?:(?![省市区县旗])[\u4e00-\u9fff])"
 _REGION = re.compile(
-    r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{2,4}?市)?[\u4e00-\u9fff]{2,4}?(?:区|县|旗)"
+    rf"^(?:{_NAME_CHAR}{{2,7}}?(?:省|自治区))?(?:{_NAME_CHAR}{{2,4}}市)?{_NAME_CHAR}{{1,6}}(?:区|县|旗)"
 )
 _TITLE_UNIT_BEFORE_YEAR = re.compile(rf"^(?:关于)?(.+?)(?:(?:19|20)\d{{2}}|[{_CN_YEAR}]{{4}})\s*年")
 _TITLE_UNIT_AFTER_YEAR = re.compile(

@@ -1,0 +1,159 @@
+"""Question parsing: years in every form, ranges, relative years, units, regions, intent, language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reportqa.question import detect_intent, finest, parse_question, parse_years, translate_english
+from reportqa.settings import BUNDLED_CONFIG_DIR
+from reportqa.text import get_tokenizer
+from reportqa.units import UnitCatalog, UnitRef
+
+TODAY = dt.date(2022, 6, 1)
+TOKENIZER = get_tokenizer(BUNDLED_CONFIG_DIR)
+CATALOG = UnitCatalog.build(
+    [
+        UnitRef(1, "重慶市長壽區招商投資促進局", "重慶市長壽區"),
+        UnitRef(2, "重庆市大足区玉龙镇人民政府", "重庆市大足区"),
+        UnitRef(3, "XX经济和信息化局", None),
+        UnitRef(4, "重庆市大足区应急管理局", "重庆市大足区"),
+        UnitRef(5, None, None),
+        UnitRef(6, "重庆市大足区市场监督管理局", "重庆市大足区"),
+    ],
+    {"应急局": "应急管理局", "经信局": "经济和信息化局", "市场监管局": "市场监督管理局"},
+)
+
+
+def parse(question: str):
+    return parse_question(question, TOKENIZER, BUNDLED_CONFIG_DIR, CATALOG, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("2021年开展了哪些培训", [2021]),
+        ("2021 执法培训", [2021]),
+        ("2021年度执法培训", [2021]),
+        ("二〇二一年执法培训", [2021]),
+        ("二零二三年法律顾问", [2023]),
+        ("今年的执法培训", [2022]),
+        ("去年的执法培训", [2021]),
+        ("前年的执法培训", [2020]),
+        ("2020至2022年的执法培训", [2020, 2021, 2022]),
+        ("2020-2022年", [2020, 2021, 2022]),
+        ("2021到2022年", [2021, 2022]),
+        ("enforcement training in 2021", [2021]),
+        ("training last year", [2021]),
+        ("执法培训", []),
+        ("培训120余人", []),
+    ],
+)
+def test_years(text: str, years: list[int]) -> None:
+    assert parse_years(text, TODAY)[0] == years
+
+
+def test_years_are_removed_from_the_search_terms() -> None:
+    question = parse("哪些单位在2021年开展了执法培训")
+    assert question.years == [2021]
+    assert [c.label for c in question.concepts] == ["执法", "培训"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("哪些单位在2021年开展了执法培训", "units"),
+        ("哪个单位给科室配备了执法记录仪", "units"),
+        ("谁推行了会前学法制度", "units"),
+        ("哪些部门聘请了法律顾问", "units"),
+        ("which units held enforcement training in 2021", "units"),
+        ("Which departments hired legal advisers?", "units"),
+        ("who carried out random inspections", "units"),
+        ("長壽區招商投資促進局的法律顧問是誰", "passages"),  # 是谁: asks for a person, not units
+        ("who is the legal adviser", "passages"),
+        ("信访办结率是多少", "passages"),
+        ("双随机一公开", "passages"),
+    ],
+)
+def test_intent(text: str, intent: str) -> None:
+    assert parse(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "report_ids"),
+    [
+        ("应急局安全生产法宣传", {4}),  # short form
+        ("应急管理局行政许可", {4}),  # full form without the region
+        ("重庆市大足区应急管理局执法证件", {4}),  # in full
+        ("经信局清理规范性文件", {3}),  # short form of a unit with a masked prefix
+        ("市场监管局执法检查", {6}),
+        ("玉龙镇公共服务中心", {2}),  # a town without 人民政府
+        ("长寿区招商投资促进局的法律顾问", {1}),  # simplified question, traditional report
+        ("長壽區招商投資促進局的法律顧問", {1}),  # traditional question
+        ("大足区的普法宣传", {2, 4, 6}),  # a region: every unit in it
+        ("大足区应急局", {4}),  # region and unit narrow each other
+        ("emergency management bureau enforcement", {4}),  # English unit names through the glossary
+    ],
+)
+def test_units_and_regions(text: str, report_ids: set[int]) -> None:
+    question = parse(text)
+    assert question.report_ids == report_ids
+    labels = {c.label for c in question.concepts}
+    assert not labels & {"应急局", "应急管理局", "大足区", "玉龙镇", "经信局"}
+
+
+def test_unknown_unit_falls_back_to_plain_terms() -> None:
+    question = parse("税务局的执法培训")
+    assert question.report_ids is None
+    assert question.unmatched_units == ["税务局"]
+    assert "税务" in question.optional_tokens  # still scored, but not required
+    assert [c.label for c in question.concepts] == ["执法", "培训"]
+
+
+def test_traditional_question_is_normalised() -> None:
+    question = parse("哪些單位聘請了法律顧問")
+    assert question.intent == "units"
+    assert [c.label for c in question.concepts] == ["聘请", "法律", "顾问"]
+    assert "法律顾问" in question.tokens  # the compound is scored too
+
+
+def test_english_through_the_glossary() -> None:
+    question = parse("which units hired legal advisers")
+    assert question.language == "en"
+    by_label = {c.label: c for c in question.concepts}
+    assert ("法律", "顾问") in by_label["legal adviser"].alternatives
+    assert "法律顾问" in question.tokens
+    assert {"聘请", "聘用"} <= set(question.tokens)
+
+
+def test_english_glossary_phrases_and_inflections() -> None:
+    found, unknown = translate_english("administrative reconsideration cases and trainings held", BUNDLED_CONFIG_DIR)
+    phrases = {p for p, _ in found}
+    assert {"administrative reconsideration", "training"} <= phrases
+    assert unknown == []
+
+
+def test_glossary_has_at_least_200_entries() -> None:
+    from reportqa.resources import load_glossary
+
+    glossary = load_glossary(BUNDLED_CONFIG_DIR)
+    assert sum(1 for terms in glossary.values() if terms) >= 200
+
+
+def test_stopword_only_question_has_no_concepts() -> None:
+    assert parse("哪些单位开展了什么工作").concepts == []
+
+
+def test_finest_tokens() -> None:
+    assert finest(["执法", "培训", "执法培训"]) == ["执法", "培训"]
+    assert finest(["双随机", "一公开", "随机", "公开", "双随机一公开"]) == ["随机", "公开"]
+
+
+def test_focus_on_problems_and_plans() -> None:
+    kinds = parse("执法人员素质不高的问题")
+    plans = parse("哪些单位打算用抖音快手开展普法宣传")
+    done = parse("哪些单位开展了执法培训")
+    assert kinds.focus and plans.focus and kinds.focus != plans.focus
+    assert done.focus == 0
+    assert detect_intent("大足区有哪些单位") == "units"

@@ -1,0 +1,95 @@
+"""Rendering: escaping, matched terms in bold, Telegram's 4096-character limit, never cutting a tag."""
+
+from __future__ import annotations
+
+import re
+
+from reportqa.question import ParsedQuestion
+from reportqa.render import (
+    TELEGRAM_LIMIT,
+    html_to_text,
+    render_answer_html,
+    render_outline_html,
+    render_passage_html,
+    split_plain,
+)
+from reportqa.search import Answer, ReportInfo, Result
+from reportqa.snippets import find_spans, make_snippet, mark
+
+REPORT = ReportInfo(1, "a<b>&c.txt", "某局<script>", 2021, "2021-11-23", "标题&", None, 3)
+TAG = re.compile(r"</?([a-z]+)[^>]*>")
+
+
+def result(text: str, matched: list[str], rank: int = 1, section: str = "一、举措 › （一）<培训>") -> Result:
+    return Result(rank, 1.0, rank, REPORT, section, text, text, 0, matched)
+
+
+def balanced(message: str) -> bool:
+    stack = []
+    for match in TAG.finditer(message):
+        if match.group(0).startswith("</"):
+            if not stack or stack.pop() != match.group(1):
+                return False
+        else:
+            stack.append(match.group(1))
+    return not stack
+
+
+def answer(results: list[Result], question: str = "执法<培训>&") -> Answer:
+    return Answer(ParsedQuestion(question, "zh", "passages"), results, total=len(results))
+
+
+def test_report_text_and_the_question_are_escaped() -> None:
+    message = render_answer_html(answer([result("组织<b>执法</b>培训 & 考核 > 3次", ["执法", "培训"])]))
+    assert "<script>" not in message and "&lt;script&gt;" in message
+    assert "执法&lt;培训&gt;&amp;" in message  # the user's words
+    assert "&lt;b&gt;<b>执法</b>&lt;/b&gt;" in message  # report text escaped, the match in bold
+    assert "&amp; 考核 &gt; 3次" in message
+    assert "a&lt;b&gt;&amp;c.txt" in message
+    assert balanced(message)
+
+
+def test_many_long_results_fit_in_one_message() -> None:
+    text = "执法培训。" + "很长的段落内容<&>" * 400
+    message = render_answer_html(answer([result(text, ["执法"], rank=i) for i in range(1, 40)]))
+    assert len(message) <= TELEGRAM_LIMIT
+    assert balanced(message)
+
+
+def test_a_passage_longer_than_a_message_is_split_without_breaking_tags() -> None:
+    text = "".join(f"第{i}句，包含<特殊>&字符的执法培训内容。" for i in range(600))
+    messages = render_passage_html(result(text, []))
+    assert len(messages) > 1
+    assert all(len(m) <= TELEGRAM_LIMIT and balanced(m) for m in messages)
+    assert html_to_text("".join(re.sub(r"^.*?\n\n", "", m, count=1, flags=re.S) if i == 0 else m
+                                for i, m in enumerate(messages))).count("执法培训内容") == 600
+
+
+def test_split_plain_counts_escaped_length() -> None:
+    pieces = split_plain("&" * 5000, 1000)
+    assert all(len(p) * 5 <= 1000 for p in pieces)
+    assert "".join(pieces) == "&" * 5000
+
+
+def test_empty_answer_says_so() -> None:
+    empty = answer([])
+    empty.notice = "没有2019年的报告。已收录的年份：2021、2023。"
+    message = render_answer_html(empty)
+    assert "没有2019年的报告" in message
+
+
+def test_outline_lists_sections_once() -> None:
+    message = render_outline_html(REPORT, ["前言", "一、举措 › （一）学习", "一、举措 › （一）学习", "二、问题"])
+    assert message.count("（一）学习") == 1
+    assert "标题&amp;" in message and balanced(message)
+
+
+def test_snippet_window_marks_terms_in_traditional_text() -> None:
+    text = "開頭說明。" * 30 + "聘請重慶中渡律師事務所三位專家為法律顧問。" + "結尾。" * 30
+    norm = text.replace("聘請", "聘请").replace("顧問", "顾问").replace("律師事務所", "律师事务所")
+    norm = norm.replace("開頭說明", "开头说明").replace("結尾", "结尾").replace("重慶", "重庆").replace("專家為", "专家为")
+    spans = find_spans(text, norm, ["法律顾问", "聘请"])
+    assert [text[s:e] for s, e in spans] == ["聘請", "法律顧問"]
+    snippet = make_snippet(text, spans, width=60)
+    assert snippet.text.startswith("聘請") and snippet.cut_before and snippet.cut_after
+    assert mark(snippet, "[", "]").startswith("…[聘請]重慶中渡律師事務所三位專家為[法律顧問]")
