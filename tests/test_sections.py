@@ -106,3 +106,33 @@ def test_every_seed_passage_has_a_path_or_is_the_preamble(seeds_dir: Path) -> No
         for passage in report.passages:
             assert passage.section == PREAMBLE or passage.section.startswith(("一、", "二、", "三、", "四、"))
             assert len(passage.text) <= options.max_chars
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_web_page_saved_on_one_line(tmp_path: Path) -> None:
+    """Navigation before the title, a publication line below it, headings inline, masked numbers."""
+    report = parse_report(DATA / "web_one_line.txt", DATA, ParseOptions(BUNDLED_CONFIG_DIR))
+    meta = report.meta
+    assert (meta.title, meta.unit, meta.year) == ("重庆市XX区司法局2022年法治政府建设情况报告", "重庆市XX区司法局", 2022)
+    assert meta.date == "2023-01-28"  # the publication date, as a fallback, with a warning
+    assert any("publication" in w for w in report.warnings)
+    names = [p.section for p in report.passages]
+    assert names[0] == PREAMBLE
+    assert "一、主要工作举措及成效 › （三）加强行政执法监督" in names
+    assert names[-1] == "三、下一步工作打算"
+    text = "\n".join(p.text for p in report.passages)
+    assert "无障碍" not in text and "发布时间" not in text and "首页" not in text
+    assert "（二）深化行政执法监督。" in text  # a heading-only leaf at the end is content, not lost
+    assert "培训xx名执法人员" in text
+
+
+def test_traditional_report_with_pinyin_annotations() -> None:
+    report = parse_report(DATA / "traditional_pinyin.txt", DATA, ParseOptions(BUNDLED_CONFIG_DIR))
+    assert report.meta.unit == "某某區應急管理局"
+    assert (report.meta.year, report.meta.date) == (2022, "2023-01-10")
+    assert report.meta.addressee == "區政府"
+    text = "\n".join(p.text for p in report.passages)
+    assert "(shè)" not in text and "建設" in text
+    assert "执法检查" in "\n".join(p.norm_text for p in report.passages)  # simplified for search

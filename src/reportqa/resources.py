@@ -27,6 +27,7 @@ class CleaningRules:
     inline: tuple[Rule, ...]
     drop_line: tuple[Rule, ...]
     preamble_drop: tuple[Rule, ...]
+    after_title_drop: tuple[Rule, ...]
     publication_date: tuple[Rule, ...]
 
 
@@ -51,7 +52,10 @@ def load_cleaning_rules(config_dir: Path) -> CleaningRules:
             for item in data.get(kind, [])
         )
 
-    return CleaningRules(rules("inline"), rules("drop_line"), rules("preamble_drop"), rules("publication_date"))
+    return CleaningRules(
+        rules("inline"), rules("drop_line"), rules("preamble_drop"), rules("after_title_drop"),
+        rules("publication_date"),
+    )
 
 
 @cache

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from reportqa.ingest.readers import Line
 from reportqa.resources import CleaningRules
 
-# A document saved as one line has its headings inline: break before a top- or second-level
-# heading that follows a sentence end.
-_INLINE_HEADING = re.compile(
-    r"(?<=[。：:；;！？!?])\s*(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}(?:部分|章)))"
+# A document saved as one line has its headings inline. When no line starts with a heading, long
+# lines are broken before 一、 (after a sentence end) and before （一） (anywhere but 第（一）项).
+_LINE_HEADING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}(?:部分|章))"
 )
-LONG_LINE = 300
-
-
+_INLINE_HEADING = re.compile(
+    r"(?<=[。：:；;！？!?])\s*(?=[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}(?:部分|章))"
+    r"|(?<![第\s])(?=（[一二三四五六七八九十]{1,3}）(?![项款条目]))"
+)
+LONG_LINE = 150
 @dataclass
 class Cleaned:
     lines: list[Line]
@@ -37,7 +39,7 @@ def apply_inline_rules(text: str, rules: CleaningRules, removed: Counter[str]) -
 
 
 def split_inline_headings(text: str) -> list[str]:
-    """Break a very long line before the headings it carries inline (documents saved on one line)."""
+    """Break a long line before the headings it carries inline (documents saved on one line)."""
     if len(text) < LONG_LINE:
         return [text]
     return [part for part in _INLINE_HEADING.split(text) if part.strip()]
@@ -47,10 +49,11 @@ def clean_lines(lines: list[Line], rules: CleaningRules) -> Cleaned:
     """Inline rules, one-line documents split, junk lines dropped. Preamble rules come later,
     once the title is known (see ``drop_preamble``)."""
     removed: Counter[str] = Counter()
+    texts = [apply_inline_rules(line.text, rules, removed) for line in lines]
+    one_line_document = not any(_LINE_HEADING.match(t) for t in texts) and any(len(t) >= LONG_LINE for t in texts)
     out: list[Line] = []
-    for line in lines:
-        text = apply_inline_rules(line.text, rules, removed)
-        parts = split_inline_headings(text) if line.heading_level is None else [text]
+    for line, text in zip(lines, texts, strict=True):
+        parts = split_inline_headings(text) if one_line_document and line.heading_level is None else [text]
         for part in parts:
             dropped_by = next((r.name for r in rules.drop_line if r.pattern.search(part)), None)
             if dropped_by:
@@ -61,22 +64,33 @@ def clean_lines(lines: list[Line], rules: CleaningRules) -> Cleaned:
     return Cleaned(out, removed)
 
 
+def is_preamble_line(text: str, rules: CleaningRules) -> bool:
+    """Site navigation or a publication line (the ``preamble_drop`` rules)."""
+    return any(r.pattern.search(text) for r in rules.preamble_drop)
+
+
 def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRules) -> Cleaned:
-    """Remove site navigation and publication lines before the title (or the first lines when the
-    title is unknown), keeping a publication date as the fallback date."""
+    """Remove site navigation and publication lines before the title (or among the first lines when
+    the title is unknown) and a web page's publication lines right below it, keeping a publication
+    date as the fallback date."""
     limit = title_index if title_index is not None else min(len(cleaned.lines), 8)
     kept: list[Line] = []
     publication_date = cleaned.publication_date
     removed = Counter(cleaned.removed)
+    below_title = title_index is not None
     for index, line in enumerate(cleaned.lines):
+        rule = None
         if index < limit:
             rule = next((r for r in rules.preamble_drop if r.pattern.search(line.text)), None)
-            if rule is not None:
-                removed[rule.name] += 1
-                for date_rule in rules.publication_date:
-                    match = date_rule.pattern.search(line.text)
-                    if match and publication_date is None:
-                        publication_date = match.group(1)
-                continue
-        kept.append(line)
+        elif index > limit and below_title:
+            rule = next((r for r in rules.after_title_drop if r.pattern.search(line.text)), None)
+            below_title = rule is not None
+        if rule is None:
+            kept.append(line)
+            continue
+        removed[rule.name] += 1
+        for date_rule in rules.publication_date:
+            match = date_rule.pattern.search(line.text)
+            if match and publication_date is None:
+                publication_date = match.group(1)
     return Cleaned(kept, removed, publication_date)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reportqa.ingest.readers import Line
@@ -109,9 +110,14 @@ def _original_slice(original: str, simplified_part: str, start: int = 0) -> str:
     return simplified_part
 
 
-def find_title(lines: list[str], within: int = 12) -> int | None:
-    """Index of the title line: an early short line naming a report (报告, 总结, 情况 …)."""
+def find_title(
+    lines: list[str], within: int = 12, skip: Callable[[str], bool] = lambda text: False
+) -> int | None:
+    """Index of the title line: an early short line naming a report (报告, 总结, 情况 …); lines
+    for which ``skip`` is true (site navigation) are never the title."""
     for index, raw in enumerate(lines[:within]):
+        if skip(raw):
+            continue
         text = to_simplified(raw.strip())
         if not 6 <= len(text) <= 80 or text.endswith(("：", ":")) or text.startswith(("根据", "按照", "为")):
             continue

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reportqa.ingest.cleaning import clean_lines, drop_preamble
+from reportqa.ingest.cleaning import clean_lines, drop_preamble, is_preamble_line
 from reportqa.ingest.metadata import extract_metadata, find_title, parse_date, region_of
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_document
 from reportqa.ingest.sections import sections_of
@@ -125,7 +125,8 @@ def parse_report(
         raise UnreadableFile(f"cannot read: {exc}") from exc
     rules = load_cleaning_rules(options.config_dir)
     cleaned = clean_lines(document.lines, rules)
-    cleaned = drop_preamble(cleaned, find_title([line.text for line in cleaned.lines]), rules)
+    title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
+    cleaned = drop_preamble(cleaned, title_index, rules)
     extracted = extract_metadata(cleaned.lines, cleaned.publication_date)
     meta = apply_override(extracted.meta, override)
     warnings = [w for w in extracted.warnings if not (override and _overridden(w, override))]

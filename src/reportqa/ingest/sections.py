@@ -24,7 +24,7 @@ _LEVELS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (4, re.compile(r"^[（(]\s*\d{1,2}\s*[)）]")),
     (5, re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩]")),
 )
-_RUN_ON_BREAK = re.compile(r"[。：:]")
+_RUN_ON_BREAK = re.compile(r"[。：:]|(?<=[\u4e00-\u9fff])(?=一是)")
 _ENUMERATION = re.compile(rf"(?<=[。；;！？!?])(?=[{_CN_NUM}]{{1,2}}是)")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 MAX_HEADING_CHARS = 60
@@ -64,11 +64,12 @@ class Block:
 
 
 def split_blocks(lines: list[Line]) -> list[Block]:
-    """Group body lines under their heading path; headings with no text of their own vanish
-    into their children's paths."""
+    """Group body lines under their heading path. A heading with no text of its own vanishes into
+    its children's paths; one with neither text nor children is content and stays a block."""
     blocks: list[Block] = []
     stack: list[tuple[int, str]] = []
     current = Block((), [], False)
+    current_level = 0
     for line in lines:
         text = line.text.strip()
         if not text:
@@ -78,14 +79,15 @@ def split_blocks(lines: list[Line]) -> list[Block]:
             current.lines.append(text)
             current.has_body = True
             continue
-        if current.has_body:
+        if current.has_body or (current.path and level <= current_level):
             blocks.append(current)
         heading, run_on = split_heading(text)
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, heading))
         current = Block(tuple(h for _, h in stack), [text], run_on)
-    if current.has_body:
+        current_level = level
+    if current.has_body or current.path:
         blocks.append(current)
     return blocks
 
