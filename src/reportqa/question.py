@@ -78,6 +78,7 @@ class ParsedQuestion:
     intent: Intent
     years: list[int] = field(default_factory=list)
     unit_words: list[str] = field(default_factory=list)  # the words that named units or regions
+    unit_names: list[str] = field(default_factory=list)  # the indexed units those words point at
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
     concepts: list[Concept] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # English words the glossary lacks
@@ -234,6 +235,8 @@ def parse_question(
         intent=intent,
         years=years,
         unit_words=unit_words,
+        unit_names=sorted({catalog.display[i] for i in report_ids if i in catalog.display})
+        if catalog is not None and report_ids else [],
         report_ids=report_ids,
         concepts=concepts,
         unknown_words=unknown_english,

@@ -94,7 +94,8 @@ class Answer:
         }
 
     def filter_units(self) -> list[str]:
-        return list(dict.fromkeys(self.question.unit_words))
+        """The indexed units the question named (full names), for the JSON filters and the reply."""
+        return self.question.unit_names
 
 
 @dataclass
