@@ -6,6 +6,7 @@ SQLite for the few results shown); a question costs what the postings of its ter
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import math
@@ -285,14 +286,19 @@ class SearchIndex:
     async def answer(
         self, question: str, top_k: int | None = None, offset: int = 0, today: dt.date | None = None
     ) -> Answer:
-        parsed = self.parse(question, today)
+        """Parse and rank in a worker thread (CPU work never blocks the event loop), then fetch the
+        page's passages."""
+        parsed = await asyncio.to_thread(self.parse, question, today)
         return await self.answer_parsed(parsed, top_k, offset)
+
+    def ranked_for(self, parsed: ParsedQuestion) -> list[Ranked]:
+        ranked = self.rank(parsed)
+        return self.group_by_unit(ranked) if parsed.intent == "units" else ranked
 
     async def answer_parsed(self, parsed: ParsedQuestion, top_k: int | None = None, offset: int = 0) -> Answer:
         top_k = top_k or self.settings.top_k
-        ranked = self.rank(parsed)
-        if parsed.intent == "units":
-            ranked = self.group_by_unit(ranked)
+        ranked = await asyncio.to_thread(self.ranked_for, parsed)
+        offset = max(0, offset)
         page = ranked[offset : offset + top_k]
         results = await self._results(page, offset)
         answer = Answer(parsed, results, total=len(ranked), offset=offset)

@@ -1,0 +1,1 @@
+"""The Telegram bot: handlers, keyboards, inline mode, access control, state in SQLite."""

@@ -1,0 +1,98 @@
+"""Build the python-telegram-bot Application from settings, and run it (``python bot.py``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from reportqa.bot import handlers
+from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.state import BotState
+from reportqa.bot.texts import COMMANDS
+from reportqa.serving import IndexHolder
+from reportqa.settings import Settings, get_settings
+
+log = logging.getLogger("reportqa.bot")
+STATE_DB = "bot.sqlite3"
+
+
+async def _post_init(application: Application) -> None:
+    """Open the index and the bot's database, register the command menu."""
+    settings: Settings = application.bot_data["settings"]
+    access = AccessPolicy(settings.allowed_users, settings.allowed_chats, settings.admins)
+    if access.open_to_everyone:
+        log.warning("no REPORTQA_ALLOWED_USERS or REPORTQA_ALLOWED_CHATS set: the bot answers everyone")
+    holder = IndexHolder(settings)
+    searcher = await holder.get()
+    log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
+             searcher.postings.n_docs)
+    state = await BotState.open(settings.index_dir / STATE_DB)
+    application.bot_data["services"] = handlers.Services(
+        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute)
+    )
+    await application.bot.set_my_commands(COMMANDS["zh"])
+    await application.bot.set_my_commands(COMMANDS["en"], language_code="en")
+
+
+async def _post_shutdown(application: Application) -> None:
+    services = application.bot_data.pop("services", None)
+    if services is not None:
+        await services.holder.close()
+        await services.state.close()
+
+
+def build_application(settings: Settings) -> Application:
+    """The Application with every handler; ``settings.bot_api_url`` may point at a local Bot API
+    server or a test fake."""
+    if settings.bot_token is None:
+        raise ValueError("REPORTQA_BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
+    application.add_handler(CommandHandler("ask", handlers.cmd_ask))
+    application.add_handler(CommandHandler("units", handlers.cmd_units))
+    application.add_handler(CommandHandler("years", handlers.cmd_years))
+    application.add_handler(CommandHandler("unit", handlers.cmd_unit))
+    application.add_handler(CommandHandler("stats", handlers.cmd_stats))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_private_text))
+    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.on_group_text))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(InlineQueryHandler(handlers.on_inline_query))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def main() -> int:
+    """Run the bot until interrupted; exit code 2 when the token is missing."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = get_settings()
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        print("error: REPORTQA_BOT_TOKEN is not set (the Telegram bot token; see config/settings.example.env)",
+              file=sys.stderr)
+        return 2
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,413 @@
+"""Handlers: questions in private chats and groups, buttons, inline mode, commands, errors.
+
+Each handler reads the shared services from ``context.bot_data`` and never blocks the event loop:
+parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite through aiosqlite.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from telegram import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.keyboards import answer_keyboard, parse_callback
+from reportqa.bot.state import BotState
+from reportqa.bot.texts import HELP, INLINE_HELP_BODY, INLINE_HELP_TITLE, say
+from reportqa.render import (
+    TELEGRAM_LIMIT,
+    citation,
+    esc,
+    render_answer_html,
+    render_outline_html,
+    render_passage_html,
+    section_label,
+    snippet_html,
+    snippet_text,
+    unit_label,
+)
+from reportqa.search import Answer, Result
+from reportqa.serving import IndexHolder
+from reportqa.settings import Settings
+from reportqa.text import normalise
+
+log = logging.getLogger(__name__)
+INLINE_PAGE = 10
+INLINE_MAX_OFFSET = 200
+
+
+@dataclass
+class Services:
+    settings: Settings
+    holder: IndexHolder
+    state: BotState
+    access: AccessPolicy
+    limiter: RateLimiter
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data["services"]
+
+
+def wants_english(update: Update) -> bool:
+    user = update.effective_user
+    return bool(user and user.language_code and user.language_code.lower().startswith("en"))
+
+
+def clean_question(text: str) -> str:
+    """Collapse white space and drop control and bidirectional-override characters."""
+    kept = "".join(ch for ch in text if ch.isprintable() or ch in " \t\n")
+    kept = "".join(ch for ch in kept if ch not in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    return " ".join(kept.split())
+
+
+async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    svc = services(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    if svc.access.allows(user.id if user else None, chat.id if chat else None):
+        return True
+    english = wants_english(update)
+    if update.callback_query:
+        await update.callback_query.answer(say("refused", english), show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(say("refused", english))
+    return False
+
+
+# -- questions ---------------------------------------------------------------------------------
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
+    """Search, reply with the first page and its buttons, log the question."""
+    message = update.effective_message
+    if message is None or not await _allowed(update, context):
+        return
+    svc = services(context)
+    english = wants_english(update)
+    user = update.effective_user
+    group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    if not svc.limiter.allow(user.id if user else None):
+        await message.reply_text(say("rate_limited", english, seconds=svc.limiter.retry_after(user.id)),
+                                 do_quote=group)
+        return
+    question = clean_question(raw)
+    if not question:
+        await message.reply_text(say("empty_question", english), do_quote=group)
+        return
+    limit = svc.settings.max_question_chars
+    cut = len(question) > limit
+    question = question[:limit]
+    started = time.perf_counter()
+    searcher = await svc.holder.get()
+    answer = await searcher.answer(question, top_k=svc.settings.page_size)
+    english = english or answer.question.language == "en"
+    sid = await svc.state.new_session(question, message.chat_id, user.id if user else None)
+    text = render_answer_html(answer, english)
+    if cut:
+        note = esc(say("cut", english, n=limit))
+        if len(text) + len(note) + 1 <= TELEGRAM_LIMIT:
+            text = f"{note}\n{text}"
+    await message.reply_html(
+        text,
+        reply_markup=answer_keyboard(answer, sid, svc.settings.page_size, english),
+        do_quote=group,
+        disable_web_page_preview=True,
+    )
+    await svc.state.log_question(
+        chat_type=message.chat.type,
+        user_id=user.id if user else None,
+        question=question,
+        filters=answer.to_json()["filters"],
+        results=answer.total,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat every text is a question."""
+    if update.effective_message and update.effective_message.text:
+        await answer_question(update, context, update.effective_message.text)
+
+
+def _addressed_to_bot(message: Message, bot_id: int, username: str | None) -> str | None:
+    """The question in a group message that mentions or replies to the bot; None otherwise."""
+    text = message.text or ""
+    mention = f"@{username}".lower() if username else None
+    mentioned = False
+    if mention:
+        for value in message.parse_entities([MessageEntity.MENTION]).values():
+            if value.lower() == mention:
+                mentioned = True
+                text = text.replace(value, " ")
+    replied = bool(message.reply_to_message and message.reply_to_message.from_user
+                   and message.reply_to_message.from_user.id == bot_id)
+    return text if mentioned or replied else None
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups only a mention of the bot or a reply to it is a question; other chatter is ignored."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    question = _addressed_to_bot(message, context.bot.id, context.bot.username)
+    if question is not None:
+        await answer_question(update, context, question)
+
+
+async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    question = " ".join(context.args or [])
+    if not question.strip():
+        message = update.effective_message
+        if message is not None and await _allowed(update, context):
+            await message.reply_text(say("ask_usage", wants_english(update)))
+        return
+    await answer_question(update, context, question)
+
+
+# -- buttons ----------------------------------------------------------------------------------
+
+
+async def _send_pieces(message: Message, pieces: list[str]) -> None:
+    for piece in pieces:
+        await message.reply_html(piece, disable_web_page_preview=True, do_quote=False)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or not await _allowed(update, context):
+        return
+    english = wants_english(update)
+    action = parse_callback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if action is None or message is None:
+        await query.answer(say("bad_button", english))
+        return
+    svc = services(context)
+    searcher = await svc.holder.get()
+    if action.kind == "pg":
+        session = await svc.state.session(action.sid or "")
+        if session is None:
+            await query.answer(say("expired", english), show_alert=True)
+            return
+        answer = await searcher.answer(session.question, top_k=svc.settings.page_size, offset=action.number)
+        english = english or answer.question.language == "en"
+        if not answer.results:
+            await query.answer(say("no_more", english))
+            return
+        await query.answer()
+        await query.edit_message_text(
+            render_answer_html(answer, english),
+            parse_mode=ParseMode.HTML,
+            reply_markup=answer_keyboard(answer, session.sid, svc.settings.page_size, english),
+            disable_web_page_preview=True,
+        )
+    elif action.kind == "fs":
+        result = await searcher.passage(action.number)
+        if result is None:
+            await query.answer(say("gone", english), show_alert=True)
+            return
+        await query.answer()
+        await _send_pieces(message, render_passage_html(result))
+    else:
+        report = searcher.reports.get(action.number)
+        if report is None:
+            await query.answer(say("gone", english), show_alert=True)
+            return
+        await query.answer()
+        sections = [p.section for p in await searcher.report_sections(report.id)]
+        await message.reply_html(render_outline_html(report, sections), do_quote=False)
+
+
+# -- inline mode ------------------------------------------------------------------------------
+
+
+def share_html(result: Result) -> str:
+    """What an inline result posts: the excerpt and its citation line, within the message limit."""
+    cite = (f"\n\n— {esc(citation(result.report))}\n{esc(section_label(result.section))}"
+            f"\n📄 {esc(result.report.source)}")
+    for width in (700, 300, 100):
+        body = snippet_html(result, width=width)
+        if len(body) + len(cite) <= TELEGRAM_LIMIT:
+            return body + cite
+    return cite.strip()[:TELEGRAM_LIMIT]
+
+
+async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inline = update.inline_query
+    if inline is None:
+        return
+    svc = services(context)
+    english = wants_english(update)
+    bot_name = context.bot.username or "bot"
+    if not svc.access.allows(inline.from_user.id):
+        await inline.answer([], cache_time=0, is_personal=True)
+        return
+    question = clean_question(inline.query)[: svc.settings.max_question_chars]
+    if not question:
+        await inline.answer([InlineQueryResultArticle(
+            id="help",
+            title=INLINE_HELP_TITLE["en" if english else "zh"],
+            description=INLINE_HELP_BODY["en" if english else "zh"].format(bot=bot_name),
+            input_message_content=InputTextMessageContent(
+                html.escape(INLINE_HELP_BODY["en" if english else "zh"].format(bot=bot_name))),
+        )], cache_time=0, is_personal=True)
+        return
+    if not svc.limiter.allow(inline.from_user.id):
+        await inline.answer([], cache_time=0, is_personal=True)
+        return
+    try:
+        offset = min(max(int(inline.offset or 0), 0), INLINE_MAX_OFFSET)
+    except ValueError:
+        offset = 0
+    started = time.perf_counter()
+    searcher = await svc.holder.get()
+    answer: Answer = await searcher.answer(question, top_k=INLINE_PAGE, offset=offset)
+    results = [
+        InlineQueryResultArticle(
+            id=f"p{r.passage_id}",
+            title=f"{unit_label(r.report)} · {r.report.year or '?'}" + ("" if english else "年"),
+            description=snippet_text(r, width=120),
+            input_message_content=InputTextMessageContent(share_html(r), parse_mode=ParseMode.HTML,
+                                                          disable_web_page_preview=True),
+        )
+        for r in answer.results
+    ]
+    more = offset + len(results) < min(answer.total, INLINE_MAX_OFFSET)
+    await inline.answer(results, cache_time=30, next_offset=str(offset + INLINE_PAGE) if more else "")
+    await svc.state.log_question(chat_type="inline", user_id=inline.from_user.id, question=question,
+                                 filters=answer.to_json()["filters"], results=answer.total,
+                                 latency_ms=(time.perf_counter() - started) * 1000, source="inline")
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    text = HELP["en" if wants_english(update) else "zh"].format(bot=context.bot.username or "bot")
+    await message.reply_html(text, disable_web_page_preview=True)
+
+
+async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _allowed(update, context):
+        return
+    searcher = await services(context).holder.get()
+    english = wants_english(update)
+    by_unit: dict[str, Counter[int]] = {}
+    for report in searcher.reports.values():
+        by_unit.setdefault(unit_label(report), Counter())[report.year or 0] += 1
+    lines = [f"<b>{'Units' if english else '已收录的单位'}（{len(by_unit)}）</b>"]
+    for unit in sorted(by_unit):
+        years = "、".join(f"{y or '?'}" + (f"（{n}份）" if n > 1 else "") for y, n in sorted(by_unit[unit].items()))
+        count = sum(by_unit[unit].values())
+        lines.append(f"• {esc(unit)} — {years}" + (f" · {count} reports" if english else f" · 共{count}份"))
+    await _send_pieces(message, _chunk_lines(lines))
+
+
+async def cmd_years(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _allowed(update, context):
+        return
+    searcher = await services(context).holder.get()
+    counts = Counter(r.year for r in searcher.reports.values() if r.year)
+    english = wants_english(update)
+    body = "\n".join(f"• {year}: {n}" + (" reports" if english else " 份报告") for year, n in sorted(counts.items()))
+    await message.reply_html(f"<b>{'Years' if english else '已收录的年度'}</b>\n{body or '-'}")
+
+
+async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _allowed(update, context):
+        return
+    english = wants_english(update)
+    name = clean_question(" ".join(context.args or []))[:50]
+    if not name:
+        await message.reply_text(say("unit_usage", english))
+        return
+    searcher = await services(context).holder.get()
+    wanted = normalise(name)
+    ids, _, _ = searcher.catalog.find(wanted)
+    reports = [r for r in searcher.reports.values()
+               if r.id in ids or (r.unit and wanted in normalise(r.unit))]
+    if not reports:
+        units = "、".join(searcher.units) or "-"
+        await message.reply_text(say("no_unit", english, name=name, units=units)[:TELEGRAM_LIMIT])
+        return
+    lines = [f"<b>{esc(name)}</b>"]
+    for report in sorted(reports, key=lambda r: (r.unit or "", r.year or 0)):
+        lines.append(f"• {esc(citation(report))}\n  {esc(report.title or '-')} · "
+                     f"{report.passage_count} {'passages' if english else '段'}\n  📄 {esc(report.source)}")
+    await _send_pieces(message, _chunk_lines(lines))
+
+
+async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None:
+        return
+    svc = services(context)
+    english = wants_english(update)
+    if not svc.access.is_admin(user.id if user else None):
+        await message.reply_text(say("admins_only", english))
+        return
+    stats = await svc.state.stats()
+    lines = [f"<b>{'Questions' if english else '提问统计'}</b>（{'total' if english else '共'} {stats.total}）"]
+    lines += [f"• {day}: {n}" for day, n in stats.per_day]
+    lines.append(f"\n<b>{'Top questions' if english else '常见问题'}</b>")
+    lines += [f"• {esc(q[:80])} ×{n}" for q, n in stats.top] or ["-"]
+    lines.append(f"\n<b>{'No answer' if english else '没有答案的问题'}</b>")
+    lines += [f"• {esc(q[:80])} ×{n}" for q, n in stats.unanswered] or ["-"]
+    await _send_pieces(message, _chunk_lines(lines))
+
+
+def _chunk_lines(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join lines into messages under the limit, breaking only between lines."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[: limit - 1]
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log, and tell the user something went wrong. 'Message is not modified' and users who blocked
+    the bot are expected, not errors."""
+    error = context.error
+    if isinstance(error, BadRequest) and "not modified" in str(error).lower():
+        return
+    if isinstance(error, Forbidden):
+        log.info("cannot reach a user: %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(say("error", wants_english(update)))
+        except Exception:  # the reply itself may be what fails
+            log.warning("could not send the error message", exc_info=True)

@@ -1,0 +1,64 @@
+"""The index a long-running process serves: loaded once, switched when a build publishes a new one.
+
+Every question asks ``IndexHolder.get()``, which compares the ``CURRENT`` pointer with the loaded
+generation (one small file read) and loads the new one when a build has switched it; questions in
+flight finish on the old one, which is closed after a grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from reportqa import store
+from reportqa.search import SearchIndex, ensure_index
+from reportqa.settings import Settings
+
+log = logging.getLogger(__name__)
+RETIRE_AFTER_SECONDS = 60.0
+
+
+class IndexHolder:
+    def __init__(self, settings: Settings, index_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.index_dir = index_dir or settings.index_dir
+        self._current: SearchIndex | None = None
+        self._lock = asyncio.Lock()
+        self._retiring: dict[asyncio.Task, SearchIndex] = {}
+
+    async def get(self) -> SearchIndex:
+        """The newest complete index (built from the configured reports on first use)."""
+        current = self._current
+        generation = store.current_generation(self.index_dir)
+        if current is not None and (generation is None or generation == current.generation):
+            return current
+        async with self._lock:
+            if self._current is None and store.current_generation(self.index_dir) is None:
+                await ensure_index(self.settings, self.index_dir)
+            generation = store.current_generation(self.index_dir)
+            if self._current is None or generation != self._current.generation:
+                fresh = await SearchIndex.load(self.index_dir, self.settings)
+                old, self._current = self._current, fresh
+                log.info("serving index %s", fresh.generation.name)
+                if old is not None:
+                    self._retire(old)
+            return self._current
+
+    def _retire(self, index: SearchIndex) -> None:
+        async def close_later() -> None:
+            await asyncio.sleep(RETIRE_AFTER_SECONDS)
+            await index.close()
+
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retiring[task] = index
+        task.add_done_callback(lambda t: self._retiring.pop(t, None))
+
+    async def close(self) -> None:
+        for task, index in list(self._retiring.items()):
+            task.cancel()
+            await index.close()
+        self._retiring.clear()
+        if self._current is not None:
+            await self._current.close()
+            self._current = None
