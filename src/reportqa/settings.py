@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     reports_dir: Path = BUNDLED_REPORTS_DIR
     index_dir: Path = Path("index")
     config_dir: Path = BUNDLED_CONFIG_DIR
+    bot_state_db: Path | None = None  # paging sessions and the question log; default index_dir/bot.sqlite3
 
     # Passages
     passage_max_chars: int = Field(1200, ge=200)

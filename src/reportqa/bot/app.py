@@ -37,7 +37,7 @@ async def _post_init(application: Application) -> None:
     searcher = await holder.get()
     log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
              searcher.postings.n_docs)
-    state = await BotState.open(settings.index_dir / STATE_DB)
+    state = await BotState.open(settings.bot_state_db or settings.index_dir / STATE_DB)
     application.bot_data["services"] = handlers.Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute)
     )
@@ -68,6 +68,7 @@ def build_application(settings: Settings) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
+    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND  # edits are not asked again
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
@@ -76,8 +77,8 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("years", handlers.cmd_years))
     application.add_handler(CommandHandler("unit", handlers.cmd_unit))
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_private_text))
-    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.on_group_text))
+    application.add_handler(MessageHandler(private & new_text, handlers.on_private_text))
+    application.add_handler(MessageHandler(groups & new_text, handlers.on_group_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(InlineQueryHandler(handlers.on_inline_query))
     application.add_error_handler(handlers.on_error)

@@ -1,0 +1,184 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real Application.
+
+It serves ``getUpdates`` by offset (updates stay until a later offset confirms them), answers a
+long poll as soon as an update arrives or its timeout (capped) passes, releases pending polls on
+shutdown, and records every other call so tests can assert what the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 999, "is_bot": True, "first_name": "ReportQA", "username": "reportqa_bot",
+            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+STRING_PARAMS = {"text", "query", "callback_query_id", "inline_query_id", "parse_mode", "next_offset",
+                 "switch_pm_text", "switch_pm_parameter", "caption", "language_code", "file_id", "action"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)
+
+
+def _decode(name: str, value: str) -> Any:
+    if name in STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        self.token = token
+        self.updates: list[dict] = []
+        self.calls: list[Call] = []
+        self._next_update = 1
+        self._next_message = 5000
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- server ---------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        form = await request.post()
+        params = {k: _decode(k, v) for k, v in form.items() if isinstance(v, str)}
+        if method != "getUpdates":
+            self.calls.append(Call(method, params))
+            async with self._changed:
+                self._changed.notify_all()
+        result = await self._result(method, params)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        if method in {"sendMessage", "editMessageText"}:
+            self._next_message += 1
+            chat_id = params.get("chat_id", 0)
+            return {
+                "message_id": params.get("message_id", self._next_message),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True  # setMyCommands, deleteWebhook, answerCallbackQuery, answerInlineQuery, …
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = min(float(params.get("timeout") or 0), 1.0)
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not self._closing:
+                pending = [u for u in self.updates if u["update_id"] >= offset]
+                remaining = deadline - time.monotonic()
+                if pending or remaining <= 0:
+                    return pending[:limit]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+        return []
+
+    # -- what tests use -------------------------------------------------------------------------
+
+    async def push(self, update: dict) -> int:
+        update = {"update_id": self._next_update, **update}
+        self._next_update += 1
+        self.updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+        return update["update_id"]
+
+    def sent(self, method: str | None = None) -> list[Call]:
+        return [c for c in self.calls if method is None or c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+        """Wait until the bot has made ``count`` calls of ``method`` in all; return them."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while len(self.sent(method)) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting for {count} × {method}; calls: "
+                                         f"{[c.method for c in self.calls]}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+        return self.sent(method)
+
+
+# -- update builders --------------------------------------------------------------------------
+
+_message_ids = iter(range(1, 10**9))
+
+
+def user(user_id: int = 1, language: str = "zh-hans") -> dict:
+    return {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "language_code": language}
+
+
+def message(text: str, *, chat_id: int = 1, user_id: int = 1, chat_type: str = "private",
+            language: str = "zh-hans", entities: list[dict] | None = None, reply_to: dict | None = None) -> dict:
+    chat = {"id": chat_id, "type": chat_type}
+    if chat_type != "private":
+        chat["title"] = "法治办工作群"
+    body: dict[str, Any] = {"message_id": next(_message_ids), "date": int(time.time()), "chat": chat,
+                            "from": user(user_id, language), "text": text}
+    if text.startswith("/"):
+        command = text.split()[0]
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    if entities:
+        body["entities"] = entities
+    if reply_to:
+        body["reply_to_message"] = reply_to
+    return {"message": body}
+
+
+def bot_message(text: str = "…", *, chat_id: int = 1, chat_type: str = "private", message_id: int = 777) -> dict:
+    return {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": chat_type},
+            "from": BOT_USER, "text": text}
+
+
+def callback(data: str, *, user_id: int = 1, chat_id: int = 1, message_id: int = 777) -> dict:
+    return {"callback_query": {"id": f"cb{next(_message_ids)}", "from": user(user_id), "chat_instance": "ci",
+                               "data": data, "message": bot_message(chat_id=chat_id, message_id=message_id)}}
+
+
+def inline_query(query: str, *, user_id: int = 1, offset: str = "") -> dict:
+    return {"inline_query": {"id": f"iq{next(_message_ids)}", "from": user(user_id), "query": query,
+                             "offset": offset}}
