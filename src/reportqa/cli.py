@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reportqa import store
-from reportqa.indexer import BuildSummary, build_index, summary_dict
-from reportqa.ingest.pipeline import ParseOptions, parse_report, read_overrides, source_name
+from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
+from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
 from reportqa.ingest.readers import UnreadableFile
 from reportqa.render import (
     html_to_text,
@@ -230,7 +230,7 @@ def inspect(
 ) -> None:
     """Show one file as the indexer sees it: metadata, warnings and every passage."""
     settings = _settings()
-    options = ParseOptions(settings.config_dir, settings.passage_max_chars, settings.passage_min_chars)
+    options = parse_options(settings)
     reports_dir = file.parent
     override = read_overrides(reports_dir).get(source_name(file, reports_dir))
     try:

@@ -57,6 +57,9 @@ class BuildSummary:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    # where the time went: parse (read + clean + split, summed over workers), tokenize (summed over
+    # workers), then wall time of scanning files, storing rows and computing BM25
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,20 +90,33 @@ def passage_tokens(tokenizer: Tokenizer, section: str, norm_text: str) -> list[s
     return tokens
 
 
+@dataclass
+class Parsed:
+    """One file's outcome, from a worker: the report and its tokens, or why it could not be read."""
+
+    path: Path
+    report: ParsedReport | None
+    tokens: list[list[str]]
+    error: str | None
+    parse_seconds: float = 0.0
+    tokenize_seconds: float = 0.0
+
+
 def parse_and_tokenize(
     path: Path, reports_dir: Path, options: ParseOptions, override: dict[str, str] | None
-) -> tuple[ParsedReport | None, list[list[str]], str | None]:
-    """(report, tokens per passage, None) or (None, [], reason) for a file that cannot be read."""
+) -> Parsed:
+    started = time.perf_counter()
     try:
         report = parse_report(path, reports_dir, options, override)
     except UnreadableFile as exc:
-        return None, [], str(exc)
+        return Parsed(path, None, [], str(exc))
     except Exception as exc:  # a bug or a file no reader expected: report it, keep indexing
-        return None, [], f"could not parse: {type(exc).__name__}: {exc}"[:200]
+        return Parsed(path, None, [], f"could not parse: {type(exc).__name__}: {exc}"[:200])
+    parsed_at = time.perf_counter()
     tokenizer = get_tokenizer(options.config_dir)
     tokenizer.add_words(unit_words(report.meta.unit))
     tokens = [passage_tokens(tokenizer, p.section, p.norm_text) for p in report.passages]
-    return report, tokens, None
+    return Parsed(path, report, tokens, None, parsed_at - started, time.perf_counter() - parsed_at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,8 +127,9 @@ def _parse_key(digest: str, fingerprint: str, override: dict[str, str] | None) -
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def _options(settings: Settings) -> ParseOptions:
-    return ParseOptions(settings.config_dir, settings.passage_max_chars, settings.passage_min_chars)
+def parse_options(settings: Settings) -> ParseOptions:
+    return ParseOptions(settings.config_dir, settings.passage_max_chars, settings.passage_min_chars,
+                        settings.max_file_mb * 1024 * 1024)
 
 
 def _ranking_key(settings: Settings) -> str:
@@ -160,17 +177,19 @@ def _parse_all(
     reports_dir: Path,
     options: ParseOptions,
     on_done: Callable[[str], None],
-) -> list[tuple[Path, ParsedReport | None, list[list[str]], str | None]]:
-    results = []
+) -> list[Parsed]:
+    """Parse and tokenise files, on every core when there are enough of them (jieba is pure Python:
+    processes, not threads)."""
+    results: list[Parsed] = []
     if len(jobs) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
             futures = [pool.submit(parse_and_tokenize, path, reports_dir, options, ov) for path, ov in jobs]
             for (path, _), future in zip(jobs, futures, strict=True):
-                results.append((path, *future.result()))
+                results.append(future.result())
                 on_done(path.name)
     else:
         for path, override in jobs:
-            results.append((path, *parse_and_tokenize(path, reports_dir, options, override)))
+            results.append(parse_and_tokenize(path, reports_dir, options, override))
             on_done(path.name)
     return results
 
@@ -189,7 +208,7 @@ async def build_index(
     reports_dir = reports_dir.resolve()
     if not reports_dir.is_dir():
         raise FileNotFoundError(f"reports folder not found: {reports_dir}")
-    options = _options(settings)
+    options = parse_options(settings)
     with store.build_lock(index_dir):
         served = store.current_generation(index_dir)
         previous = None if (full or served is None) else await _load_previous(served)
@@ -248,7 +267,9 @@ async def build_index(
             summary.seconds = time.perf_counter() - started
             return summary
 
+        scanned_at = time.perf_counter()
         parsed = _parse_all([(p, o) for p, o, _, _ in to_parse], reports_dir, options, on_file)
+        parsed_at = time.perf_counter()
         keys = {p: (d, k) for p, _, d, k in to_parse}
         generation = store.new_generation(index_dir)
         try:
@@ -263,6 +284,13 @@ async def build_index(
         summary.removed = removed
         summary.reused = len(reused)
         summary.seconds = time.perf_counter() - started
+        summary.timings = {
+            "scan": scanned_at - started,
+            "parse_and_tokenize": parsed_at - scanned_at,
+            "parse_cpu": sum(p.parse_seconds for p in parsed),
+            "tokenize_cpu": sum(p.tokenize_seconds for p in parsed),
+            **summary.timings,
+        }
         return summary
 
 
@@ -270,7 +298,7 @@ async def _write_generation(
     generation: Path,
     previous: _Previous | None,
     reused: list[store.ReportRow],
-    parsed: list[tuple[Path, ParsedReport | None, list[list[str]], str | None]],
+    parsed: list[Parsed],
     keys: dict[Path, tuple[str, str]],
     skipped: list[Skipped],
     duplicates: list[tuple[str, str]],
@@ -315,7 +343,9 @@ async def _write_generation(
         new_rows: list[dict[int, int]] = []
         new_ids: list[int] = []
         new_reports: list[int] = []
-        for path, report, tokens, error in parsed:
+        stored_at = time.perf_counter()
+        for item in parsed:
+            path, report, tokens, error = item.path, item.report, item.tokens, item.error
             source = source_name(path, reports_dir)
             digest, key = keys[path]
             if report is None:
@@ -354,6 +384,7 @@ async def _write_generation(
         passage_report.append(np.array(new_reports, dtype=np.int64))
 
         # 3. BM25 over everything, saved beside the database
+        bm25_at = time.perf_counter()
         matrix = TermMatrix.concat(parts)
         ids = np.concatenate(passage_ids).astype(np.int64)
         kinds = load_section_kinds(settings.config_dir)
@@ -382,6 +413,7 @@ async def _write_generation(
             post_df=postings.df,
         )
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        written_at = time.perf_counter()
 
         await db.executemany("INSERT INTO skipped VALUES (?, ?)", [(s.source, s.reason) for s in skipped])
         await db.executemany("INSERT INTO duplicates VALUES (?, ?)", duplicates)
@@ -399,8 +431,9 @@ async def _write_generation(
     finally:
         await db.close()
     summary = await summarise(generation)
-    summary.parsed = [source_name(p, reports_dir) for p, r, _, _ in parsed if r is not None]
+    summary.parsed = [source_name(p.path, reports_dir) for p in parsed if p.report is not None]
     summary.changed = True
+    summary.timings = {"store": bm25_at - stored_at, "bm25_and_save": written_at - bm25_at}
     return summary
 
 

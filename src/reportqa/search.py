@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +103,6 @@ class Answer:
 class Ranked:
     doc: int
     score: float
-    matched: list[str] = field(default_factory=list)
 
 
 def _years_text(years: list[int]) -> str:
@@ -246,13 +245,16 @@ class SearchIndex:
                 share = sum(self._idf(t) * present[t] for t in alt) / alt_weight
                 best = np.maximum(best, share)
             covered += weight * best
-        matched = [[t for t in parsed.tokens if present[t][i]] for i in range(len(docs))]
         threshold = self.settings.min_coverage * total
-        return [
-            Ranked(int(d), float(s), m)
-            for d, s, c, m in zip(docs, scores, covered, matched, strict=True)
-            if total > 0 and c >= threshold - 1e-9
-        ]
+        if total <= 0:
+            return []
+        keep = covered >= threshold - 1e-9
+        return [Ranked(int(d), float(s)) for d, s in zip(docs[keep], scores[keep], strict=True)]
+
+    def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:
+        """The question's tokens a passage contains (for marking them in the snippet)."""
+        one = np.array([doc])
+        return [t for t in parsed.tokens if t in self.term_id and self.postings.contains(self.term_id[t], one)[0]]
 
     def group_by_unit(self, ranked: list[Ranked]) -> list[Ranked]:
         """One passage per unit (its best), units in the order of their best passage. Reports with
@@ -300,20 +302,20 @@ class SearchIndex:
         ranked = await asyncio.to_thread(self.ranked_for, parsed)
         offset = max(0, offset)
         page = ranked[offset : offset + top_k]
-        results = await self._results(page, offset)
+        results = await self._results(parsed, page, offset)
         answer = Answer(parsed, results, total=len(ranked), offset=offset)
         if not ranked:
             answer.notice, answer.notice_en = self._empty_notice(parsed)
         return answer
 
-    async def _results(self, page: list[Ranked], offset: int) -> list[Result]:
+    async def _results(self, parsed: ParsedQuestion, page: list[Ranked], offset: int) -> list[Result]:
         ids = [int(self.passage_ids[item.doc]) for item in page]
         rows = await store.read_passages(self.db, ids)
         results = []
         for rank, (item, pid) in enumerate(zip(page, ids, strict=True), start=offset + 1):
             row = rows[pid]
             results.append(Result(rank, item.score, pid, self.reports[row.report_id], row.section, row.text,
-                                  row.norm_text, row.ordinal, item.matched))
+                                  row.norm_text, row.ordinal, self.matched_tokens(parsed, item.doc)))
         return results
 
     async def passage(self, passage_id: int) -> Result | None:

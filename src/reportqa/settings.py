@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     config_dir: Path = BUNDLED_CONFIG_DIR
     bot_state_db: Path | None = None  # paging sessions and the question log; default index_dir/bot.sqlite3
 
+    # Files
+    max_file_mb: int = Field(20, ge=1)  # larger report files are refused (a real report is well under 1 MB)
+
     # Passages
     passage_max_chars: int = Field(1200, ge=200)
     passage_min_chars: int = Field(80, ge=0)

@@ -51,6 +51,7 @@ class UnitCatalog:
     unit_aliases: dict[str, set[int]] = field(default_factory=dict)
     region_aliases: dict[str, set[int]] = field(default_factory=dict)
     display: dict[int, str] = field(default_factory=dict)
+    _alias_lengths: list[int] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, refs: Iterable[UnitRef], short_forms: Mapping[str, str]) -> UnitCatalog:
@@ -77,6 +78,13 @@ class UnitCatalog:
                         catalog.region_aliases.setdefault(alias, set()).add(ref.report_id)
         return catalog
 
+    def _lengths(self) -> list[int]:
+        """The distinct alias lengths: a question is matched by looking up each of its substrings of
+        these lengths (a question costs its length × these, not the number of units)."""
+        if self._alias_lengths is None:
+            self._alias_lengths = sorted({len(a) for a in self.unit_aliases} | {len(a) for a in self.region_aliases})
+        return self._alias_lengths
+
     def find(self, text: str) -> tuple[set[int], list[str], list[tuple[int, int]]]:
         """Report ids named in ``text`` (normalised), the matched words, and their spans.
 
@@ -84,12 +92,16 @@ class UnitCatalog:
         narrow each other (大足区 + 应急局 → that district's 应急管理局).
         """
         found: list[tuple[int, int, str, str]] = []
-        for kind, aliases in (("unit", self.unit_aliases), ("region", self.region_aliases)):
-            for alias in aliases:
-                start = text.find(alias)
-                while start != -1:
-                    found.append((start, start + len(alias), alias, kind))
-                    start = text.find(alias, start + 1)
+        lengths = self._lengths()
+        for start in range(len(text)):
+            for length in lengths:
+                word = text[start : start + length]
+                if len(word) < length:
+                    continue
+                if word in self.unit_aliases:
+                    found.append((start, start + length, word, "unit"))
+                if word in self.region_aliases:
+                    found.append((start, start + length, word, "region"))
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
         taken: list[tuple[int, int, str, str]] = []
         for candidate in found:
