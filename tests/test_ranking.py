@@ -55,3 +55,31 @@ def test_take_and_concat_round_trip() -> None:
     assert rebuilt.indptr.tolist() == matrix.indptr.tolist()
     assert rebuilt.terms.tolist() == matrix.terms.tolist()
     assert rebuilt.doc_len().tolist() == [3, 0, 5, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
+    """MaxScore pruning returns exactly the k best (filters and per-passage scale included)."""
+    rng = random.Random(seed)
+    documents = corpus(seed=seed, docs=400)
+    vocab: dict[str, int] = {}
+    rows = [Counter(vocab.setdefault(t, len(vocab)) for t in doc) for doc in documents]
+    postings = build_postings(TermMatrix.from_rows(rows), len(vocab), "plus", 1.2, 0.5, 0.5)
+    terms = list(vocab.values())
+    for _ in range(30):
+        query = Counter(rng.choice(terms) for _ in range(rng.randint(1, 6)))
+        allowed = np.array([rng.random() < 0.7 for _ in documents]) if rng.random() < 0.5 else None
+        scale = np.array([rng.choice([1.0, 0.7]) for _ in documents]) if rng.random() < 0.5 else None
+        k = rng.choice([1, 5, 10, 50])
+        docs, scores = postings.top(query, k, allowed, scale)
+        every, sums = postings.score(query)
+        constant = sum(r * postings.absent[t] for t, r in query.items())
+        excess = sums - constant
+        if allowed is not None:
+            every, excess = every[allowed[every]], excess[allowed[every]]
+        final = constant + excess * (scale[every] if scale is not None else 1.0)
+        order = np.lexsort((every, -final))[:k]
+        np.testing.assert_allclose(scores, final[order], rtol=1e-6)
+        # the same passages, except where scores tie at the cut
+        cut = final[order][-1] if len(order) else 0
+        assert set(docs[scores > cut + 1e-6].tolist()) == set(every[order][final[order] > cut + 1e-6].tolist())

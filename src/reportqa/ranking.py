@@ -104,28 +104,106 @@ class Postings:
     idf: np.ndarray  # float64 per term (the variant's IDF, 0 for terms in no passage)
     df: np.ndarray  # int32 per term
     n_docs: int
+    max_weight: np.ndarray | None = None  # float64 per term: its largest weight (for pruning)
+
+    def __post_init__(self) -> None:
+        if self.max_weight is None:
+            self.max_weight = term_max_weights(self.indptr, self.weights)
+
+    def _merge(self, items: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Summed weights of the given (term, repeat) postings: (passages ascending, sums)."""
+        doc_parts = [self.docs[self.indptr[t]:self.indptr[t + 1]] for t, _ in items]
+        weight_parts = [
+            self.weights[self.indptr[t]:self.indptr[t + 1]] * np.float32(r) if r != 1
+            else self.weights[self.indptr[t]:self.indptr[t + 1]]
+            for t, r in items
+        ]
+        docs = doc_parts[0] if len(doc_parts) == 1 else np.concatenate(doc_parts)
+        weights = weight_parts[0] if len(weight_parts) == 1 else np.concatenate(weight_parts)
+        if len(items) == 1:
+            return docs, weights.astype(np.float64)
+        if len(docs) * 8 < self.n_docs:
+            unique, inverse = np.unique(docs, return_inverse=True)
+            return unique, np.bincount(inverse, weights=weights)
+        sums = np.bincount(docs, weights=weights, minlength=self.n_docs)
+        touched = np.flatnonzero(sums)
+        return touched.astype(np.int32), sums[touched]
+
+    def top(
+        self,
+        query: Mapping[int, int],
+        k: int,
+        allowed: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The exact ``k`` best passages holding a query term, best first (ties: lower passage first).
+
+        ``allowed`` (bool per passage) filters; ``scale`` (per passage, in (0, 1]) multiplies what the
+        terms contribute (the score is ``constant + scale × contributions``; the constant, BM25Plus's
+        ``idf × delta`` of every query term, is the same for every passage).
+        MaxScore pruning: terms are taken rarest first; once the k-th best partial score beats what
+        all remaining terms could still add, passages outside the postings seen so far cannot reach
+        the top k, and the common terms' weights are looked up only for the surviving candidates.
+        """
+        constant = sum(r * self.absent[t] for t, r in query.items())
+        items = sorted(((t, r) for t, r in query.items() if self.indptr[t + 1] > self.indptr[t]),
+                       key=lambda item: (self.df[item[0]], item[0]))
+        if not items or k <= 0:
+            return np.empty(0, np.int32), np.empty(0, np.float64)
+        bounds = np.array([r * self.max_weight[t] for t, r in items])
+        tail = np.concatenate([np.cumsum(bounds[::-1])[::-1], [0.0]])  # tail[j]: what terms j… can add
+        for j in range(1, len(items) + 1):
+            docs, sums = self._merge(items[:j])
+            if allowed is not None:
+                keep = allowed[docs]
+                docs, sums = docs[keep], sums[keep]
+            scored = sums * scale[docs] if scale is not None else sums
+            if j == len(items) or len(docs) < k:
+                continue
+            theta = np.partition(scored, len(scored) - k)[len(scored) - k]
+            if tail[j] < theta:
+                keep = scored + tail[j] >= theta
+                docs, sums = docs[keep], sums[keep]
+                for term, repeat in items[j:]:
+                    postings = self.docs[self.indptr[term]:self.indptr[term + 1]]
+                    where = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
+                    hit = postings[where] == docs
+                    sums[hit] += repeat * self.weights[self.indptr[term] + where[hit]]
+                scored = sums * scale[docs] if scale is not None else sums
+                break
+        if len(docs) > k:
+            part = np.argpartition(-scored, k - 1)[:k]
+            docs, scored = docs[part], scored[part]
+        order = np.lexsort((docs, -scored))
+        return docs[order], scored[order] + constant
 
     def score(self, query: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """(passages containing at least one query term, ascending; their BM25 scores).
 
         ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
+        The cost is that of the terms' postings: a sort-based merge when they are few, one C-level
+        ``bincount`` pass when they cover a good share of the passages.
         """
-        if not query:
-            return np.empty(0, np.int32), np.empty(0, np.float64)
-        accumulator = np.zeros(self.n_docs, dtype=np.float64)
-        slices = []
+        doc_parts: list[np.ndarray] = []
+        weight_parts: list[np.ndarray] = []
         constant = 0.0
         for term, repeat in query.items():
             start, end = self.indptr[term], self.indptr[term + 1]
             constant += repeat * self.absent[term]
             if end > start:
-                docs = self.docs[start:end]
-                accumulator[docs] += repeat * self.weights[start:end].astype(np.float64)
-                slices.append(docs)
-        if not slices:
+                doc_parts.append(self.docs[start:end])
+                weights = self.weights[start:end]
+                weight_parts.append(weights if repeat == 1 else weights * np.float32(repeat))
+        if not doc_parts:
             return np.empty(0, np.int32), np.empty(0, np.float64)
-        candidates = slices[0] if len(slices) == 1 else np.unique(np.concatenate(slices))
-        return candidates, accumulator[candidates] + constant
+        docs = doc_parts[0] if len(doc_parts) == 1 else np.concatenate(doc_parts)
+        weights = weight_parts[0] if len(weight_parts) == 1 else np.concatenate(weight_parts)
+        if len(docs) * 8 < self.n_docs:
+            unique, inverse = np.unique(docs, return_inverse=True)
+            return unique, np.bincount(inverse, weights=weights) + constant
+        sums = np.bincount(docs, weights=weights, minlength=self.n_docs)
+        touched = np.flatnonzero(sums)  # contributions are positive: a passage with a term has a sum
+        return touched.astype(np.int32), sums[touched] + constant
 
     def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
         """Which of the (ascending) ``docs`` contain ``term``."""
@@ -143,6 +221,15 @@ class Postings:
         docs, values = self.score(query)
         scores[docs] = values
         return scores
+
+
+def term_max_weights(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each term's largest weight (0 for terms in no passage)."""
+    out = np.zeros(len(indptr) - 1, dtype=np.float64)
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
+    if len(nonempty):
+        out[nonempty] = np.maximum.reduceat(weights, indptr[nonempty]).astype(np.float64)
+    return out
 
 
 def compute_idf(variant: Variant, df: np.ndarray, n_docs: int) -> np.ndarray:

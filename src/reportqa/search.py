@@ -134,12 +134,11 @@ class SearchIndex:
         self.passage_report = passage_report
         self.passage_kind = passage_kind
         self.kinds = load_section_kinds(settings.config_dir)
+        self._scales: dict[int, np.ndarray | None] = {}
         report_ids = np.array(sorted(reports), dtype=np.int64)
-        position = np.searchsorted(report_ids, passage_report) if len(report_ids) else passage_report
-        self._doc_year = np.array([reports[int(r)].year or 0 for r in report_ids], dtype=np.int32)[position] \
-            if len(report_ids) else np.zeros(0, np.int32)
-        self._report_ids = report_ids
-        self._doc_report_pos = position
+        report_years = np.array([reports[int(i)].year or 0 for i in report_ids], dtype=np.int32)
+        self._doc_year = report_years[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
+            np.zeros(len(passage_report), dtype=np.int32))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
         words = [w for r in reports.values() for w in unit_words(r.unit)]
@@ -180,6 +179,7 @@ class SearchIndex:
                 idf=arrays["post_idf"],
                 df=arrays["post_df"],
                 n_docs=len(arrays["passage_ids"]),
+                max_weight=arrays["post_max"] if "post_max" in arrays.files else None,
             )
             passage_ids = arrays["passage_ids"]
             passage_report = arrays["passage_report"]
@@ -203,27 +203,32 @@ class SearchIndex:
         size = 1 << max(len(self.kinds.names), 1)
         return np.array([self.kinds.factor_for(focus, kind) for kind in range(size)])
 
+    def _allowed(self, parsed: ParsedQuestion) -> np.ndarray | None:
+        """Which passages the question's year and unit filters allow (None: all)."""
+        allowed = None
+        if parsed.years:
+            allowed = np.isin(self._doc_year, np.array(parsed.years, dtype=np.int32))
+        if parsed.report_ids is not None:
+            by_unit = np.isin(self.passage_report, np.array(sorted(parsed.report_ids), dtype=np.int64))
+            allowed = by_unit if allowed is None else allowed & by_unit
+        return allowed
+
+    def _scale(self, focus: int) -> np.ndarray | None:
+        """Per-passage score multipliers for a question's focus (section kinds), cached."""
+        if focus not in self._scales:
+            factors = self._kind_factors(focus)
+            self._scales[focus] = None if np.all(factors == 1.0) else factors[self.passage_kind]
+        return self._scales[focus]
+
     def rank(self, parsed: ParsedQuestion) -> list[Ranked]:
         """Passages that answer the question, best first (filters applied, coverage checked)."""
         query: dict[int, int] = {}
         for token in parsed.tokens:
             if token in self.term_id:
                 query[self.term_id[token]] = query.get(self.term_id[token], 0) + 1
-        docs, scores = self.postings.score(query)
+        docs, scores = self.postings.top(query, CANDIDATE_POOL, self._allowed(parsed), self._scale(parsed.focus))
         if len(docs) == 0:
             return []
-        keep = np.ones(len(docs), dtype=bool)
-        if parsed.years:
-            keep &= np.isin(self._doc_year[docs], parsed.years)
-        if parsed.report_ids is not None:
-            keep &= np.isin(self.passage_report[docs], np.array(sorted(parsed.report_ids)))
-        docs, scores = docs[keep], scores[keep]
-        scores = scores * self._kind_factors(parsed.focus)[self.passage_kind[docs]]
-        if len(docs) > CANDIDATE_POOL:
-            top = np.argpartition(-scores, CANDIDATE_POOL)[:CANDIDATE_POOL]
-            docs, scores = docs[top], scores[top]
-        order = np.lexsort((docs, -scores))
-        docs, scores = docs[order], scores[order]
 
         # coverage: the share of the question's informative weight (IDF) a passage carries
         by_doc = np.argsort(docs)

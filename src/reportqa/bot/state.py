@@ -63,7 +63,7 @@ class BotState:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path)
         await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute("PRAGMA synchronous=NORMAL")  # WAL: a committed row survives a process crash
         await db.executescript(SCHEMA)
         await db.commit()
         return cls(db)
