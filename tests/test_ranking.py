@@ -59,7 +59,8 @@ def test_take_and_concat_round_trip() -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
-    """MaxScore pruning returns exactly the k best (filters and per-passage scale included)."""
+    """The fast top-k (dense rows or sparse merge) returns exactly the k best, filters and per-passage
+    scale included."""
     rng = random.Random(seed)
     documents = corpus(seed=seed, docs=400)
     vocab: dict[str, int] = {}
@@ -69,9 +70,11 @@ def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
     for _ in range(30):
         query = Counter(rng.choice(terms) for _ in range(rng.randint(1, 6)))
         allowed = np.array([rng.random() < 0.7 for _ in documents]) if rng.random() < 0.5 else None
-        scale = np.array([rng.choice([1.0, 0.7]) for _ in documents]) if rng.random() < 0.5 else None
+        scale = np.array([rng.choice([1.0, 0.7]) for _ in documents], dtype=np.float32) if rng.random() < 0.5 else None
         k = rng.choice([1, 5, 10, 50])
-        docs, scores = postings.top(query, k, allowed, scale)
+        if rng.random() < 0.5:
+            postings.densify(budget_bytes=10**7, min_share=rng.choice([0.05, 0.3]))
+        docs, scores, matched = postings.top(query, k, allowed, scale)
         every, sums = postings.score(query)
         constant = sum(r * postings.absent[t] for t, r in query.items())
         excess = sums - constant
@@ -79,7 +82,8 @@ def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
             every, excess = every[allowed[every]], excess[allowed[every]]
         final = constant + excess * (scale[every] if scale is not None else 1.0)
         order = np.lexsort((every, -final))[:k]
-        np.testing.assert_allclose(scores, final[order], rtol=1e-6)
+        assert matched == len(every)
+        np.testing.assert_allclose(scores, final[order], rtol=1e-5)
         # the same passages, except where scores tie at the cut
         cut = final[order][-1] if len(order) else 0
-        assert set(docs[scores > cut + 1e-6].tolist()) == set(every[order][final[order] > cut + 1e-6].tolist())
+        assert set(docs[scores > cut + 1e-4].tolist()) == set(every[order][final[order] > cut + 1e-4].tolist())

@@ -411,7 +411,6 @@ async def _write_generation(
             post_absent=postings.absent,
             post_idf=postings.idf,
             post_df=postings.df,
-            post_max=postings.max_weight,
         )
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         written_at = time.perf_counter()

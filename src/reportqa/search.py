@@ -99,10 +99,21 @@ class Answer:
         return self.question.unit_names
 
 
-@dataclass
-class Ranked:
-    doc: int
-    score: float
+@dataclass(frozen=True)
+class Ranking:
+    """Passages (positions in the index) and their scores, best first."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def page(self, offset: int, size: int) -> Ranking:
+        return Ranking(self.docs[offset : offset + size], self.scores[offset : offset + size])
+
+
+EMPTY = Ranking(np.empty(0, np.int32), np.empty(0, np.float64))
 
 
 def _years_text(years: list[int]) -> str:
@@ -139,6 +150,13 @@ class SearchIndex:
         report_years = np.array([reports[int(i)].year or 0 for i in report_ids], dtype=np.int32)
         self._doc_year = report_years[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
             np.zeros(len(passage_report), dtype=np.int32))
+        group_of: dict[str, int] = {}
+        report_groups = np.array(
+            [group_of.setdefault(normalise(reports[int(i)].unit or "") or f"#{i}", len(group_of)) for i in report_ids],
+            dtype=np.int64,
+        )
+        self._doc_group = report_groups[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
+            np.zeros(len(passage_report), dtype=np.int64))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
         words = [w for r in reports.values() for w in unit_words(r.unit)]
@@ -179,11 +197,11 @@ class SearchIndex:
                 idf=arrays["post_idf"],
                 df=arrays["post_df"],
                 n_docs=len(arrays["passage_ids"]),
-                max_weight=arrays["post_max"] if "post_max" in arrays.files else None,
             )
             passage_ids = arrays["passage_ids"]
             passage_report = arrays["passage_report"]
             passage_kind = arrays["passage_kind"]
+        postings.densify(settings.dense_budget_mb * 1024 * 1024)
         return cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
 
     async def close(self) -> None:
@@ -217,18 +235,18 @@ class SearchIndex:
         """Per-passage score multipliers for a question's focus (section kinds), cached."""
         if focus not in self._scales:
             factors = self._kind_factors(focus)
-            self._scales[focus] = None if np.all(factors == 1.0) else factors[self.passage_kind]
+            self._scales[focus] = None if np.all(factors == 1.0) else factors.astype(np.float32)[self.passage_kind]
         return self._scales[focus]
 
-    def rank(self, parsed: ParsedQuestion) -> list[Ranked]:
+    def rank(self, parsed: ParsedQuestion) -> Ranking:
         """Passages that answer the question, best first (filters applied, coverage checked)."""
         query: dict[int, int] = {}
         for token in parsed.tokens:
             if token in self.term_id:
                 query[self.term_id[token]] = query.get(self.term_id[token], 0) + 1
-        docs, scores = self.postings.top(query, CANDIDATE_POOL, self._allowed(parsed), self._scale(parsed.focus))
+        docs, scores, _ = self.postings.top(query, CANDIDATE_POOL, self._allowed(parsed), self._scale(parsed.focus))
         if len(docs) == 0:
-            return []
+            return EMPTY
 
         # coverage: the share of the question's informative weight (IDF) a passage carries
         by_doc = np.argsort(docs)
@@ -252,27 +270,23 @@ class SearchIndex:
             covered += weight * best
         threshold = self.settings.min_coverage * total
         if total <= 0:
-            return []
+            return EMPTY
         keep = covered >= threshold - 1e-9
-        return [Ranked(int(d), float(s)) for d, s in zip(docs[keep], scores[keep], strict=True)]
+        return Ranking(docs[keep], scores[keep])
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:
         """The question's tokens a passage contains (for marking them in the snippet)."""
         one = np.array([doc])
         return [t for t in parsed.tokens if t in self.term_id and self.postings.contains(self.term_id[t], one)[0]]
 
-    def group_by_unit(self, ranked: list[Ranked]) -> list[Ranked]:
+    def group_by_unit(self, ranking: Ranking) -> Ranking:
         """One passage per unit (its best), units in the order of their best passage. Reports with
         no known unit each stand alone."""
-        seen: set[str] = set()
-        out = []
-        for item in ranked:
-            report = self.reports[int(self.passage_report[item.doc])]
-            key = normalise(report.unit) if report.unit else f"#{report.source}"
-            if key not in seen:
-                seen.add(key)
-                out.append(item)
-        return out
+        if len(ranking) == 0:
+            return ranking
+        _, first = np.unique(self._doc_group[ranking.docs], return_index=True)
+        keep = np.sort(first)
+        return Ranking(ranking.docs[keep], ranking.scores[keep])
 
     # -- answers ------------------------------------------------------------------------------
 
@@ -298,7 +312,7 @@ class SearchIndex:
         parsed = await asyncio.to_thread(self.parse, question, today)
         return await self.answer_parsed(parsed, top_k, offset)
 
-    def ranked_for(self, parsed: ParsedQuestion) -> list[Ranked]:
+    def ranked_for(self, parsed: ParsedQuestion) -> Ranking:
         ranked = self.rank(parsed)
         return self.group_by_unit(ranked) if parsed.intent == "units" else ranked
 
@@ -306,21 +320,21 @@ class SearchIndex:
         top_k = top_k or self.settings.top_k
         ranked = await asyncio.to_thread(self.ranked_for, parsed)
         offset = max(0, offset)
-        page = ranked[offset : offset + top_k]
+        page = ranked.page(offset, top_k)
         results = await self._results(parsed, page, offset)
         answer = Answer(parsed, results, total=len(ranked), offset=offset)
         if not ranked:
             answer.notice, answer.notice_en = self._empty_notice(parsed)
         return answer
 
-    async def _results(self, parsed: ParsedQuestion, page: list[Ranked], offset: int) -> list[Result]:
-        ids = [int(self.passage_ids[item.doc]) for item in page]
+    async def _results(self, parsed: ParsedQuestion, page: Ranking, offset: int) -> list[Result]:
+        ids = [int(self.passage_ids[doc]) for doc in page.docs]
         rows = await store.read_passages(self.db, ids)
         results = []
-        for rank, (item, pid) in enumerate(zip(page, ids, strict=True), start=offset + 1):
+        for rank, (doc, score, pid) in enumerate(zip(page.docs, page.scores, ids, strict=True), start=offset + 1):
             row = rows[pid]
-            results.append(Result(rank, item.score, pid, self.reports[row.report_id], row.section, row.text,
-                                  row.norm_text, row.ordinal, self.matched_tokens(parsed, item.doc)))
+            results.append(Result(rank, float(score), pid, self.reports[row.report_id], row.section, row.text,
+                                  row.norm_text, row.ordinal, self.matched_tokens(parsed, int(doc))))
         return results
 
     async def passage(self, passage_id: int) -> Result | None:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     bm25_b: float = 0.5
     bm25_delta: float = 0.5
     top_k: int = Field(5, ge=1, le=100)
+    # memory for the most common terms' weights as dense rows (faster questions on large indexes)
+    dense_budget_mb: int = Field(160, ge=0)
     # A passage must cover at least this share of the question's informative weight (its terms'
     # IDF) to be an answer at all; below it the honest answer is "nothing found".
     min_coverage: float = Field(0.45, ge=0.0, le=1.0)
