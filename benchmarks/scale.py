@@ -153,7 +153,7 @@ async def measure(size: int, work: Path, n_questions: int, compare: bool) -> dic
     fast_tops = []
     for p, query in zip(parsed, queries, strict=True):
         started = time.perf_counter()
-        docs, scores = index.postings.top(query, TOP)
+        docs, scores, _ = index.postings.top(query, TOP)
         top = [(int(d), float(s)) for d, s in zip(docs, scores, strict=True)]
         fast.append((time.perf_counter() - started) * 1000)
         fast_tops.append(top)

@@ -159,7 +159,7 @@ class SearchIndex:
             np.zeros(len(passage_report), dtype=np.int64))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
-        words = [w for r in reports.values() for w in unit_words(r.unit)]
+        words = [w for unit in {r.unit for r in reports.values() if r.unit} for w in unit_words(unit)]
         self.tokenizer = get_tokenizer(settings.config_dir)
         self.tokenizer.add_words(words)
         self.catalog = UnitCatalog.build(

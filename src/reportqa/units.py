@@ -44,6 +44,19 @@ def name_variants(name: str) -> list[str]:
     return variants
 
 
+def unit_aliases(unit: str, forms: list[tuple[str, str]]) -> list[str]:
+    """The names a unit goes by: in full, without its region prefix, a town without 人民政府, and
+    with the usual short forms (``forms``: normalised full form → short form)."""
+    variants = name_variants(normalise(unit))
+    for variant in list(variants):
+        stem = _GOVERNMENT.sub("", variant)
+        if stem != variant and len(stem) >= MIN_ALIAS_CHARS and stem.endswith(("镇", "乡", "街道")):
+            variants.append(stem)
+    for full, short in forms:
+        variants.extend(v.replace(full, short) for v in list(variants) if full in v)
+    return [a for a in dict.fromkeys(variants) if len(a) >= MIN_ALIAS_CHARS]
+
+
 @dataclass
 class UnitCatalog:
     """Alias → report ids, for units and for regions."""
@@ -55,27 +68,26 @@ class UnitCatalog:
 
     @classmethod
     def build(cls, refs: Iterable[UnitRef], short_forms: Mapping[str, str]) -> UnitCatalog:
+        """Aliases of every unit and region; each distinct name is worked out once (a province's
+        index has thousands of reports but far fewer units)."""
         catalog = cls()
+        forms = [(normalise(full), normalise(short)) for short, full in short_forms.items()]
+        unit_cache: dict[str, list[str]] = {}
+        region_cache: dict[str, list[str]] = {}
         for ref in refs:
             if ref.unit:
                 catalog.display[ref.report_id] = ref.unit
-                name = normalise(ref.unit)
-                variants = name_variants(name)
-                for variant in list(variants):
-                    stem = _GOVERNMENT.sub("", variant)
-                    if stem != variant and len(stem) >= MIN_ALIAS_CHARS and stem.endswith(("镇", "乡", "街道")):
-                        variants.append(stem)
-                for short, full in short_forms.items():
-                    full_n, short_n = normalise(full), normalise(short)
-                    variants.extend(v.replace(full_n, short_n) for v in list(variants) if full_n in v)
-                for alias in variants:
-                    if len(alias) >= MIN_ALIAS_CHARS:
-                        catalog.unit_aliases.setdefault(alias, set()).add(ref.report_id)
+                if ref.unit not in unit_cache:
+                    unit_cache[ref.unit] = unit_aliases(ref.unit, forms)
+                for alias in unit_cache[ref.unit]:
+                    catalog.unit_aliases.setdefault(alias, set()).add(ref.report_id)
             region = ref.region or region_of(ref.unit)
             if region:
-                for alias in name_variants(normalise(region)):
-                    if len(alias) >= MIN_ALIAS_CHARS or alias.endswith(("区", "县")):
-                        catalog.region_aliases.setdefault(alias, set()).add(ref.report_id)
+                if region not in region_cache:
+                    region_cache[region] = [a for a in name_variants(normalise(region))
+                                            if len(a) >= MIN_ALIAS_CHARS or a.endswith(("区", "县"))]
+                for alias in region_cache[region]:
+                    catalog.region_aliases.setdefault(alias, set()).add(ref.report_id)
         return catalog
 
     def _lengths(self) -> list[int]:
