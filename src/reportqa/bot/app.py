@@ -63,6 +63,10 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
         .concurrent_updates(True)
+        # a modest pool: httpcore scans every pooled connection per request, so 256 (the default)
+        # costs more than it gives; requests wait for a free connection instead of timing out
+        .connection_pool_size(32)
+        .pool_timeout(30.0)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
