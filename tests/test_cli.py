@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from reportqa import cli, store
 from reportqa.settings import Settings
+from tests.seed_metadata import SEED_METADATA
 
 runner = CliRunner()
 BANNED = ("哒哒", "paidbegin", "paidend", "bookmark", "会员", "客服", "cwk", "4367")
@@ -28,16 +29,7 @@ def inspect(path: Path) -> dict:
     return json.loads(result.output)
 
 
-@pytest.mark.parametrize(
-    ("seed", "unit", "year", "date"),
-    [
-        ("001_525c5565d93138a1.txt", "重慶市長壽區招商投資促進局", 2021, "2022-01-14"),
-        ("002_e4b091e3fb9e6599.txt", "重庆市大足区玉龙镇人民政府", 2021, "2021-11-23"),
-        ("003_dcdaca7f04dbe387.txt", "XX经济和信息化局", 2023, "2023-11-21"),
-        ("004_c1f201046002a3b5.txt", "重庆市大足区应急管理局", 2021, None),
-        ("000_95c7b36e77b4132c.txt", None, 2021, None),
-    ],
-)
+@pytest.mark.parametrize(("seed", "unit", "year", "date"), SEED_METADATA)
 def test_inspect_each_seed(seeds_dir: Path, cli_settings: Settings, seed: str, unit, year, date) -> None:
     data = inspect(seeds_dir / seed)
     assert (data["meta"]["unit"], data["meta"]["year"], data["meta"]["date"]) == (unit, year, date)

@@ -10,6 +10,7 @@ from reportqa.ingest.metadata import extract_metadata, is_unit_name, parse_date
 from reportqa.ingest.pipeline import ParseOptions, parse_report
 from reportqa.ingest.readers import Line
 from reportqa.settings import BUNDLED_CONFIG_DIR
+from tests.seed_metadata import SEED_METADATA
 
 OPTIONS = ParseOptions(BUNDLED_CONFIG_DIR)
 
@@ -32,16 +33,7 @@ def test_dates_in_every_form(text: str, iso: str | None) -> None:
     assert parse_date(text) == iso
 
 
-@pytest.mark.parametrize(
-    ("seed", "unit", "year", "date"),
-    [
-        ("001_525c5565d93138a1.txt", "重慶市長壽區招商投資促進局", 2021, "2022-01-14"),
-        ("002_e4b091e3fb9e6599.txt", "重庆市大足区玉龙镇人民政府", 2021, "2021-11-23"),
-        ("003_dcdaca7f04dbe387.txt", "XX经济和信息化局", 2023, "2023-11-21"),
-        ("004_c1f201046002a3b5.txt", "重庆市大足区应急管理局", 2021, None),
-        ("000_95c7b36e77b4132c.txt", None, 2021, None),
-    ],
-)
+@pytest.mark.parametrize(("seed", "unit", "year", "date"), SEED_METADATA)
 def test_metadata_of_every_seed(seeds_dir: Path, seed: str, unit: str | None, year: int, date: str | None) -> None:
     report = parse_report(seeds_dir / seed, seeds_dir, OPTIONS)
     assert (report.meta.unit, report.meta.year, report.meta.date) == (unit, year, date)
