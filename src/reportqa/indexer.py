@@ -389,11 +389,9 @@ async def _write_generation(
         ids = np.concatenate(passage_ids).astype(np.int64)
         kinds = load_section_kinds(settings.config_dir)
         kind_of: dict[str, int] = {}
-        async with db.execute("SELECT id, section FROM passages ORDER BY id") as cursor:
-            section_kind = np.array(
-                [kind_of.setdefault(section, kinds.of_section(section)) async for _, section in cursor],
-                dtype=np.int8,
-            )
+        rows = await db.execute_fetchall("SELECT section FROM passages ORDER BY id")  # one hop, not one a row
+        section_kind = np.array([kind_of.setdefault(r[0], kinds.of_section(r[0])) for r in rows], dtype=np.int8)
+        del rows
         report_of = np.concatenate(passage_report).astype(np.int64)
         postings = build_postings(matrix, len(vocab), settings.bm25_variant, settings.bm25_k1,
                                   settings.bm25_b, settings.bm25_delta)
