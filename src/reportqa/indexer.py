@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from reportqa import store
+from reportqa.ingest.metadata import region_of
 from reportqa.ingest.pipeline import (
     ParseOptions,
     Skipped,
@@ -69,8 +70,6 @@ def unit_words(unit: str | None) -> list[str]:
     """Dictionary words for a unit name: the name and its region-less stem, normalised."""
     if not unit:
         return []
-    from reportqa.ingest.metadata import region_of
-
     name = normalise(unit)
     words = [name]
     region = region_of(name)

@@ -170,8 +170,9 @@ def parse_question(
     today = today or dt.date.today()
     raw = unicodedata.normalize("NFKC", question).strip()
     language: Literal["zh", "en"] = "zh" if has_cjk(raw) else "en"
-    intent = detect_intent(normalise(raw))
-    years, rest = parse_years(normalise(raw), today)
+    normalised = normalise(raw)
+    intent = detect_intent(normalised)
+    years, rest = parse_years(normalised, today)
 
     query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
     english_parts: list[tuple[str, tuple[str, ...]]] = []
@@ -242,5 +243,5 @@ def parse_question(
         unknown_words=unknown_english,
         unmatched_units=unmatched_units,
         optional_tokens=list(dict.fromkeys(optional_tokens)),
-        focus=load_section_kinds(config_dir).of_question(normalise(raw)),
+        focus=load_section_kinds(config_dir).of_question(normalised),
     )

@@ -167,15 +167,9 @@ class Postings:
 
         ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
         """
-        items, constant = self._items(query)
-        if not items:
-            return np.empty(0, np.int32), np.empty(0, np.float64)
-        if self._dense_path(items):
-            acc = self._accumulate(items)
-            docs = np.flatnonzero(acc > 0)  # contributions are positive: a passage with a term has a sum
-            return docs.astype(np.int32), acc[docs].astype(np.float64) + constant
-        docs, sums = self._sparse(items)
-        return docs.astype(np.int32), sums + constant
+        docs, scores, _ = self.top(query, self.n_docs)
+        order = np.argsort(docs)
+        return docs[order], scores[order]
 
     def top(
         self,

@@ -54,11 +54,11 @@ class Tokenizer:
     Added words (unit names) only ever grow the dictionary.
     """
 
-    def __init__(self, config_dir: Path, extra_words: Iterable[str] = ()) -> None:
+    def __init__(self, config_dir: Path) -> None:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         self._config_dir = config_dir
-        self._extra = set(extra_words)
+        self._extra: set[str] = set()
         self._ready = False
         self.stopwords = load_word_set(config_dir / "stopwords_index.txt")
 
