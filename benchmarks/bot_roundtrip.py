@@ -5,7 +5,10 @@
 Starts the fake Bot API server (tests/fake_telegram.py) and the real Application on the sample
 reports, then (1) plays a private conversation, a group exchange and an inline query and prints
 what the bot sent as text, (2) asks questions one at a time and reports the round trip (update
-pushed → sendMessage received), (3) pushes a burst from many chats at once and reports throughput.
+pushed → sendMessage received), (3) pushes a burst from many chats at once and reports throughput,
+(4) the same burst against ``python bot.py`` in its own process, as it runs in production (the fake
+server and this driver then no longer share the bot's interpreter), (5) a slow question beside fast
+ones from other chats: the fast ones must not wait for it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,10 +26,12 @@ from pydantic import SecretStr
 
 from reportqa.indexer import build_index
 from reportqa.render import html_to_text
+from reportqa.search import SearchIndex
 from reportqa.settings import Settings
 from tests.fake_telegram import FakeTelegram, bot_message, callback, inline_query, message
 from tests.test_bot import start_harness, stop_harness
 
+ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["哪些单位在2021年开展了执法培训", "which units hired legal advisers", "应急局安全生产法宣传",
              "玉龙镇公共服务中心有多少个窗口", "双随机一公开", "信访办结率是多少", "2023年清理了多少件规范性文件",
              "执法人员素质不高的问题", "新冠疫苗接种情况", "哪些单位打算用抖音快手开展普法宣传"]
@@ -108,9 +114,69 @@ async def main() -> None:
             answered = len(fake.sent("sendMessage")) - before
             print(f"burst: {args.burst} questions from {args.burst} chats answered in {elapsed:.2f} s "
                   f"= {answered / elapsed:.0f} questions/s, errors: {len(harness.errors)}")
+            await slow_question_beside_fast_ones(harness, fake)
         finally:
             await stop_harness(harness)
             await fake.stop()
+        await burst_against_bot_process(settings.index_dir, tmp_path, args.burst)
+
+
+async def slow_question_beside_fast_ones(harness, fake: FakeTelegram) -> None:
+    """One question made slow (its search sleeps 2 s) while other chats ask: their answers must come
+    at the usual speed, not after the slow one."""
+    original = SearchIndex.answer
+    slow_text = "新冠疫苗接种情况"
+
+    async def answer(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if slow_text in question:
+            await asyncio.sleep(2.0)
+        return await original(self, question, *args, **kwargs)
+
+    SearchIndex.answer = answer  # type: ignore[method-assign]
+    try:
+        before = len(fake.sent("sendMessage"))
+        started = time.perf_counter()
+        slow_id = await harness.push(message(slow_text, chat_id=30_000, user_id=30_000))
+        fast_ids = [await harness.push(message(QUESTIONS[i % 4], chat_id=30_001 + i, user_id=30_001 + i))
+                    for i in range(20)]
+        await harness.handled_all(*fast_ids, timeout=60)
+        fast_done = time.perf_counter() - started
+        await harness.handled_all(slow_id, timeout=60)
+        slow_done = time.perf_counter() - started
+        answered = len(fake.sent("sendMessage")) - before
+        print(f"slow question (2 s) beside 20 fast ones from other chats: fast ones all answered after "
+              f"{fast_done * 1000:.0f} ms, the slow one after {slow_done * 1000:.0f} ms ({answered} replies)")
+    finally:
+        SearchIndex.answer = original  # type: ignore[method-assign]
+
+
+async def burst_against_bot_process(index_dir: Path, tmp_path: Path, burst: int) -> None:
+    fake = FakeTelegram()
+    base = await fake.start()
+    env = {**os.environ, "REPORTQA_BOT_TOKEN": fake.token, "REPORTQA_BOT_API_URL": f"{base}/bot",
+           "REPORTQA_BOT_FILE_URL": f"{base}/file/bot", "REPORTQA_INDEX_DIR": str(index_dir),
+           "REPORTQA_BOT_STATE_DB": str(tmp_path / "bot-process.sqlite3"),
+           "REPORTQA_RATE_LIMIT_PER_MINUTE": "100000", "NO_PROXY": "127.0.0.1,localhost"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await fake.wait_for("deleteWebhook", timeout=60)
+        await fake.push(message("预热", chat_id=1, user_id=1))  # the first question loads the index
+        await fake.wait_for("sendMessage", timeout=60)
+        for round_ in range(3):
+            before = len(fake.sent("sendMessage"))
+            started = time.perf_counter()
+            for i in range(burst):
+                await fake.push(message(QUESTIONS[i % len(QUESTIONS)], chat_id=40_000 + i, user_id=40_000 + i))
+            await fake.wait_for("sendMessage", count=before + burst, timeout=600)
+            elapsed = time.perf_counter() - started
+            print(f"burst against `python bot.py` (own process), round {round_ + 1}: {burst} questions from "
+                  f"{burst} chats answered in {elapsed:.2f} s = {burst / elapsed:.0f} questions/s")
+    finally:
+        process.terminate()
+        await process.wait()
+        await fake.stop()
 
 
 if __name__ == "__main__":

@@ -46,6 +46,28 @@ def test_second_run_parses_nothing(reports_copy: Path, settings: Settings, monke
     assert store.current_generation(settings.index_dir) == first
 
 
+def test_unchanged_files_are_not_even_read(
+    reports_copy: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Size and mtime as the last build saw them: the stored hash is trusted, the file not read."""
+    build(reports_copy, settings)
+    hashed: list[int] = []
+    original = indexer.file_digest
+
+    def spy(data: bytes) -> str:
+        hashed.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(indexer, "file_digest", spy)
+    assert not build(reports_copy, settings).changed
+    assert hashed == []
+    touched = reports_copy / "001_525c5565d93138a1.txt"
+    touched.touch()  # same content, new mtime: hashed again, still not parsed
+    summary = build(reports_copy, settings)
+    assert len(hashed) == 1
+    assert not summary.changed
+
+
 async def _passage_texts(index_dir: Path) -> dict[str, list[str]]:
     generation = store.current_generation(index_dir)
     assert generation is not None
@@ -175,7 +197,7 @@ def test_a_failed_build_leaves_the_previous_index_serving(
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(indexer, "build_postings", crash)
+    monkeypatch.setattr(indexer, "weigh", crash)
     with pytest.raises(RuntimeError):
         build(reports_copy, settings)
     assert store.current_generation(settings.index_dir) == served
@@ -191,5 +213,6 @@ def test_terms_arrays_line_up_with_sqlite(reports_copy: Path, settings: Settings
     with np.load(generation / store.TERMS_NAME) as arrays:
         ids = arrays["passage_ids"]
         assert list(ids) == sorted(ids)
-        assert len(arrays["tf_indptr"]) == len(ids) + 1
+        assert len(arrays["post_tf"]) == len(arrays["post_docs"]) == arrays["post_indptr"][-1]
+        assert arrays["post_docs"].max() < len(ids)
         assert len(arrays["passage_kind"]) == len(ids)

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reportqa.ranking import TermMatrix, build_postings, reference_bm25
+from reportqa.ranking import Frequencies, TermMatrix, build_postings, reference_bm25, weigh
 
 
 def corpus(seed: int = 7, docs: int = 120) -> list[list[str]]:
@@ -48,13 +48,38 @@ def test_fast_scores_equal_rank_bm25(variant: str, k1: float, b: float, delta: f
         assert set(docs.tolist()) == holding
 
 
-def test_take_and_concat_round_trip() -> None:
-    rows = [Counter({0: 2, 3: 1}), Counter(), Counter({1: 5}), Counter({2: 1, 0: 1})]
-    matrix = TermMatrix.from_rows(rows)
-    rebuilt = TermMatrix.concat([matrix.take(np.array([0, 1])), matrix.take(np.array([2, 3]))])
-    assert rebuilt.indptr.tolist() == matrix.indptr.tolist()
-    assert rebuilt.terms.tolist() == matrix.terms.tolist()
-    assert rebuilt.doc_len().tolist() == [3, 0, 5, 2]
+def freqs_of(rows: list[Counter[int]], n_terms: int) -> Frequencies:
+    return Frequencies.from_matrix(TermMatrix.from_rows(rows), n_terms)
+
+
+def same(a: Frequencies, b: Frequencies) -> bool:
+    return (a.n_docs == b.n_docs and a.indptr.tolist() == b.indptr.tolist() and a.docs.tolist() == b.docs.tolist()
+            and a.tf.tolist() == b.tf.tolist())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_incremental_frequencies_equal_a_fresh_build(seed: int) -> None:
+    """Dropping some passages and appending new ones (what an incremental build does) gives the same
+    term-major arrays, and so the same scores, as building from the surviving rows."""
+    rng = random.Random(seed)
+    documents = corpus(seed=seed, docs=150)
+    vocab: dict[str, int] = {}
+    rows = [Counter(vocab.setdefault(t, len(vocab)) for t in doc) for doc in documents]
+    old, new = rows[:100], rows[100:]
+    new.append(Counter({len(vocab): 3}))  # a term the old passages never had
+    n_terms = len(vocab) + 1
+    keep = np.array([rng.random() < 0.8 for _ in old])
+    incremental = freqs_of(old, n_terms - 1).keep(keep).extend(freqs_of(new, n_terms))
+    survivors = [r for r, k in zip(old, keep, strict=True) if k] + new
+    fresh = freqs_of(survivors, n_terms)
+    assert same(incremental, fresh)
+    assert incremental.doc_len().tolist() == [sum(r.values()) for r in survivors]
+    a, b = weigh(incremental, "plus", 1.2, 0.5, 0.5), weigh(fresh, "plus", 1.2, 0.5, 0.5)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert same(Frequencies.empty(n_terms).extend(fresh), fresh)
+    joined = TermMatrix.concat([TermMatrix.from_rows(survivors[:40]), TermMatrix.from_rows(survivors[40:])])
+    assert same(Frequencies.from_matrix(joined, n_terms), fresh)
+    assert freqs_of(old, n_terms).keep(np.zeros(len(old), bool)).n_docs == 0
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -32,6 +32,7 @@ app = typer.Typer(
     help="Question answering over government work reports (法治政府建设情况报告).",
 )
 err = Console(stderr=True)
+UNITS_SHOWN = 30  # the human summary names this many units; --json lists all
 
 IndexDir = Annotated[
     Path | None, typer.Option("--index-dir", help="Index folder (default: REPORTQA_INDEX_DIR or ./index).")
@@ -53,7 +54,10 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
         )
     unknown = f" (+{summary.unknown_unit_reports} with unit unknown)" if summary.unknown_unit_reports else ""
     console.print(f"Reports: {summary.reports}   passages: {summary.passages}")
-    console.print(f"Units: {len(summary.units)}{unknown}: {'、'.join(summary.units) or '-'}")
+    shown = "、".join(summary.units[:UNITS_SHOWN]) or "-"
+    hidden = len(summary.units) - UNITS_SHOWN
+    more = f" … and {hidden} more (--json lists all)" if hidden > 0 else ""
+    console.print(f"Units: {len(summary.units)}{unknown}: {shown}{more}")
     console.print(f"Years: {', '.join(map(str, summary.years)) or '-'}")
     for source in summary.removed:
         console.print(f"  removed: {source}")

@@ -7,13 +7,16 @@ term frequencies from its arrays. Only BM25's corpus statistics are recomputed, 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import itertools
 import json
 import os
 import time
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,14 +35,17 @@ from reportqa.ingest.pipeline import (
 )
 from reportqa.ingest.readers import UnreadableFile
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport
-from reportqa.ranking import TermMatrix, build_postings
+from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.text import Tokenizer, get_tokenizer, normalise
 
+PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len", "post_indptr", "post_docs",
+                   "post_tf"}
+IN_FLIGHT_PER_WORKER = 8  # files submitted ahead per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "3"  # 3: term-major frequencies, file stamps, passage lengths
 
 
 @dataclass
@@ -91,11 +97,12 @@ def passage_tokens(tokenizer: Tokenizer, section: str, norm_text: str) -> list[s
 
 @dataclass
 class Parsed:
-    """One file's outcome, from a worker: the report and its tokens, or why it could not be read."""
+    """One file's outcome, from a worker: the report and each passage's token counts, or why it
+    could not be read."""
 
     path: Path
     report: ParsedReport | None
-    tokens: list[list[str]]
+    counts: list[dict[str, int]]
     error: str | None
     parse_seconds: float = 0.0
     tokenize_seconds: float = 0.0
@@ -114,16 +121,19 @@ def parse_and_tokenize(
     parsed_at = time.perf_counter()
     tokenizer = get_tokenizer(options.config_dir)
     tokenizer.add_words(unit_words(report.meta.unit))
-    tokens = [passage_tokens(tokenizer, p.section, p.norm_text) for p in report.passages]
-    return Parsed(path, report, tokens, None, parsed_at - started, time.perf_counter() - parsed_at)
+    counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
+    return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at)
 
 
 # ---------------------------------------------------------------------------------------------
 
 
 def _parse_key(digest: str, fingerprint: str, override: dict[str, str] | None) -> str:
-    payload = json.dumps([digest, fingerprint, override or {}], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    """What a parse depends on: the content, the cleaning config and the file's metadata override."""
+    if not override:
+        return f"{digest[:32]}:{fingerprint}"
+    payload = json.dumps(override, sort_keys=True, ensure_ascii=False).encode()
+    return f"{digest[:32]}:{fingerprint}:{hashlib.sha256(payload).hexdigest()[:16]}"
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -137,12 +147,12 @@ def _ranking_key(settings: Settings) -> str:
 
 @dataclass
 class _Previous:
+    """The served generation, as much as scanning needs; its arrays are read only when a build
+    goes ahead (``load_arrays``)."""
+
     generation: Path
     reports: dict[str, store.ReportRow]
-    vocab: list[str]
-    matrix: TermMatrix
-    passage_ids: np.ndarray
-    passage_report: np.ndarray
+    stamps: dict[str, store.FileStamp]
     info: dict[str, str]
 
     @property
@@ -150,47 +160,152 @@ class _Previous:
         """Files that could not be read last time: source → [parse key, reason]."""
         return json.loads(self.info.get("unreadable", "{}"))
 
+    @property
+    def scan_started_ns(self) -> int:
+        return int(self.info.get("scan_started_ns", "0"))
+
+    def load_arrays(self) -> _PreviousArrays:
+        vocab = json.loads((self.generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
+        with np.load(self.generation / store.TERMS_NAME) as arrays:
+            ids = arrays["passage_ids"]
+            freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"], len(ids))
+            return _PreviousArrays(vocab, freqs, ids, arrays["passage_report"], arrays["passage_kind"],
+                                   arrays["passage_len"])
+
+
+@dataclass
+class _PreviousArrays:
+    vocab: list[str]
+    freqs: Frequencies
+    passage_ids: np.ndarray
+    passage_report: np.ndarray
+    passage_kind: np.ndarray
+    passage_len: np.ndarray  # tokens per passage, int32
+
 
 async def _load_previous(generation: Path) -> _Previous | None:
     try:
         db = await store.connect(generation / store.DB_NAME, readonly=True)
         try:
-            reports = {row.source: row for row in await store.read_reports(db)}
             info = await store.read_info(db)
+            if info.get("format") != INDEX_FORMAT:
+                return None
+            reports = {row.source: row for row in await store.read_reports(db)}
+            stamps = await store.read_file_stamps(db)
         finally:
             await db.close()
-        vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
-        with np.load(generation / store.TERMS_NAME) as arrays:
-            matrix = TermMatrix(arrays["tf_indptr"], arrays["tf_terms"], arrays["tf_counts"])
-            passage_ids = arrays["passage_ids"]
-            passage_report = arrays["passage_report"]
+        with np.load(generation / store.TERMS_NAME) as arrays:  # reads the member list only
+            if not set(arrays.files) >= PREVIOUS_ARRAYS:
+                return None
     except Exception:  # an unreadable previous index is rebuilt from scratch
         return None
-    if info.get("format") != INDEX_FORMAT:
-        return None
-    return _Previous(generation, reports, vocab, matrix, passage_ids, passage_report, info)
+    return _Previous(generation, reports, stamps, info)
 
 
-def _parse_all(
-    jobs: list[tuple[Path, dict[str, str] | None]],
-    reports_dir: Path,
-    options: ParseOptions,
-    on_done: Callable[[str], None],
-) -> list[Parsed]:
-    """Parse and tokenise files, on every core when there are enough of them (jieba is pure Python:
-    processes, not threads)."""
-    results: list[Parsed] = []
-    if len(jobs) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-            futures = [pool.submit(parse_and_tokenize, path, reports_dir, options, ov) for path, ov in jobs]
-            for (path, _), future in zip(jobs, futures, strict=True):
-                results.append(future.result())
-                on_done(path.name)
-    else:
+def _parse_stream(
+    jobs: list[tuple[Path, dict[str, str] | None]], reports_dir: Path, options: ParseOptions
+) -> Iterator[Parsed]:
+    """Parse and tokenise files in order, on every core when there are enough of them (jieba is pure
+    Python: processes, not threads). Results stream out as they come, with a bounded number in
+    flight, so memory does not grow with the corpus."""
+    workers = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
         for path, override in jobs:
-            results.append(parse_and_tokenize(path, reports_dir, options, override))
-            on_done(path.name)
-    return results
+            yield parse_and_tokenize(path, reports_dir, options, override)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[Parsed]] = deque()
+        queue = iter(jobs)
+        for path, override in itertools.islice(queue, IN_FLIGHT_PER_WORKER * workers):
+            pending.append(pool.submit(parse_and_tokenize, path, reports_dir, options, override))
+        while pending:
+            result = pending.popleft().result()
+            for path, override in itertools.islice(queue, 1):
+                pending.append(pool.submit(parse_and_tokenize, path, reports_dir, options, override))
+            yield result
+
+
+@dataclass
+class _Scan:
+    """What the files on disk are, against what the served generation knows of them."""
+
+    started_ns: int
+    stamps: dict[str, store.FileStamp] = field(default_factory=dict)
+    reused: list[store.ReportRow] = field(default_factory=list)
+    to_parse: list[tuple[Path, dict[str, str] | None, str, str]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _digest(path: Path, source: str, previous: _Previous | None) -> tuple[str, store.FileStamp]:
+    """A file's content hash, read from the last build when its size and mtime are unchanged and it
+    was not modified while that build was scanning (an edit within the same clock tick could keep
+    both, the rule git uses). Raises OSError."""
+    stat = path.stat()
+    old = previous.stamps.get(source) if previous else None
+    if (
+        previous is not None
+        and old is not None
+        and old.size == stat.st_size
+        and old.mtime_ns == stat.st_mtime_ns
+        and stat.st_mtime_ns < previous.scan_started_ns
+    ):
+        return old.sha256, old
+    digest = file_digest(path.read_bytes())
+    return digest, store.FileStamp(stat.st_size, stat.st_mtime_ns, digest)
+
+
+def _scan(
+    reports_dir: Path, previous: _Previous | None, fingerprint: str, on_file: Callable[[str], None],
+    on_start: Callable[[int], None],
+) -> _Scan:
+    scan = _Scan(started_ns=time.time_ns())
+    files, scan.skipped = discover(reports_dir)
+    overrides = read_overrides(reports_dir)
+    seen_digest: dict[str, str] = {}
+    old_failures = previous.unreadable if previous else {}
+    on_start(len(files))
+    for path in files:
+        source = source_name(path, reports_dir)
+        try:
+            digest, stamp = _digest(path, source, previous)
+        except OSError as exc:
+            scan.skipped.append(Skipped(source, f"cannot read: {exc.strerror or exc}"))
+            on_file(path.name)
+            continue
+        scan.stamps[source] = stamp
+        if digest in seen_digest:
+            scan.duplicates.append((source, seen_digest[digest]))
+            on_file(path.name)
+            continue
+        seen_digest[digest] = source
+        override = overrides.get(source)
+        key = _parse_key(digest, fingerprint, override)
+        old = previous.reports.get(source) if previous else None
+        old_failure = old_failures.get(source)
+        if old_failure and old_failure[0] == key:
+            scan.unreadable[source] = (key, old_failure[1])
+            scan.skipped.append(Skipped(source, old_failure[1]))
+            on_file(path.name)
+        elif old is not None and old.parse_key == key:
+            scan.reused.append(old)
+            on_file(path.name)
+        else:
+            scan.to_parse.append((path, override, digest, key))
+    return scan
+
+
+def _is_unchanged(previous: _Previous | None, scan: _Scan, removed: list[str], settings: Settings) -> bool:
+    return (
+        previous is not None
+        and not scan.to_parse
+        and not removed
+        and previous.info.get("ranking") == _ranking_key(settings)
+        and sorted(json.loads(previous.info.get("skipped", "[]")))
+        == sorted([s.source, s.reason] for s in scan.skipped)
+        and json.loads(previous.info.get("duplicates", "[]")) == [list(d) for d in scan.duplicates]
+    )
 
 
 async def build_index(
@@ -210,141 +325,135 @@ async def build_index(
     options = parse_options(settings)
     with store.build_lock(index_dir):
         served = store.current_generation(index_dir)
-        previous = None if (full or served is None) else await _load_previous(served)
-        files, skipped = discover(reports_dir)
-        overrides = read_overrides(reports_dir)
-        fingerprint = config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
-
-        reused: list[store.ReportRow] = []
-        to_parse: list[tuple[Path, dict[str, str] | None, str, str]] = []
-        seen_digest: dict[str, str] = {}
-        duplicates: list[tuple[str, str]] = []
-        unreadable: dict[str, tuple[str, str]] = {}
-        on_start(len(files))
-        for path in files:
-            source = source_name(path, reports_dir)
-            try:
-                digest = file_digest(path.read_bytes())
-            except OSError as exc:
-                skipped.append(Skipped(source, f"cannot read: {exc.strerror or exc}"))
-                on_file(path.name)
-                continue
-            if digest in seen_digest:
-                duplicates.append((source, seen_digest[digest]))
-                on_file(path.name)
-                continue
-            seen_digest[digest] = source
-            override = overrides.get(source)
-            key = _parse_key(digest, fingerprint, override)
-            old = previous.reports.get(source) if previous else None
-            old_failure = previous.unreadable.get(source) if previous else None
-            if old_failure and old_failure[0] == key:
-                unreadable[source] = (key, old_failure[1])
-                skipped.append(Skipped(source, old_failure[1]))
-                on_file(path.name)
-            elif old is not None and old.parse_key == key:
-                reused.append(old)
-                on_file(path.name)
-            else:
-                to_parse.append((path, override, digest, key))
-
-        removed = sorted(set(previous.reports) - {r.source for r in reused} - {
-            source_name(p, reports_dir) for p, *_ in to_parse
-        }) if previous else []
-        unchanged = (
-            previous is not None
-            and not to_parse
-            and not removed
-            and previous.info.get("ranking") == _ranking_key(settings)
-            and sorted(json.loads(previous.info.get("skipped", "[]"))) == sorted([s.source, s.reason] for s in skipped)
-            and json.loads(previous.info.get("duplicates", "[]")) == [list(d) for d in duplicates]
-        )
-        if unchanged and previous is not None:
-            summary = await summarise(previous.generation)
-            summary.changed = False
-            summary.reused = len(reused)
-            summary.seconds = time.perf_counter() - started
-            return summary
-
-        scanned_at = time.perf_counter()
-        parsed = _parse_all([(p, o) for p, o, _, _ in to_parse], reports_dir, options, on_file)
-        parsed_at = time.perf_counter()
-        keys = {p: (d, k) for p, _, d, k in to_parse}
-        generation = store.new_generation(index_dir)
+        # generations older than the served one (and leftovers of killed builds) go, while we work
+        stale = store.stale_paths(index_dir, {served.name} if served else set())
+        cleanup = asyncio.get_running_loop().run_in_executor(None, store.remove_paths, stale)
         try:
-            summary = await _write_generation(
-                generation, previous, reused, parsed, keys, skipped, duplicates, unreadable, reports_dir,
-                settings,
-            )
-        except BaseException:
-            store.remove_stale(index_dir, {served.name} if served else set())
-            raise
-        store.publish(index_dir, generation)
-        summary.removed = removed
-        summary.reused = len(reused)
+            return await _build_locked(reports_dir, index_dir, settings, options, served, full, on_start, on_file,
+                                       started)
+        finally:
+            await cleanup
+
+
+async def _build_locked(
+    reports_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    options: ParseOptions,
+    served: Path | None,
+    full: bool,
+    on_start: Callable[[int], None],
+    on_file: Callable[[str], None],
+    started: float,
+) -> BuildSummary:
+    previous = None if (full or served is None) else await _load_previous(served)
+    fingerprint = config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
+    scan = _scan(reports_dir, previous, fingerprint, on_file, on_start)
+    parsing = {source_name(p, reports_dir) for p, *_ in scan.to_parse}
+    kept = {r.source for r in scan.reused}
+    removed = sorted(set(previous.reports) - kept - parsing) if previous else []
+    if _is_unchanged(previous, scan, removed, settings) and previous is not None:
+        summary = _summary_of(previous.generation, list(previous.reports.values()), scan.skipped, scan.duplicates)
+        summary.changed = False
+        summary.reused = len(scan.reused)
         summary.seconds = time.perf_counter() - started
-        summary.timings = {
-            "scan": scanned_at - started,
-            "parse_and_tokenize": parsed_at - scanned_at,
-            "parse_cpu": sum(p.parse_seconds for p in parsed),
-            "tokenize_cpu": sum(p.tokenize_seconds for p in parsed),
-            **summary.timings,
-        }
         return summary
+
+    scanned_at = time.perf_counter()
+    generation = store.new_generation(index_dir)
+    try:
+        summary = await _write_generation(generation, previous, scan, reports_dir, options, settings, on_file)
+    except BaseException:
+        store.remove_stale(index_dir, {served.name} if served else set())
+        raise
+    store.publish(index_dir, generation)
+    summary.removed = removed
+    summary.reused = len(scan.reused)
+    summary.seconds = time.perf_counter() - started
+    summary.timings = {"scan": scanned_at - started, **summary.timings}
+    return summary
+
+
+async def _start_database(generation: Path, previous: _Previous | None, reused: list[store.ReportRow]):
+    """The new generation's database: a copy of the served one less the reports not kept (most
+    builds change a few reports of many), or an empty one."""
+    path = generation / store.DB_NAME
+    if previous is not None and reused:
+        await asyncio.to_thread(store.copy_database, previous.generation / store.DB_NAME, path)
+    db = await store.connect(path)
+    await store.create_schema(db)
+    if previous is not None and reused:
+        kept = {r.id for r in reused}
+        dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
+        await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
+        await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
+        for table in ("skipped", "duplicates", "info", "files"):
+            await db.execute(f"DELETE FROM {table}")
+    return db
 
 
 async def _write_generation(
     generation: Path,
     previous: _Previous | None,
-    reused: list[store.ReportRow],
-    parsed: list[Parsed],
-    keys: dict[Path, tuple[str, str]],
-    skipped: list[Skipped],
-    duplicates: list[tuple[str, str]],
-    unreadable: dict[str, tuple[str, str]],
+    scan: _Scan,
     reports_dir: Path,
+    options: ParseOptions,
     settings: Settings,
+    on_file: Callable[[str], None],
 ) -> BuildSummary:
-    vocab: list[str] = list(previous.vocab) if previous else []
-    term_id = {term: i for i, term in enumerate(vocab)}
-    warnings: dict[str, list[str]] = {}
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-    db = await store.connect(generation / store.DB_NAME)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
+    loop = asyncio.get_running_loop()
+    stream = _parse_stream([(p, o) for p, o, _, _ in scan.to_parse], reports_dir, options)
+    first = loop.run_in_executor(None, next, stream, None)
+    db = None
     try:
-        await store.create_schema(db)
-        # 1. unchanged reports: rows copied inside SQLite, term rows copied from the arrays
-        reused_ids = sorted(r.id for r in reused)
-        parts: list[TermMatrix] = []
-        passage_ids: list[np.ndarray] = []
-        passage_report: list[np.ndarray] = []
-        if previous and reused_ids:
-            await db.execute("ATTACH DATABASE ? AS prev", (f"file:{previous.generation / store.DB_NAME}?mode=ro",))
-            await db.execute("CREATE TEMP TABLE keep_ids (id INTEGER PRIMARY KEY)")
-            await db.executemany("INSERT INTO keep_ids VALUES (?)", [(i,) for i in reused_ids])
-            await db.execute("INSERT INTO reports SELECT * FROM prev.reports WHERE id IN (SELECT id FROM keep_ids)")
-            await db.execute(
-                "INSERT INTO passages SELECT * FROM prev.passages WHERE report_id IN (SELECT id FROM keep_ids)"
-            )
-            await db.commit()
-            await db.execute("DETACH DATABASE prev")
-            rows = np.flatnonzero(np.isin(previous.passage_report, np.array(reused_ids)))
-            parts.append(previous.matrix.take(rows))
-            passage_ids.append(previous.passage_ids[rows])
-            passage_report.append(previous.passage_report[rows])
-        for row in reused:
-            if row.warnings:
-                warnings[row.source] = row.warnings
+        arrays = await asyncio.to_thread(previous.load_arrays) if previous and scan.reused else None
+        db = await _start_database(generation, previous, scan.reused)
+        timings["load_previous"] = time.perf_counter() - started
+        first_parsed = await first
+    except BaseException:
+        first.cancel()
+        stream.close()
+        if db is not None:
+            await db.close()
+        raise
 
-        # 2. new and changed reports
-        next_report = max([r.id for r in (previous.reports.values() if previous else [])] + [0]) + 1
-        next_passage = int(previous.passage_ids.max()) + 1 if previous and len(previous.passage_ids) else 1
-        new_rows: list[dict[int, int]] = []
+    async def parsed_files() -> AsyncIterator[Parsed]:
+        item = first_parsed
+        while item is not None:
+            on_file(item.path.name)
+            yield item
+            item = await loop.run_in_executor(None, next, stream, None)
+
+    vocab: list[str] = list(arrays.vocab) if arrays else []
+    term_id = {term: i for i, term in enumerate(vocab)}
+    kinds = load_section_kinds(settings.config_dir)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    keys = {p: (d, k) for p, _, d, k in scan.to_parse}
+    skipped, unreadable = list(scan.skipped), dict(scan.unreadable)
+    try:
+        # new and changed reports
+        old_reports = previous.reports.values() if previous else []
+        next_report = max([r.id for r in old_reports] + [0]) + 1
+        next_passage = int(arrays.passage_ids.max()) + 1 if arrays is not None and len(arrays.passage_ids) else 1
+        if previous is not None and arrays is None and previous.reports:
+            # nothing kept: ids still move on, so a passage id never names two different passages
+            next_passage = max(next_passage, await _max_passage_id(previous.generation) + 1)
+        new_parts: list[TermMatrix] = []
         new_ids: list[int] = []
         new_reports: list[int] = []
+        new_kinds: list[int] = []
+        new_report_rows: list[store.ReportRow] = []
+        kind_of: dict[str, int] = {}
         stored_at = time.perf_counter()
-        for item in parsed:
-            path, report, tokens, error = item.path, item.report, item.tokens, item.error
+        parsed_sources: list[str] = []
+        parse_cpu = tokenize_cpu = 0.0
+        async for item in parsed_files():
+            path, report, error = item.path, item.report, item.error
+            parse_cpu += item.parse_seconds
+            tokenize_cpu += item.tokenize_seconds
             source = source_name(path, reports_dir)
             digest, key = keys[path]
             if report is None:
@@ -352,58 +461,71 @@ async def _write_generation(
                 unreadable[source] = (key, error or "unreadable")
                 continue
             meta = report.meta
+            row = store.ReportRow(next_report, source, digest, key, meta.title, meta.unit, meta.year, meta.date,
+                                  meta.region, meta.addressee, meta.cc, report.encoding, report.warnings,
+                                  report.removed, len(report.passages), now)
+            new_report_rows.append(row)
             await db.execute(
-                f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 16)})",
-                (next_report, source, digest, key, meta.title, meta.unit, meta.year, meta.date, meta.region,
-                 meta.addressee, meta.cc, report.encoding, json.dumps(report.warnings, ensure_ascii=False),
-                 json.dumps(report.removed, ensure_ascii=False), len(report.passages), now),
+                f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 16)})", row.to_row()
             )
             await db.executemany(
                 "INSERT INTO passages (id, report_id, ordinal, section, text, norm_text) VALUES (?,?,?,?,?,?)",
                 [(next_passage + i, next_report, p.ordinal, p.section, p.text, p.norm_text)
                  for i, p in enumerate(report.passages)],
             )
-            for i, passage_tokens_ in enumerate(tokens):
-                counts: Counter[int] = Counter()
-                for token in passage_tokens_:
+            rows: list[dict[int, int]] = []
+            for i, (passage, counts) in enumerate(zip(report.passages, item.counts, strict=True)):
+                row_counts: dict[int, int] = {}
+                for token, count in counts.items():
                     tid = term_id.get(token)
                     if tid is None:
                         tid = term_id[token] = len(vocab)
                         vocab.append(token)
-                    counts[tid] += 1
-                new_rows.append(counts)
+                    row_counts[tid] = count
+                rows.append(row_counts)
                 new_ids.append(next_passage + i)
                 new_reports.append(next_report)
-            if report.warnings:
-                warnings[source] = report.warnings
+                kind = kind_of.get(passage.section)
+                if kind is None:
+                    kind = kind_of[passage.section] = kinds.of_section(passage.section)
+                new_kinds.append(kind)
+            new_parts.append(TermMatrix.from_rows(rows))  # compact arrays, not a million dicts
+            parsed_sources.append(source)
             next_passage += len(report.passages)
             next_report += 1
-        parts.append(TermMatrix.from_rows(new_rows))
-        passage_ids.append(np.array(new_ids, dtype=np.int64))
-        passage_report.append(np.array(new_reports, dtype=np.int64))
 
-        # 3. BM25 over everything, saved beside the database
+        # BM25 over everything: the kept passages' frequencies less the dropped reports', plus the
+        # new ones; saved beside the database
         bm25_at = time.perf_counter()
-        matrix = TermMatrix.concat(parts)
-        ids = np.concatenate(passage_ids).astype(np.int64)
-        kinds = load_section_kinds(settings.config_dir)
-        kind_of: dict[str, int] = {}
-        rows = await db.execute_fetchall("SELECT section FROM passages ORDER BY id")  # one hop, not one a row
-        section_kind = np.array([kind_of.setdefault(r[0], kinds.of_section(r[0])) for r in rows], dtype=np.int8)
-        del rows
-        report_of = np.concatenate(passage_report).astype(np.int64)
-        postings = build_postings(matrix, len(vocab), settings.bm25_variant, settings.bm25_k1,
-                                  settings.bm25_b, settings.bm25_delta)
+        timings["parse_and_store"] = bm25_at - stored_at
+        timings["parse_cpu"], timings["tokenize_cpu"] = parse_cpu, tokenize_cpu
+        new_matrix = TermMatrix.concat(new_parts)
+        fresh = Frequencies.from_matrix(new_matrix, len(vocab))
+        new_len = new_matrix.doc_len().astype(np.int32)
+        new_report_of = np.array(new_reports, dtype=np.int64)
+        if arrays is not None:
+            keep = np.isin(arrays.passage_report, np.array([r.id for r in scan.reused], dtype=np.int64))
+            freqs = arrays.freqs.keep(keep).extend(fresh)
+            ids = np.concatenate([arrays.passage_ids[keep], np.array(new_ids, dtype=np.int64)])
+            report_of = np.concatenate([arrays.passage_report[keep], new_report_of])
+            section_kind = np.concatenate([arrays.passage_kind[keep], np.array(new_kinds, dtype=np.int8)])
+            doc_len = np.concatenate([arrays.passage_len[keep], new_len])
+        else:
+            freqs = fresh
+            ids, report_of = np.array(new_ids, dtype=np.int64), new_report_of
+            section_kind = np.array(new_kinds, dtype=np.int8)
+            doc_len = new_len
+        postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
+                         doc_len=doc_len)
         np.savez(
             generation / store.TERMS_NAME,
             passage_ids=ids,
             passage_report=report_of,
             passage_kind=section_kind,
-            tf_indptr=matrix.indptr,
-            tf_terms=matrix.terms,
-            tf_counts=matrix.counts,
+            passage_len=doc_len,
             post_indptr=postings.indptr,
             post_docs=postings.docs,
+            post_tf=freqs.tf,
             post_weights=postings.weights,
             post_absent=postings.absent,
             post_idf=postings.idf,
@@ -411,27 +533,44 @@ async def _write_generation(
         )
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         written_at = time.perf_counter()
+        timings["bm25_and_save"] = written_at - bm25_at
 
         await db.executemany("INSERT INTO skipped VALUES (?, ?)", [(s.source, s.reason) for s in skipped])
-        await db.executemany("INSERT INTO duplicates VALUES (?, ?)", duplicates)
+        await db.executemany("INSERT INTO duplicates VALUES (?, ?)", scan.duplicates)
+        await db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?)",
+            [(source, st.size, st.mtime_ns, st.sha256) for source, st in scan.stamps.items()],
+        )
         info = {
             "format": INDEX_FORMAT,
             "built_at": now,
+            "scan_started_ns": str(scan.started_ns),
             "reports_dir": str(reports_dir),
             "ranking": _ranking_key(settings),
             "skipped": json.dumps([[s.source, s.reason] for s in skipped], ensure_ascii=False),
-            "duplicates": json.dumps([list(d) for d in duplicates], ensure_ascii=False),
+            "duplicates": json.dumps([list(d) for d in scan.duplicates], ensure_ascii=False),
             "unreadable": json.dumps({k: list(v) for k, v in unreadable.items()}, ensure_ascii=False),
         }
         await db.executemany("INSERT INTO info VALUES (?, ?)", list(info.items()))
         await db.commit()
     finally:
+        with contextlib.suppress(ValueError):  # "generator already executing": a cancelled next()
+            stream.close()  # shuts the worker processes down if we stopped early
         await db.close()
-    summary = await summarise(generation)
-    summary.parsed = [source_name(p.path, reports_dir) for p in parsed if p.report is not None]
+    summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
+    summary.parsed = parsed_sources
     summary.changed = True
-    summary.timings = {"store": bm25_at - stored_at, "bm25_and_save": written_at - bm25_at}
+    summary.timings = timings
     return summary
+
+
+async def _max_passage_id(generation: Path) -> int:
+    db = await store.connect(generation / store.DB_NAME, readonly=True)
+    try:
+        rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM passages")
+        return int(next(iter(rows))[0])
+    finally:
+        await db.close()
 
 
 async def summarise(generation: Path) -> BuildSummary:
@@ -443,6 +582,12 @@ async def summarise(generation: Path) -> BuildSummary:
         duplicates = await store.read_pairs(db, "duplicates")
     finally:
         await db.close()
+    return _summary_of(generation, reports, skipped, duplicates)
+
+
+def _summary_of(
+    generation: Path, reports: list[store.ReportRow], skipped: list[Skipped], duplicates: list[tuple[str, str]]
+) -> BuildSummary:
     return BuildSummary(
         generation=generation.name,
         changed=False,
@@ -451,9 +596,9 @@ async def summarise(generation: Path) -> BuildSummary:
         units=sorted({r.unit for r in reports if r.unit}),
         unknown_unit_reports=sum(1 for r in reports if not r.unit),
         years=sorted({r.year for r in reports if r.year}),
-        skipped=skipped,
-        duplicates=duplicates,
-        warnings={r.source: r.warnings for r in reports if r.warnings},
+        skipped=sorted(skipped, key=lambda s: s.source),
+        duplicates=sorted(duplicates),
+        warnings={r.source: r.warnings for r in sorted(reports, key=lambda r: r.source) if r.warnings},
     )
 
 

@@ -56,22 +56,9 @@ class TermMatrix:
             pos += n
         return cls(indptr, terms, counts)
 
-    def take(self, rows: np.ndarray) -> TermMatrix:
-        """The sub-matrix of the given passage rows, in that order."""
-        starts, ends = self.indptr[rows], self.indptr[rows + 1]
-        lengths = ends - starts
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        if indptr[-1] == 0:
-            return TermMatrix(indptr, np.empty(0, np.int32), np.empty(0, np.int32))
-        # positions of every kept entry: start of its row + offset inside the row
-        row_of_entry = np.repeat(np.arange(len(rows)), lengths)
-        offsets = np.arange(indptr[-1]) - indptr[row_of_entry]
-        positions = starts[row_of_entry] + offsets
-        return TermMatrix(indptr, self.terms[positions], self.counts[positions])
-
     @staticmethod
     def concat(parts: Sequence[TermMatrix]) -> TermMatrix:
+        """The passages of every part, in order."""
         parts = [p for p in parts if p.n_docs]
         if not parts:
             return TermMatrix(np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0, np.int32))
@@ -256,27 +243,107 @@ def compute_idf(variant: Variant, df: np.ndarray, n_docs: int) -> np.ndarray:
     return idf
 
 
-def build_postings(
-    matrix: TermMatrix,
-    n_terms: int,
+@dataclass
+class Frequencies:
+    """Term frequencies, term-major: term t occurs ``tf`` times in each of docs[indptr[t]:indptr[t+1]]
+    (ascending). What one index generation hands the next: an incremental build drops the passages
+    of removed reports and appends new ones without sorting everything again."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    docs: np.ndarray  # int32
+    tf: np.ndarray  # uint16, or uint32 when a passage repeats a term more than 65,535 times
+    n_docs: int
+
+    @property
+    def n_terms(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def df(self) -> np.ndarray:
+        return np.diff(self.indptr).astype(np.int32)
+
+    @classmethod
+    def empty(cls, n_terms: int = 0) -> Frequencies:
+        return cls(np.zeros(n_terms + 1, np.int64), np.empty(0, np.int32), np.empty(0, np.uint16), 0)
+
+    @classmethod
+    def from_matrix(cls, matrix: TermMatrix, n_terms: int) -> Frequencies:
+        """Passage-major rows → term-major; a stable sort by term keeps each term's passages
+        ascending (16-bit keys sort by radix, several times faster)."""
+        keys = matrix.terms.astype(np.uint16) if n_terms <= np.iinfo(np.uint16).max else matrix.terms
+        order = np.argsort(keys, kind="stable")
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(matrix.terms, minlength=n_terms), out=indptr[1:])
+        doc_of_entry = np.repeat(np.arange(matrix.n_docs, dtype=np.int32), np.diff(matrix.indptr))
+        return cls(indptr, doc_of_entry[order], _compact_counts(matrix.counts[order]), matrix.n_docs)
+
+    def doc_len(self) -> np.ndarray:
+        """Tokens per passage (rank-bm25's ``doc_len``)."""
+        return np.bincount(self.docs, weights=self.tf, minlength=self.n_docs)
+
+    def keep(self, rows: np.ndarray) -> Frequencies:
+        """Only the passages where ``rows`` (bool per passage) is true, renumbered in order."""
+        if rows.all():
+            return self
+        new_number = (np.cumsum(rows) - 1).astype(np.int32)
+        mask = rows[self.docs]
+        dropped = np.flatnonzero(~mask)
+        # entries dropped per term, from the positions of the dropped entries (few, usually)
+        dropped_per_term = np.bincount(np.searchsorted(self.indptr, dropped, side="right") - 1,
+                                       minlength=self.n_terms)
+        indptr = self.indptr.copy()
+        indptr[1:] -= np.cumsum(dropped_per_term)
+        return Frequencies(indptr, new_number[self.docs[mask]], self.tf[mask], int(rows.sum()))
+
+    def extend(self, other: Frequencies) -> Frequencies:
+        """These passages followed by ``other``'s (numbered after them); each term's passages stay
+        ascending because every new passage comes after every old one."""
+        n_terms = max(self.n_terms, other.n_terms)
+        a, b = _pad_indptr(self.indptr, n_terms), _pad_indptr(other.indptr, n_terms)
+        # term t's new entries go after its old ones: before old position a[t + 1]
+        where = np.repeat(a[1:], np.diff(b))
+        docs = np.insert(self.docs, where, other.docs + np.int32(self.n_docs))
+        tf_type = np.promote_types(self.tf.dtype, other.tf.dtype)
+        tf = np.insert(self.tf.astype(tf_type, copy=False), where, other.tf.astype(tf_type, copy=False))
+        return Frequencies(a + b, docs, tf, self.n_docs + other.n_docs)
+
+
+def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
+    if len(indptr) - 1 == n_terms:
+        return indptr
+    return np.concatenate([indptr, np.full(n_terms + 1 - len(indptr), indptr[-1], dtype=np.int64)])
+
+
+def _compact_counts(counts: np.ndarray) -> np.ndarray:
+    if len(counts) == 0 or int(counts.max()) <= np.iinfo(np.uint16).max:
+        return counts.astype(np.uint16)
+    return counts.astype(np.uint32)
+
+
+def weigh(
+    freqs: Frequencies,
     variant: Variant = "plus",
     k1: float = 1.2,
     b: float = 0.75,
     delta: float = 0.5,
+    doc_len: np.ndarray | None = None,
 ) -> Postings:
-    """Every (term, passage) contribution, vectorised, then sorted term-major."""
-    n_docs = matrix.n_docs
-    doc_len = _reduce_lengths(matrix.indptr, matrix.counts).astype(np.float64)
+    """Every (term, passage) contribution as rank-bm25 computes it, vectorised. ``doc_len`` (tokens
+    per passage) saves recounting them when the caller kept them."""
+    n_docs, n_terms = freqs.n_docs, freqs.n_terms
+    doc_len = freqs.doc_len() if doc_len is None else doc_len.astype(np.float64, copy=False)
     avgdl = doc_len.sum() / n_docs if n_docs else 0.0
-    df = np.bincount(matrix.terms, minlength=n_terms).astype(np.int32)
+    df = freqs.df
     idf = compute_idf(variant, df, n_docs)
-
-    doc_of_entry = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(matrix.indptr))
     # float32 arithmetic: the weights are stored as float32 anyway, and it halves the time
-    tf = matrix.counts.astype(np.float32)
-    norm = (1 - b + b * doc_len.astype(np.float32)[doc_of_entry] / np.float32(avgdl)) if avgdl else np.ones_like(tf)
+    tf = freqs.tf.astype(np.float32)
+    if avgdl:
+        doc_norm = (1 - b + b * doc_len / avgdl).astype(np.float32)
+        norm = doc_norm[freqs.docs]
+    else:
+        norm = np.ones_like(tf)
     k1_, delta_ = np.float32(k1), np.float32(delta)
-    term_idf = idf.astype(np.float32)[matrix.terms]
+    term_idf = np.repeat(idf.astype(np.float32), df)
     if variant == "okapi":
         contribution = term_idf * (tf * (k1_ + 1) / (tf + k1_ * norm))
         absent = np.zeros(n_terms)
@@ -288,21 +355,27 @@ def build_postings(
         # what a present term adds beyond the idf × delta every passage gets
         contribution = term_idf * ((tf * (k1_ + 1)) / (k1_ * norm + tf))
         absent = idf * delta
-
-    # a stable sort by term keeps each term's passages ascending; 16-bit keys sort by radix, fast
-    keys = matrix.terms.astype(np.uint16) if n_terms <= np.iinfo(np.uint16).max else matrix.terms
-    order = np.argsort(keys, kind="stable")
-    indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
     return Postings(
-        indptr=indptr,
-        docs=doc_of_entry[order],
-        weights=contribution[order].astype(np.float32, copy=False),
+        indptr=freqs.indptr,
+        docs=freqs.docs,
+        weights=contribution.astype(np.float32, copy=False),
         absent=absent,
         idf=idf,
         df=df,
         n_docs=n_docs,
     )
+
+
+def build_postings(
+    matrix: TermMatrix,
+    n_terms: int,
+    variant: Variant = "plus",
+    k1: float = 1.2,
+    b: float = 0.75,
+    delta: float = 0.5,
+) -> Postings:
+    """BM25 postings of passage-major term frequencies."""
+    return weigh(Frequencies.from_matrix(matrix, n_terms), variant, k1, b, delta)
 
 
 def reference_bm25(

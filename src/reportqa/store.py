@@ -5,8 +5,8 @@ An index folder holds generations; ``CURRENT`` names the one being served::
     index/
       CURRENT                     the name of the served generation (replaced atomically)
       gen-20261122T043000-1a2b/   one complete build
-        index.sqlite3             reports, passages, skipped files, duplicates
-        terms.npz                 per-passage term frequencies and the BM25 postings
+        index.sqlite3             reports, passages, skipped files, duplicates, every file's size/mtime/hash
+        terms.npz                 term-major frequencies and BM25 weights, passage ids/reports/kinds
         vocab.json                term strings in term-id order
       .build.lock                 held while a build runs
 
@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -66,6 +67,12 @@ CREATE INDEX IF NOT EXISTS passages_by_report ON passages(report_id, ordinal);
 CREATE TABLE IF NOT EXISTS skipped (source TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duplicates (source TEXT PRIMARY KEY, same_as TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
 
 REPORT_COLUMNS = (
@@ -92,6 +99,13 @@ class ReportRow:
     removed: dict[str, int]
     passage_count: int
     indexed_at: str
+
+    def to_row(self) -> tuple:
+        """The values of ``REPORT_COLUMNS``, lists and dicts as JSON."""
+        values = [getattr(self, f) for f in self.__dataclass_fields__]
+        values[12] = json.dumps(values[12], ensure_ascii=False)
+        values[13] = json.dumps(values[13], ensure_ascii=False)
+        return tuple(values)
 
     @classmethod
     def from_row(cls, row: tuple) -> ReportRow:
@@ -146,9 +160,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def publish(index_dir: Path, generation: Path) -> None:
-    """Make ``generation`` the served one, atomically; then drop generations older than the
-    previous one (a reader that loaded the previous one a moment ago keeps working)."""
-    previous = current_generation(index_dir)
+    """Make ``generation`` the served one, atomically. The previous one stays on disk (a reader
+    that loaded it a moment ago keeps working); the next build removes it."""
     for path in generation.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
@@ -159,18 +172,26 @@ def publish(index_dir: Path, generation: Path) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, index_dir / CURRENT_NAME)
     _fsync_dir(index_dir)
-    keep = {generation.name, previous.name if previous else ""}
-    remove_stale(index_dir, keep)
+
+
+def stale_paths(index_dir: Path, keep: Iterable[str]) -> list[Path]:
+    """Generation folders not in ``keep`` and pointer files left by killed builds."""
+    keep = set(keep)
+    stale = [path for path in index_dir.glob("gen-*") if path.is_dir() and path.name not in keep]
+    return stale + list(index_dir.glob(f"{CURRENT_NAME}.*.tmp"))
+
+
+def remove_paths(paths: Iterable[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def remove_stale(index_dir: Path, keep: Iterable[str]) -> None:
     """Delete generation folders not in ``keep`` (and leftovers of killed builds)."""
-    keep = set(keep)
-    for path in index_dir.glob("gen-*"):
-        if path.is_dir() and path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-    for tmp in index_dir.glob(f"{CURRENT_NAME}.*.tmp"):
-        tmp.unlink(missing_ok=True)
+    remove_paths(stale_paths(index_dir, keep))
 
 
 @contextlib.contextmanager
@@ -197,6 +218,38 @@ async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connect
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A copy of a served database to build the next generation from. The served file is complete
+    and nobody writes it (builds never touch a published generation), so a plain file copy is exact
+    and several times faster than SQLite's backup; if a write-ahead log is still there, the backup API
+    copies what it holds too."""
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    else:
+        shutil.copyfile(source, target)
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a build knew about a file: if size and mtime are unchanged, its hash is too."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+async def read_file_stamps(db: aiosqlite.Connection) -> dict[str, FileStamp]:
+    async with db.execute("SELECT source, size, mtime_ns, sha256 FROM files") as cursor:
+        return {row[0]: FileStamp(*row[1:]) async for row in cursor}
 
 
 async def create_schema(db: aiosqlite.Connection) -> None:

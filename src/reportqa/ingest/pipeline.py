@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -35,6 +36,9 @@ class Skipped:
 
 def source_name(path: Path, reports_dir: Path) -> str:
     """The path of a report relative to the reports folder, with '/' separators."""
+    text, folder = str(path), str(reports_dir)
+    if text.startswith(folder) and text[len(folder):len(folder) + 1] == os.sep:  # the common case, fast
+        return text[len(folder) + 1:].replace(os.sep, "/")
     try:
         return path.relative_to(reports_dir).as_posix()
     except ValueError:
@@ -42,33 +46,60 @@ def source_name(path: Path, reports_dir: Path) -> str:
 
 
 def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
-    """Report files below a folder, recursively, in a stable order; hidden files, unknown types and
-    linked folders (which could loop) are listed as skipped."""
+    """Report files below a folder, recursively, in a stable order; hidden files, unknown types,
+    linked folders (which could loop) and anything that is not a regular file (a pipe would block
+    the reader for ever) are listed as skipped."""
     files: list[Path] = []
     skipped: list[Skipped] = []
-    for root, dirs, names in os.walk(reports_dir, followlinks=False):
-        root_path = Path(root)
-        for d in sorted(dirs):
-            full = root_path / d
-            if d.startswith("."):
-                skipped.append(Skipped(source_name(full, reports_dir) + "/", "hidden folder"))
-            elif full.is_symlink():
-                skipped.append(Skipped(source_name(full, reports_dir) + "/", "linked folder not followed"))
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (root_path / d).is_symlink())
-        for name in sorted(names):
-            path = root_path / name
-            source = source_name(path, reports_dir)
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(prefix or ".", f"cannot list folder: {exc.strerror or exc}"))
+            return
+        subfolders = []
+        for entry in entries:
+            name, source = entry.name, prefix + entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_link = entry.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if is_dir:
+                if name.startswith("."):
+                    skipped.append(Skipped(source + "/", "hidden folder"))
+                else:
+                    subfolders.append(entry)
+                continue
             if name.startswith((".", "~$")):
                 skipped.append(Skipped(source, "hidden or temporary file"))
-            elif root_path == reports_dir and name == METADATA_FILE:
+            elif not prefix and name == METADATA_FILE:
                 continue
-            elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(Skipped(source, f"unsupported file type {path.suffix or '(none)'}"))
-            elif path.is_symlink() and not path.exists():
-                skipped.append(Skipped(source, "broken link"))
+            elif os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
+                if is_link and os.path.isdir(entry.path):
+                    skipped.append(Skipped(source + "/", "linked folder not followed"))
+                else:
+                    skipped.append(Skipped(source, f"unsupported file type {os.path.splitext(name)[1] or '(none)'}"))
+            elif is_link and (problem := _link_problem(entry.path)):
+                skipped.append(Skipped(source, problem))
+            elif not (entry.is_file() if is_link else entry.is_file(follow_symlinks=False)):
+                skipped.append(Skipped(source, "not a regular file"))
             else:
-                files.append(path)
+                files.append(Path(entry.path))
+        for entry in subfolders:
+            walk(entry.path, prefix + entry.name + "/")
+
+    walk(str(reports_dir), "")
     return files, skipped
+
+
+def _link_problem(path: str) -> str | None:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return "symlink loop" if exc.errno == errno.ELOOP else "broken link"
+    return None
 
 
 def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
