@@ -1,14 +1,15 @@
 """The index a long-running process serves: loaded once, switched when a build publishes a new one.
 
-Every question asks ``IndexHolder.get()``, which compares the ``CURRENT`` pointer with the loaded
-generation (one small file read) and loads the new one when a build has switched it; questions in
-flight finish on the old one, which is closed after a grace period.
+Every question asks ``IndexHolder.get()``, which looks at the ``CURRENT`` pointer (one ``stat``: a
+build replaces the file, so its inode changes) and loads the new generation when a build has
+switched it; questions in flight finish on the old one, which is closed after a grace period.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 from reportqa import store
@@ -26,16 +27,30 @@ class IndexHolder:
         self._current: SearchIndex | None = None
         self._lock = asyncio.Lock()
         self._retiring: dict[asyncio.Task, SearchIndex] = {}
+        self._pointer_seen: tuple[int, int, int] | None = None  # (inode, size, mtime) of CURRENT when loaded
+
+    def _pointer_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.index_dir / store.CURRENT_NAME)
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     async def get(self) -> SearchIndex:
         """The newest complete index (built from the configured reports on first use)."""
         current = self._current
-        generation = store.current_generation(self.index_dir)
-        if current is not None and (generation is None or generation == current.generation):
-            return current
+        if current is not None:
+            stamp = self._pointer_stamp()
+            if stamp is None or stamp == self._pointer_seen:
+                return current
+            generation = store.current_generation(self.index_dir)
+            if generation is None or generation == current.generation:
+                self._pointer_seen = stamp
+                return current
         async with self._lock:
             if self._current is None and store.current_generation(self.index_dir) is None:
                 await ensure_index(self.settings, self.index_dir)
+            stamp = self._pointer_stamp()
             generation = store.current_generation(self.index_dir)
             if self._current is None or generation != self._current.generation:
                 fresh = await SearchIndex.load(self.index_dir, self.settings)
@@ -43,6 +58,7 @@ class IndexHolder:
                 log.info("serving index %s", fresh.generation.name)
                 if old is not None:
                     self._retire(old)
+            self._pointer_seen = stamp
             return self._current
 
     def _retire(self, index: SearchIndex) -> None:

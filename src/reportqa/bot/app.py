@@ -62,10 +62,12 @@ def build_application(settings: Settings) -> Application:
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
-        .concurrent_updates(True)
-        # a modest pool: httpcore scans every pooled connection per request, so 256 (the default)
-        # costs more than it gives; requests wait for a free connection instead of timing out
-        .connection_pool_size(32)
+        # 32 updates handled at once (a slow question holds one slot, not the bot) and a small HTTP
+        # pool: httpcore scans every pooled connection and queued request per request, so the
+        # defaults (256 and 256) cost more than they give under a burst (benchmarks/bot_roundtrip.py:
+        # 76 questions/s with them, 107-116 with these); requests wait for a connection, not time out
+        .concurrent_updates(32)
+        .connection_pool_size(8)
         .pool_timeout(30.0)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
