@@ -28,8 +28,8 @@ from reportqa.indexer import build_index
 from reportqa.render import html_to_text
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
+from tests.bot_harness import start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram, bot_message, callback, inline_query, message
-from tests.test_bot import start_harness, stop_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["哪些单位在2021年开展了执法培训", "which units hired legal advisers", "应急局安全生产法宣传",

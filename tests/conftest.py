@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from reportqa.indexer import build_index
 from reportqa.settings import BUNDLED_CONFIG_DIR, BUNDLED_REPORTS_DIR, Settings
+from tests.bot_harness import Harness, start_harness, stop_harness
+from tests.fake_telegram import FakeTelegram
 
 SEEDS = BUNDLED_REPORTS_DIR
 TODAY = dt.date(2022, 6, 1)
@@ -53,3 +56,38 @@ async def searcher(seed_index: tuple[Settings, Path]):
     index = await SearchIndex.load(index_dir, settings)
     yield index
     await index.close()
+
+
+@pytest.fixture
+async def make_bot(seed_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A factory: the bot on the sample index (or another), with settings overrides."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    base_settings, index_dir = seed_index
+    started: list[tuple[Harness, FakeTelegram]] = []
+
+    async def make(**overrides) -> Harness:
+        fake = FakeTelegram()
+        base = await fake.start()
+        values = {
+            "bot_token": SecretStr(fake.token),
+            "bot_api_url": f"{base}/bot",
+            "bot_file_url": f"{base}/file/bot",
+            "index_dir": index_dir,
+            "bot_state_db": tmp_path / f"bot{len(started)}.sqlite3",
+            **overrides,
+        }
+        harness = await start_harness(base_settings.model_copy(update=values), fake)
+        started.append((harness, fake))
+        return harness
+
+    yield make
+    for harness, fake in started:
+        await stop_harness(harness)
+        await fake.stop()
+        assert not harness.errors, harness.errors
+
+
+@pytest.fixture
+async def bot(make_bot) -> AsyncIterator[Harness]:
+    yield await make_bot()

@@ -43,6 +43,8 @@ class FakeTelegram:
         self.token = token
         self.updates: list[dict] = []
         self.calls: list[Call] = []
+        self.files: dict[str, bytes] = {}  # file_id → content, served by getFile + /file/bot…
+        self.downloads: list[str] = []
         self._next_update = 1
         self._next_message = 5000
         self._changed = asyncio.Condition()
@@ -55,6 +57,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -82,9 +85,22 @@ class FakeTelegram:
         result = await self._result(method, params)
         return web.json_response({"ok": True, "result": result})
 
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        file_id = path.rsplit("/", 1)[-1]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id])
+
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            data = self.files.get(file_id, b"")
+            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
+                    "file_path": f"documents/{file_id}"}
         if method == "getUpdates":
             return await self._get_updates(params)
         if method in {"sendMessage", "editMessageText"}:
@@ -167,6 +183,18 @@ def message(text: str, *, chat_id: int = 1, user_id: int = 1, chat_type: str = "
     if reply_to:
         body["reply_to_message"] = reply_to
     return {"message": body}
+
+
+def document(file_name: str, *, file_id: str, size: int, user_id: int = 1, chat_id: int = 1,
+             chat_type: str = "private", mime_type: str = "application/octet-stream") -> dict:
+    """A message carrying a file (its bytes go in ``FakeTelegram.files[file_id]``)."""
+    chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+    if chat_type != "private":
+        chat["title"] = "法治办工作群"
+    return {"message": {"message_id": next(_message_ids), "date": int(time.time()), "chat": chat,
+                        "from": user(user_id), "document": {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                                            "file_name": file_name, "mime_type": mime_type,
+                                                            "file_size": size}}}
 
 
 def bot_message(text: str = "…", *, chat_id: int = 1, chat_type: str = "private", message_id: int = 777) -> dict:

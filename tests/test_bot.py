@@ -6,109 +6,16 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
-from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
 
-from reportqa.bot.app import _post_shutdown, build_application
 from reportqa.indexer import build_index
 from reportqa.settings import Settings
+from tests.bot_harness import Harness
 from tests.fake_telegram import FakeTelegram, bot_message, callback, inline_query, message
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass
-class Harness:
-    fake: FakeTelegram
-    app: Application
-    errors: list[BaseException] = field(default_factory=list)
-    handled: set[int] = field(default_factory=set)
-    _done: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def push(self, update: dict) -> int:
-        return await self.fake.push(update)
-
-    async def handled_all(self, *update_ids: int, timeout: float = 15.0) -> None:
-        """Wait until every handler of these updates has finished."""
-        async with self._done:
-            await asyncio.wait_for(self._done.wait_for(lambda: set(update_ids) <= self.handled), timeout)
-
-    async def ask(self, update: dict, method: str = "sendMessage"):
-        before = len(self.fake.sent(method))
-        update_id = await self.push(update)
-        await self.handled_all(update_id)
-        calls = self.fake.sent(method)
-        assert len(calls) > before, f"no {method} for {update}"
-        return calls[before:]
-
-
-async def start_harness(settings: Settings, fake: FakeTelegram) -> Harness:
-    app = build_application(settings)
-    harness = Harness(fake, app)
-
-    async def record_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        harness.errors.append(context.error)  # type: ignore[arg-type]
-
-    async def record_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with harness._done:
-            harness.handled.add(update.update_id)
-            harness._done.notify_all()
-
-    app.add_error_handler(record_error)
-    app.add_handler(TypeHandler(Update, record_done), group=99)  # runs after the real handlers
-    await app.initialize()
-    await app.post_init(app)  # run_polling would call it; here the test drives the lifecycle
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    return harness
-
-
-async def stop_harness(harness: Harness) -> None:
-    await harness.app.updater.stop()
-    await harness.app.stop()
-    await _post_shutdown(harness.app)
-    await harness.app.shutdown()
-
-
-@pytest.fixture
-async def make_bot(seed_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A factory: the bot on the sample index (or another), with settings overrides."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    base_settings, index_dir = seed_index
-    started: list[tuple[Harness, FakeTelegram]] = []
-
-    async def make(**overrides) -> Harness:
-        fake = FakeTelegram()
-        base = await fake.start()
-        values = {
-            "bot_token": SecretStr(fake.token),
-            "bot_api_url": f"{base}/bot",
-            "bot_file_url": f"{base}/file/bot",
-            "index_dir": index_dir,
-            "bot_state_db": tmp_path / f"bot{len(started)}.sqlite3",
-            **overrides,
-        }
-        harness = await start_harness(base_settings.model_copy(update=values), fake)
-        started.append((harness, fake))
-        return harness
-
-    yield make
-    for harness, fake in started:
-        await stop_harness(harness)
-        await fake.stop()
-        assert not harness.errors, harness.errors
-
-
-@pytest.fixture
-async def bot(make_bot) -> AsyncIterator[Harness]:
-    yield await make_bot()
 
 
 def buttons(call) -> list[dict]:

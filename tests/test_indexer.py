@@ -52,13 +52,13 @@ def test_unchanged_files_are_not_even_read(
     """Size and mtime as the last build saw them: the stored hash is trusted, the file not read."""
     build(reports_copy, settings)
     hashed: list[int] = []
-    original = indexer.file_digest
+    original = indexer.file_sha256
 
-    def spy(data: bytes) -> str:
-        hashed.append(len(data))
-        return original(data)
+    def spy(path: Path) -> str:
+        hashed.append(path.stat().st_size)
+        return original(path)
 
-    monkeypatch.setattr(indexer, "file_digest", spy)
+    monkeypatch.setattr(indexer, "file_sha256", spy)
     assert not build(reports_copy, settings).changed
     assert hashed == []
     touched = reports_copy / "001_525c5565d93138a1.txt"
@@ -173,14 +173,15 @@ def test_bad_files_are_reported_and_the_rest_indexes(reports_copy: Path, setting
 def test_unreadable_file_is_reported(reports_copy: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     locked = reports_copy / "locked.txt"
     locked.write_text("2021年法治政府建设情况报告", encoding="utf-8")
-    original = Path.read_bytes
+    locked.chmod(0)
+    original = Path.open
 
-    def refuse(path: Path) -> bytes:  # chmod 0 means nothing to root, so refuse the read here
+    def refuse(path: Path, *args, **kwargs):  # chmod 0 means nothing to root, so refuse the read here
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied")
-        return original(path)
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     summary = build(reports_copy, settings)
     reasons = {s.source: s.reason for s in summary.skipped}
     assert reasons["locked.txt"].startswith("cannot read")

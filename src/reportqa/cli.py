@@ -1,4 +1,4 @@
-"""The command line: ``reportqa index | ask | chat | inspect`` (a contract: see DESIGN.md)."""
+"""The command line: ``reportqa index | ask | chat | inspect | add | remove`` (a contract: see DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reportqa import store
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
 from reportqa.ingest.readers import UnreadableFile
+from reportqa.library import LibraryOutcome, add_report, remove_report
 from reportqa.render import (
     html_to_text,
     render_answer_html,
@@ -101,6 +102,50 @@ def index(
         typer.echo(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
     else:
         _print_summary(summary, Console())
+
+
+def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
+    else:
+        console = Console(highlight=False)
+        console.print(f"{outcome.status}: {outcome.source or ''}", markup=False)
+        for label, value in (("reason", outcome.reason), ("title", outcome.title), ("unit", outcome.unit),
+                             ("year", outcome.year), ("date", outcome.date)):
+            if value is not None:
+                console.print(f"  {label:<8} {value}", markup=False)
+        if outcome.passages:
+            console.print(f"  passages {outcome.passages}", markup=False)
+        for warning in outcome.warnings:
+            console.print(f"  warning  {warning}", markup=False)
+        for candidate in outcome.candidates:
+            console.print(f"  did you mean: {candidate}", markup=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def add(
+    file: Annotated[Path, typer.Argument(help="A report file (.txt .md .docx .pdf).")],
+    name: Annotated[str | None, typer.Option("--name", help="The file name to keep (made safe).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Copy a report into the reports folder (uploads/) and index it; refused if unreadable or a duplicate
+    is already there (the bot's upload does the same)."""
+    settings = _settings()
+    if not file.is_file():
+        err.print(f"[red]error:[/] not a file: {file}")
+        raise typer.Exit(2)
+    _print_outcome(asyncio.run(add_report(settings, file, name)), as_json)
+
+
+@app.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="The report: its path in the reports folder, its file name or a part.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Take a report out of the index (the file is moved to .removed/ in the reports folder)."""
+    _print_outcome(asyncio.run(remove_report(_settings(), name)), as_json)
 
 
 async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:

@@ -28,7 +28,7 @@ from reportqa.ingest.pipeline import (
     ParseOptions,
     Skipped,
     discover,
-    file_digest,
+    file_sha256,
     parse_report,
     read_overrides,
     source_name,
@@ -252,7 +252,7 @@ def _digest(path: Path, source: str, previous: _Previous | None) -> tuple[str, s
         and stat.st_mtime_ns < previous.scan_started_ns
     ):
         return old.sha256, old
-    digest = file_digest(path.read_bytes())
+    digest = file_sha256(path)
     return digest, store.FileStamp(stat.st_size, stat.st_mtime_ns, digest)
 
 

@@ -87,6 +87,25 @@ class Settings(BaseSettings):
     # IDF) to be an answer at all; below it the honest answer is "nothing found".
     min_coverage: float = Field(0.45, ge=0.0, le=1.0)
 
+    # Library changes from the bot (upload, /reindex, /remove) run as a child process: this long
+    build_timeout_s: int = Field(900, ge=10)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``REPORTQA_*`` variables, for a child process (``reportqa add`` run by the
+        bot) to see exactly what this one sees; the bot token is left out, folders made absolute."""
+        env: dict[str, str] = {}
+        for name, value in self:
+            if name == "bot_token" or value is None:
+                continue
+            if isinstance(value, frozenset):
+                text = ",".join(str(v) for v in sorted(value))
+            elif isinstance(value, Path):
+                text = str(value.resolve())
+            else:
+                text = str(value)
+            env[f"REPORTQA_{name.upper()}"] = text
+        return env
+
     @field_validator("allowed_users", "allowed_chats", "admins", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from reportqa.bot import handlers
+from reportqa.bot import admin, handlers
 from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import COMMANDS
@@ -38,6 +38,7 @@ async def _post_init(application: Application) -> None:
     log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
              searcher.postings.n_docs)
     state = await BotState.open(settings.bot_state_db or settings.index_dir / STATE_DB)
+    admin.clear_incoming(settings)
     application.bot_data["services"] = handlers.Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute)
     )
@@ -83,6 +84,9 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("years", handlers.cmd_years))
     application.add_handler(CommandHandler("unit", handlers.cmd_unit))
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
+    application.add_handler(CommandHandler("reindex", admin.cmd_reindex))
+    application.add_handler(CommandHandler("remove", admin.cmd_remove))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, admin.on_document))
     application.add_handler(MessageHandler(private & new_text, handlers.on_private_text))
     application.add_handler(MessageHandler(groups & new_text, handlers.on_group_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))

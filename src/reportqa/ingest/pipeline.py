@@ -141,6 +141,12 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """The content hash of a file, read in chunks (a huge file is hashed, not held in memory)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def parse_report(
     path: Path,
     reports_dir: Path,

@@ -1,0 +1,216 @@
+"""The reports folder as a library: add a file (an upload), take one out, rescan.
+
+Every change ends in an incremental build, so the served index always matches the folder, and a
+change that cannot be made leaves both as they were:
+
+- nothing from an uploaded file's name is trusted as a path: ``safe_report_name`` keeps one
+  harmless file name, and the file goes into ``uploads/`` below the reports folder;
+- a file whose content is already in the folder (under any name) is not stored again;
+- a file the parser cannot read is refused with the reason before it reaches the folder;
+- a removed report is moved to the hidden ``.removed/`` folder, not deleted: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reportqa import store
+from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
+from reportqa.ingest.pipeline import discover, file_sha256, parse_report, source_name
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
+from reportqa.settings import Settings
+
+UPLOADS_FOLDER = "uploads"
+REMOVED_FOLDER = ".removed"  # hidden: the indexer skips it
+TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile serves files up to 20 MB
+MAX_NAME_CHARS = 80
+
+Status = Literal["added", "duplicate", "unreadable", "refused", "removed", "not_found", "ambiguous"]
+
+
+@dataclass
+class LibraryOutcome:
+    """What happened to one add or remove, for the command line (JSON) and the bot's reply."""
+
+    status: Status
+    source: str | None = None  # where the report is (or was) in the reports folder
+    reason: str | None = None  # why it was refused, or could not be read
+    title: str | None = None
+    unit: str | None = None
+    year: int | None = None
+    date: str | None = None
+    passages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)  # for an ambiguous or unknown name
+    index: dict | None = None  # the build summary after the change
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"added", "duplicate", "removed"}
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def upload_limit_bytes(settings: Settings) -> int:
+    """The largest file the bot takes: Telegram's download limit or the configured one, if lower."""
+    return min(TELEGRAM_DOWNLOAD_LIMIT_MB, settings.max_file_mb) * 1024 * 1024
+
+
+def safe_report_name(original: str) -> str:
+    """A plain file name from an untrusted one: no folders (``../``, ``\\``), no control or
+    direction characters, no markup characters, not hidden, at most 80 characters before the
+    suffix; the suffix lower-cased."""
+    name = unicodedata.normalize("NFKC", original or "")
+    name = name.replace("\\", "_").replace("/", "_")  # a name, never a path
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in {"C", "Z"} or ch == " ")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = re.sub(r"[^\w（）()\-—]+", "_", stem)  # \w is Unicode-aware: 汉字 stay
+    stem = re.sub(r"_+", "_", stem).strip("._-")[:MAX_NAME_CHARS].strip("._-") or "report"
+    suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def find_same_content(reports_dir: Path, path: Path) -> str | None:
+    """The report in the folder with exactly this file's content, if any (only files of the same
+    size are hashed)."""
+    size = path.stat().st_size
+    digest: str | None = None
+    files, _ = discover(reports_dir)
+    for other in files:
+        try:
+            if other.stat().st_size != size:
+                continue
+            digest = digest or file_sha256(path)
+            if file_sha256(other) == digest:
+                return source_name(other, reports_dir)
+        except OSError:
+            continue
+    return None
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 2
+    while target.exists():
+        target = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return target
+
+
+def _place(source_file: Path, target: Path) -> None:
+    """Copy into the folder under a hidden temporary name, then rename: a build never sees half a
+    file."""
+    tmp = target.with_name(f".{uuid.uuid4().hex[:8]}.part")
+    try:
+        shutil.copyfile(source_file, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+async def add_report(settings: Settings, file: Path, original_name: str | None = None) -> LibraryOutcome:
+    """Add one report file to the reports folder and index it (``original_name``: the name the
+    sender gave it, used only to choose a safe name)."""
+    name = safe_report_name(original_name or file.name)
+    suffix = os.path.splitext(name)[1]
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
+        return LibraryOutcome("refused", reason=f"unsupported file type {suffix or '(none)'}; send {kinds}")
+    size = file.stat().st_size
+    limit = settings.max_file_mb * 1024 * 1024
+    if size > limit:
+        return LibraryOutcome("refused", reason=f"too large: {size / 1048576:.1f} MB (limit {settings.max_file_mb} MB)")
+    reports_dir = settings.reports_dir.resolve()
+    same = find_same_content(reports_dir, file) if reports_dir.is_dir() else None
+    if same is not None:
+        outcome = await _describe(settings, "duplicate", same)
+        outcome.reason = f"the same file is already in the library as {same}"
+        return outcome
+    try:  # read it where it is: a file that cannot be read never reaches the folder
+        parse_report(file, file.parent, parse_options(settings))
+    except UnreadableFile as exc:
+        return LibraryOutcome("unreadable", reason=str(exc))
+    except Exception as exc:  # a file no reader expected
+        return LibraryOutcome("unreadable", reason=f"could not parse: {type(exc).__name__}"[:200])
+
+    folder = reports_dir / UPLOADS_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _free_name(folder, name)
+        _place(file, target)
+    except OSError as exc:
+        return LibraryOutcome("refused", reason=f"cannot write to the reports folder: {exc.strerror or exc}")
+    source = source_name(target, reports_dir)
+    summary = await build_index(reports_dir, settings.index_dir, settings)
+    failure = next((s.reason for s in summary.skipped if s.source == source), None)
+    if failure is not None:  # the indexer disagreed with the check above: take it out again
+        target.unlink(missing_ok=True)
+        await build_index(reports_dir, settings.index_dir, settings)
+        return LibraryOutcome("unreadable", reason=failure)
+    return await _describe(settings, "added", source, summary)
+
+
+def resolve_report(reports_dir: Path, name: str) -> tuple[str | None, list[str]]:
+    """The one report a name means: its path in the folder, its file name, or a unique part of
+    either. Returns (source, candidates) — candidates when the name matches several or none."""
+    files, _ = discover(reports_dir)
+    sources = [source_name(p, reports_dir) for p in files]
+    wanted = name.strip().replace("\\", "/").strip("/")
+    if wanted in sources:
+        return wanted, []
+    by_file_name = [s for s in sources if s.rsplit("/", 1)[-1] == wanted]
+    if len(by_file_name) == 1:
+        return by_file_name[0], []
+    lowered = wanted.lower()
+    partial = [s for s in sources if lowered and lowered in s.lower()]
+    if len(partial) == 1:
+        return partial[0], []
+    return None, (by_file_name or partial)[:10]
+
+
+async def remove_report(settings: Settings, name: str) -> LibraryOutcome:
+    """Take a report out of the library: moved to ``.removed/`` (recoverable), then re-indexed."""
+    reports_dir = settings.reports_dir.resolve()
+    source, candidates = resolve_report(reports_dir, name)
+    if source is None:
+        status: Status = "ambiguous" if candidates else "not_found"
+        return LibraryOutcome(status, reason=f"no single report matches {name!r}", candidates=candidates)
+    before = await _describe(settings, "removed", source)
+    path = reports_dir / source
+    parked = reports_dir / REMOVED_FOLDER / time.strftime("%Y%m%dT%H%M%S")
+    parked.mkdir(parents=True, exist_ok=True)
+    os.replace(path, _free_name(parked, path.name))
+    summary = await build_index(reports_dir, settings.index_dir, settings)
+    before.index = summary_dict(summary)
+    return before
+
+
+async def _describe(
+    settings: Settings, status: Status, source: str, summary: BuildSummary | None = None
+) -> LibraryOutcome:
+    """An outcome naming what the served index knows of ``source``."""
+    outcome = LibraryOutcome(status, source=source, index=summary_dict(summary) if summary else None)
+    generation = store.current_generation(settings.index_dir)
+    if generation is None:
+        return outcome
+    db = await store.connect(generation / store.DB_NAME, readonly=True)
+    try:
+        row = next((r for r in await store.read_reports(db) if r.source == source), None)
+    finally:
+        await db.close()
+    if row is not None:
+        outcome.title, outcome.unit, outcome.year, outcome.date = row.title, row.unit, row.year, row.date
+        outcome.passages, outcome.warnings = row.passage_count, row.warnings
+    return outcome
