@@ -45,6 +45,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}  # file_id → content, served by getFile + /file/bot…
         self.downloads: list[str] = []
+        self.get_updates_offsets: list[int] = []  # the offset of every getUpdates call
         self._next_update = 1
         self._next_message = 5000
         self._changed = asyncio.Condition()
@@ -118,6 +119,9 @@ class FakeTelegram:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict]:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
+        self.get_updates_offsets.append(offset)
+        async with self._changed:
+            self._changed.notify_all()
         timeout = min(float(params.get("timeout") or 0), 1.0)
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
@@ -157,6 +161,18 @@ class FakeTelegram:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), remaining)
         return self.sent(method)
+
+
+    async def wait_for_polls(self, count: int, timeout: float = 15.0) -> None:
+        """Wait until the bot has called getUpdates ``count`` times in all."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while len(self.get_updates_offsets) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"only {len(self.get_updates_offsets)} getUpdates calls")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
 
 
 # -- update builders --------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -11,10 +12,12 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from reportqa.bot import admin, handlers
 from reportqa.bot.access import AccessPolicy, RateLimiter
@@ -25,6 +28,29 @@ from reportqa.settings import Settings, get_settings
 
 log = logging.getLogger("reportqa.bot")
 STATE_DB = "bot.sqlite3"
+
+
+class GuardedBot(ExtBot):
+    """python-telegram-bot parses a whole ``getUpdates`` batch at once: one update it cannot parse
+    fails the batch, and the updater fetches the same batch again, for ever. Here an update that
+    does not parse is logged and replaced by an empty one with the same id, so the offset moves on
+    and every other update in the batch is handled."""
+
+    async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, *args, **kwargs)
+        if endpoint != "getUpdates" or not isinstance(result, list):
+            return result
+        kept: list[Any] = []
+        for raw in result:
+            try:
+                Update.de_json(raw, self)
+                kept.append(raw)
+            except Exception:  # any parse failure: the update is unusable, its id is not
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                log.warning("dropping an update that does not parse: %.300r", raw)
+                if isinstance(update_id, int):
+                    kept.append({"update_id": update_id})
+        return kept
 
 
 async def _post_init(application: Application) -> None:
@@ -58,18 +84,21 @@ def build_application(settings: Settings) -> Application:
     server or a test fake."""
     if settings.bot_token is None:
         raise ValueError("REPORTQA_BOT_TOKEN is not set")
+    bot = GuardedBot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.bot_api_url,
+        base_file_url=settings.bot_file_url,
+        # a small pool: httpcore scans every pooled connection and queued request per request
+        request=HTTPXRequest(connection_pool_size=8, pool_timeout=30.0),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=30.0),
+    )
     application = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.bot_api_url)
-        .base_file_url(settings.bot_file_url)
-        # 32 updates handled at once (a slow question holds one slot, not the bot) and a small HTTP
-        # pool: httpcore scans every pooled connection and queued request per request, so the
-        # defaults (256 and 256) cost more than they give under a burst (benchmarks/bot_roundtrip.py:
-        # 76 questions/s with them, 107-116 with these); requests wait for a connection, not time out
+        .bot(bot)
+        # 32 updates handled at once (a slow question holds one slot, not the bot) and 8 pooled
+        # connections: the defaults (256 and 256) cost more than they give under a burst
+        # (benchmarks/bot_roundtrip.py: 76 questions/s with them, 107-116 with these)
         .concurrent_updates(32)
-        .connection_pool_size(8)
-        .pool_timeout(30.0)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
