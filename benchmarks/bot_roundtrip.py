@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,7 +31,7 @@ from reportqa.render import html_to_text
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
 from tests.bot_harness import start_harness, stop_harness
-from tests.fake_telegram import FakeTelegram, bot_message, callback, inline_query, message
+from tests.fake_telegram import FakeTelegram, bot_message, callback, document, inline_query, message
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["哪些单位在2021年开展了执法培训", "which units hired legal advisers", "应急局安全生产法宣传",
@@ -63,7 +65,9 @@ async def main() -> None:
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        settings = Settings(index_dir=tmp_path / "index", _env_file=None)
+        reports = tmp_path / "reports"  # a copy: the transcript's upload writes into it
+        shutil.copytree(Settings(_env_file=None).reports_dir, reports)
+        settings = Settings(index_dir=tmp_path / "index", reports_dir=reports, admins=frozenset({1}), _env_file=None)
         await build_index(settings.reports_dir, settings.index_dir, settings)
         fake = FakeTelegram()
         base = await fake.start()
@@ -91,6 +95,7 @@ async def main() -> None:
                     "双随机一公开", chat_id=-100, user_id=3, chat_type="supergroup",
                     reply_to=bot_message(chat_id=-100, chat_type="supergroup"))))
                 show("inline: @reportqa_bot 执法培训", await harness.ask(inline_query("执法培训"), "answerInlineQuery"))
+                await transcript_of_an_upload(harness, fake)
 
             # round trip, one question at a time
             latencies = []
@@ -119,6 +124,25 @@ async def main() -> None:
             await stop_harness(harness)
             await fake.stop()
         await burst_against_bot_process(settings.index_dir, tmp_path, args.burst)
+
+
+async def transcript_of_an_upload(harness, fake: FakeTelegram) -> None:
+    """An administrator sends a .docx; then a question finds it."""
+    import docx
+
+    document_ = docx.Document()
+    document_.add_paragraph("重庆市某某区交通运输局")
+    document_.add_heading("2024年法治政府建设情况报告", level=1)
+    document_.add_heading("一、主要工作", level=2)
+    document_.add_paragraph("（一）加强执法培训。全年组织无人机巡查执法培训4期，参训执法人员160人次。")
+    buffer = io.BytesIO()
+    document_.save(buffer)
+    fake.files["upload-1"] = buffer.getvalue()
+    before = len(fake.sent("sendMessage"))
+    update = await harness.push(document("交通局2024年报告.docx", file_id="upload-1", size=len(buffer.getvalue())))
+    await harness.handled_all(update, timeout=300)
+    show("admin uploads 交通局2024年报告.docx", fake.sent("sendMessage")[before:])
+    show("private: 无人机巡查执法培训", await harness.ask(message("无人机巡查执法培训")))
 
 
 async def slow_question_beside_fast_ones(harness, fake: FakeTelegram) -> None:
