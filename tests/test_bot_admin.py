@@ -91,6 +91,7 @@ async def test_an_uploaded_docx_is_searchable_while_questions_keep_being_answere
     reply = await wait_for_text(harness, "已加入索引")
     assert "uploads/交通局2024年报告.docx" in reply
     assert "重庆市某某区交通运输局" in reply and "2024" in reply
+    assert "没有找到落款日期" in reply  # the indexer's warning, in the admin's language
     assert (reports_copy / "uploads" / "交通局2024年报告.docx").read_bytes() == content
     assert not (settings.index_dir / ".incoming").exists() or not any((settings.index_dir / ".incoming").iterdir())
 
@@ -192,3 +193,13 @@ async def test_reindex_and_remove_are_for_administrators(
     update = await harness.push(message("/remove 00", user_id=ADMIN, chat_id=ADMIN))
     await harness.handled_all(update, timeout=120)
     assert "多个" in texts(harness, ADMIN)[-1]
+
+
+def test_every_indexer_warning_has_a_chinese_wording() -> None:
+    import re
+
+    from reportqa.bot.texts import WARNINGS_ZH
+
+    sources = (Path(__file__).resolve().parents[1] / "src" / "reportqa" / "ingest").glob("*.py")
+    emitted = {m for path in sources for m in re.findall(r'warnings\.append\("([^"]+)"\)', path.read_text("utf-8"))}
+    assert emitted and emitted <= set(WARNINGS_ZH)

@@ -27,7 +27,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa.bot.handlers import services, wants_english
-from reportqa.bot.texts import say
+from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.library import safe_report_name, upload_limit_bytes
 from reportqa.render import TELEGRAM_LIMIT, esc
@@ -100,7 +100,7 @@ def render_outcome_html(outcome: dict, english: bool) -> str:
             lines.append(f"{label}：{esc(str(value)) if value else unknown}")
         lines.append(f"{'Passages' if english else '段落'}：{int(outcome.get('passages') or 0)}")
         for warning in (outcome.get("warnings") or [])[:LISTED]:
-            lines.append(f"⚠️ {esc(warning)}")
+            lines.append(f"⚠️ {esc(warning_text(warning, english))}")
     candidates = outcome.get("candidates") or []
     if candidates:
         lines.append("Did you mean:" if english else "是否指：")

@@ -77,6 +77,21 @@ MESSAGES = {
 }
 
 
+# the indexer's warnings about a report (English in the index and the CLI), as a Chinese reply shows them
+WARNINGS_ZH = {
+    "date taken from the publication line, not a signature": "日期取自发布行，文末没有落款日期",
+    "no title found": "没有找到标题",
+    "unit unknown (not stated; name it in metadata.csv)": "未识别出单位（报告中没有写明，可在 metadata.csv 中填写）",
+    "year unknown": "未识别出年度",
+    "no signing date found": "没有找到落款日期",
+    "no headings found: the whole text is one section": "没有识别出标题层级，全文作为一节",
+}
+
+
+def warning_text(warning: str, english: bool) -> str:
+    return warning if english else WARNINGS_ZH.get(warning, warning)
+
+
 def say(key: str, english: bool, **values: object) -> str:
     zh, en = MESSAGES[key]
     return (en if english else zh).format(**values)
