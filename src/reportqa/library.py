@@ -207,7 +207,7 @@ async def _describe(
         return outcome
     db = await store.connect(generation / store.DB_NAME, readonly=True)
     try:
-        row = next((r for r in await store.read_reports(db) if r.source == source), None)
+        row = await store.read_report(db, source)
     finally:
         await db.close()
     if row is not None:

@@ -261,6 +261,12 @@ async def read_reports(db: aiosqlite.Connection) -> list[ReportRow]:
         return [ReportRow.from_row(row) async for row in cursor]
 
 
+async def read_report(db: aiosqlite.Connection, source: str) -> ReportRow | None:
+    async with db.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE source = ?", (source,)) as cursor:
+        row = await cursor.fetchone()
+    return ReportRow.from_row(row) if row else None
+
+
 async def read_passages(db: aiosqlite.Connection, ids: list[int]) -> dict[int, PassageRow]:
     """Passages by id (the query path: a handful of rows per question)."""
     if not ids:
