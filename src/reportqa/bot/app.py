@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -32,25 +33,37 @@ STATE_DB = "bot.sqlite3"
 
 class GuardedBot(ExtBot):
     """python-telegram-bot parses a whole ``getUpdates`` batch at once: one update it cannot parse
-    fails the batch, and the updater fetches the same batch again, for ever. Here an update that
-    does not parse is logged and replaced by an empty one with the same id, so the offset moves on
-    and every other update in the batch is handled."""
+    fails the batch, and the updater fetches the same batch again, for ever. When that happens the
+    batch is parsed again one update at a time: a bad one is logged and replaced by an empty update
+    with its id, so the offset moves on and every other update is handled."""
+
+    _raw_updates: Any = None
 
     async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, *args, **kwargs)
-        if endpoint != "getUpdates" or not isinstance(result, list):
-            return result
-        kept: list[Any] = []
-        for raw in result:
+        if endpoint == "getUpdates":
+            self._raw_updates = result  # only one poll runs at a time
+        return result
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:
+            raw = self._raw_updates if isinstance(self._raw_updates, list) else []
+            if not raw:
+                raise
+        updates = []
+        for item in raw:
             try:
-                Update.de_json(raw, self)
-                kept.append(raw)
+                updates.append(Update.de_json(item, self))
             except Exception:  # any parse failure: the update is unusable, its id is not
-                update_id = raw.get("update_id") if isinstance(raw, dict) else None
-                log.warning("dropping an update that does not parse: %.300r", raw)
+                log.warning("dropping an update that does not parse: %.300r", item)
+                update_id = item.get("update_id") if isinstance(item, dict) else None
                 if isinstance(update_id, int):
-                    kept.append({"update_id": update_id})
-        return kept
+                    updates.append(Update(update_id=update_id))
+        return tuple(updates)
 
 
 async def _post_init(application: Application) -> None:

@@ -137,10 +137,6 @@ def apply_override(meta: ReportMeta, override: dict[str, str] | None) -> ReportM
     return replace(meta, **changes)
 
 
-def file_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def file_sha256(path: Path) -> str:
     """The content hash of a file, read in chunks (a huge file is hashed, not held in memory)."""
     with path.open("rb") as handle:
@@ -157,7 +153,7 @@ def parse_report(
     source = source_name(path, reports_dir)
     document = read_document(path, options.max_file_bytes)
     try:
-        digest = file_digest(path.read_bytes())
+        digest = file_sha256(path)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc}") from exc
     rules = load_cleaning_rules(options.config_dir)
