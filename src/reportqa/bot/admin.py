@@ -26,7 +26,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from reportqa.bot.handlers import services, wants_english
+from reportqa.bot.handlers import admin_command, is_admin, services, wants_english
 from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.library import safe_report_name, upload_limit_bytes
@@ -73,11 +73,6 @@ def jobs(context: ContextTypes.DEFAULT_TYPE) -> LibraryJobs:
     if "library_jobs" not in bot_data:
         bot_data["library_jobs"] = LibraryJobs(services(context).settings)
     return bot_data["library_jobs"]
-
-
-def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    return services(context).access.is_admin(user.id if user else None)
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -163,7 +158,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or message.document is None or message.chat.type != ChatType.PRIVATE:
         return
     english = wants_english(update)
-    if not _is_admin(update, context):
+    if not is_admin(update, context):
         await message.reply_text(say("upload_refused", english))
         return
     document = message.document
@@ -199,13 +194,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
+    if (command := await admin_command(update, context)) is None:
         return
-    english = wants_english(update)
-    if not _is_admin(update, context):
-        await message.reply_text(say("admins_only", english))
-        return
+    message, english = command
     settings = services(context).settings
     await message.reply_text(say("reindexing", english))
     summary = await jobs(context).run("index", str(settings.reports_dir.resolve()), "--index-dir",
@@ -214,13 +205,9 @@ async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def cmd_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
+    if (command := await admin_command(update, context)) is None:
         return
-    english = wants_english(update)
-    if not _is_admin(update, context):
-        await message.reply_text(say("admins_only", english))
-        return
+    message, english = command
     name = " ".join(context.args or []).strip()
     if not name:
         await message.reply_text(say("remove_usage", english))

@@ -357,16 +357,28 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send_pieces(message, _chunk_lines(lines))
 
 
-async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
+    return services(context).access.is_admin(user.id if user else None)
+
+
+async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, bool] | None:
+    """(message, english) for an administrator's command; anyone else is told it is not for them."""
+    message = update.effective_message
     if message is None:
-        return
-    svc = services(context)
+        return None
     english = wants_english(update)
-    if not svc.access.is_admin(user.id if user else None):
+    if not is_admin(update, context):
         await message.reply_text(say("admins_only", english))
+        return None
+    return message, english
+
+
+async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if (command := await admin_command(update, context)) is None:
         return
+    message, english = command
+    svc = services(context)
     stats = await svc.state.stats()
     lines = [f"<b>{'Questions' if english else '提问统计'}</b>（{'total' if english else '共'} {stats.total}）"]
     lines += [f"• {day}: {n}" for day, n in stats.per_day]
