@@ -45,7 +45,7 @@ async def test_private_question_is_answered_with_citations_and_buttons(bot: Harn
 async def test_units_answer_lists_each_unit_once(bot: Harness) -> None:
     [reply] = await bot.ask(message("哪些单位聘请了法律顾问"))
     text = reply.params["text"]
-    units = ["重慶市長壽區招商投資促進局", "重庆市大足区玉龙镇人民政府", "XX经济和信息化局"]
+    units = ["重庆市长寿区招商投资促进局", "重庆市大足区玉龙镇人民政府", "阿坝藏族羌族自治州经济和信息化局"]
     assert all(text.count(f". {u}</b>") == 1 for u in units)  # one heading line per unit
     assert "第 1–3 个单位" in text
 

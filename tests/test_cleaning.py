@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reportqa.ingest.cleaning import clean_lines, drop_preamble, split_inline_headings
+from reportqa.ingest.dates import page_date
 from reportqa.ingest.metadata import find_title
 from reportqa.ingest.readers import Line
 from reportqa.resources import load_cleaning_rules
@@ -72,7 +73,7 @@ def test_site_navigation_dropped_before_the_title_and_publication_date_kept() ->
         "重庆市某区司法局2023年法治政府建设情况报告",
         "来源：本报告数据来源于各科室统计。",
     ]
-    assert result.publication_date == "2024-03-28"
+    assert page_date(result.page_lines, RULES.dates).iso == "2024-03-28"
 
 
 def test_one_line_document_is_split_at_inline_headings() -> None:

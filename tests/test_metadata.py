@@ -45,7 +45,8 @@ def test_addressee_signature_and_cc_are_metadata_not_passages(seeds_dir: Path) -
     report = parse_report(seeds_dir / "002_e4b091e3fb9e6599.txt", seeds_dir, OPTIONS)
     assert report.meta.addressee == "区政府"
     assert report.meta.cc == "抄送：区委依法治区办。"
-    assert report.meta.region == "重庆市大足区"
+    assert report.meta.region == "重庆市大足区玉龙镇"
+    assert report.meta.place_code == "500111" and report.meta.locality == "玉龙镇"
     text = "\n".join(p.text for p in report.passages)
     assert "区政府：" not in text
     assert "抄送" not in text
@@ -69,7 +70,7 @@ def test_metadata_csv_overrides_what_was_extracted(tmp_path: Path, seeds_dir: Pa
 
 
 def _meta(*texts: str):
-    return extract_metadata([Line(t) for t in texts]).meta
+    return extract_metadata([Line(t) for t in texts], BUNDLED_CONFIG_DIR).meta
 
 
 def test_unit_from_the_title_line() -> None:
@@ -79,8 +80,8 @@ def test_unit_from_the_title_line() -> None:
 
 
 def test_unit_from_the_signature_when_the_title_has_none() -> None:
-    meta = _meta("2022年法治政府建设情况报告", "一、主要举措", "正文。", "某某镇人民政府", "二〇二三年一月五日")
-    assert meta.unit == "某某镇人民政府"
+    meta = _meta("2022年法治政府建设情况报告", "一、主要举措", "正文。", "玉龙镇人民政府", "二〇二三年一月五日")
+    assert meta.unit == "玉龙镇人民政府"
     assert meta.date == "2023-01-05"
     assert meta.year == 2022
 
@@ -91,8 +92,8 @@ def test_year_from_the_body_when_the_title_has_none() -> None:
 
 
 def test_unit_names() -> None:
-    assert is_unit_name("重庆市大足区应急管理局")
-    assert is_unit_name("重慶市長壽區招商投資促進局")
-    assert is_unit_name("XX经济和信息化局")
-    assert not is_unit_name("2021年11月23日")
-    assert not is_unit_name("一是加强组织领导，明确责任分工")
+    assert is_unit_name("重庆市大足区应急管理局", BUNDLED_CONFIG_DIR)
+    assert is_unit_name("重慶市長壽區招商投資促進局", BUNDLED_CONFIG_DIR)
+    assert is_unit_name("XX经济和信息化局", BUNDLED_CONFIG_DIR)
+    assert not is_unit_name("2021年11月23日", BUNDLED_CONFIG_DIR)
+    assert not is_unit_name("一是加强组织领导，明确责任分工", BUNDLED_CONFIG_DIR)

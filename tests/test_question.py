@@ -15,14 +15,20 @@ TODAY = dt.date(2022, 6, 1)
 TOKENIZER = get_tokenizer(BUNDLED_CONFIG_DIR)
 CATALOG = UnitCatalog.build(
     [
-        UnitRef(1, "重慶市長壽區招商投資促進局", "重慶市長壽區"),
-        UnitRef(2, "重庆市大足区玉龙镇人民政府", "重庆市大足区"),
-        UnitRef(3, "XX经济和信息化局", None),
-        UnitRef(4, "重庆市大足区应急管理局", "重庆市大足区"),
-        UnitRef(5, None, None),
-        UnitRef(6, "重庆市大足区市场监督管理局", "重庆市大足区"),
+        UnitRef(1, "重庆市长寿区招商投资促进局", "招商投资促进局", "500115", None, "重庆市长寿区"),
+        UnitRef(2, "重庆市大足区玉龙镇人民政府", "人民政府", "500111", "玉龙镇", "重庆市大足区玉龙镇"),
+        UnitRef(3, "XX经济和信息化局", "经济和信息化局", None, None, None),
+        UnitRef(4, "重庆市大足区应急管理局", "应急管理局", "500111", None, "重庆市大足区"),
+        UnitRef(5, None, None, None, None, None),
+        UnitRef(6, "重庆市大足区市场监督管理局", "市场监督管理局", "500111", None, "重庆市大足区"),
+        UnitRef(7, "绍兴市市场监督管理局", "市场监督管理局", "330600", None, "浙江省绍兴市"),
+        UnitRef(8, "广东省市场监督管理局", "市场监督管理局", "440000", None, "广东省"),
+        UnitRef(9, "杭州市上城区应急管理局", "应急管理局", "330102", None, "浙江省杭州市上城区"),
+        UnitRef(10, "应急管理部", "应急管理部", None, None, None, national=True),
+        UnitRef(11, "草滩街道办事处", "街道办事处", None, "草滩街道", "草滩街道"),
+        UnitRef(12, "区退役军人事务局", "退役军人事务局", None, None, None),
     ],
-    {"应急局": "应急管理局", "经信局": "经济和信息化局", "市场监管局": "市场监督管理局"},
+    BUNDLED_CONFIG_DIR,
 )
 
 
@@ -83,32 +89,73 @@ def test_intent(text: str, intent: str) -> None:
 @pytest.mark.parametrize(
     ("text", "report_ids"),
     [
-        ("应急局安全生产法宣传", {4}),  # short form
-        ("应急管理局行政许可", {4}),  # full form without the region
+        ("应急局安全生产法宣传", {4, 9}),  # a kind's short form: every unit of that kind
+        ("应急管理局行政许可", {4, 9}),  # the kind in full
         ("重庆市大足区应急管理局执法证件", {4}),  # in full
-        ("经信局清理规范性文件", {3}),  # short form of a unit with a masked prefix
-        ("市场监管局执法检查", {6}),
+        ("大足区应急局", {4}),  # a place and a kind narrow each other
+        ("大足应急局执法", {4}),  # 大足 = 大足区
+        ("经信局清理规范性文件", {3}),  # the kind of a unit with a masked place
+        ("市场监管局执法检查", {6, 7, 8}),
+        ("绍兴市场监管局执法人员持证比例", {7}),  # 绍兴 + 市场监管局, not 绍兴市 + 场监管局
         ("玉龙镇公共服务中心", {2}),  # a town without 人民政府
+        ("玉龙镇政府的法律顾问", {2}),
         ("长寿区招商投资促进局的法律顾问", {1}),  # simplified question, traditional report
         ("長壽區招商投資促進局的法律顧問", {1}),  # traditional question
-        ("大足区的普法宣传", {2, 4, 6}),  # a region: every unit in it
-        ("大足区应急局", {4}),  # region and unit narrow each other
-        ("emergency management bureau enforcement", {4}),  # English unit names through the glossary
+        ("大足区的普法宣传", {2, 4, 6}),  # a place: every unit in it
+        ("重庆市哪些单位开展了普法", {1, 2, 4, 6}),  # a province-level place: everything below it
+        ("浙江省哪些单位开展了普法", {7, 9}),
+        ("杭州市应急管理局", {9}),  # a city finds its districts' units too
+        ("应急管理部的立法工作", {10}),  # a ministry
+        ("2024年哪些街道召开党工委会议", {11}),  # a kind of unit asked for in the plural
+        ("emergency management bureau enforcement", {4, 9}),  # English unit names through the glossary
     ],
 )
-def test_units_and_regions(text: str, report_ids: set[int]) -> None:
+def test_units_kinds_and_places(text: str, report_ids: set[int]) -> None:
     question = parse(text)
     assert question.report_ids == report_ids
+    assert question.missing_unit is None
     labels = {c.label for c in question.concepts}
-    assert not labels & {"应急局", "应急管理局", "大足区", "玉龙镇", "经信局"}
+    assert not labels & {"应急局", "应急管理局", "大足区", "玉龙镇", "经信局", "绍兴", "市场", "监管局"}
 
 
-def test_unknown_unit_falls_back_to_plain_terms() -> None:
+@pytest.mark.parametrize(
+    ("text", "missing", "searched"),
+    [
+        # a unit of another place is never taken instead: only reports whose place is unknown are searched
+        ("江门市市场监管局执法检查", "江门市市场监督管理局", {3, 5, 11, 12}),
+        ("新兴县公安局聘用法律顾问的情况", "新兴县公安局", {3, 5, 11, 12}),
+        ("东莞获得中国法治政府奖是哪一年", "东莞市", {3, 5, 11, 12}),
+        ("苏州市交通运输局", "苏州市交通运输局", {3, 5, 11, 12}),
+    ],
+)
+def test_a_place_without_reports_is_said_and_never_replaced(text: str, missing: str, searched: set[int]) -> None:
+    question = parse(text)
+    assert question.missing_unit == missing
+    assert question.report_ids == {i for i in searched if i in question.report_ids}
+    assert not question.report_ids & {1, 2, 4, 6, 7, 8, 9, 10}  # every report placed somewhere else
+    assert question.unit_names == []
+
+
+def test_places_in_questions_are_read_from_the_gazetteer() -> None:
+    """Short forms (阿坝州, 新疆), an ambiguous name kept ambiguous (城中区: 西宁 and 柳州)."""
+    for text, code in (("阿坝州经信局", "513200"), ("新疆的法治政府建设", "650000"), ("大足区", "500111")):
+        assert CATALOG.read(text).places == ((code,),)
+    assert set(CATALOG.read("城中区城市管理局").places[0]) == {"630103", "450202"}
+
+
+def test_a_kind_without_reports_falls_back_to_plain_terms() -> None:
     question = parse("税务局的执法培训")
-    assert question.report_ids is None
-    assert question.unmatched_units == ["税务局"]
+    assert question.report_ids is None  # no place named: every report may answer
+    assert question.missing_unit == "税务局"
     assert "税务" in question.optional_tokens  # still scored, but not required
     assert [c.label for c in question.concepts] == ["执法", "培训"]
+
+
+def test_an_unknown_unit_name_is_searched_not_required() -> None:
+    question = parse("某研究会的执法培训")
+    assert question.report_ids is None
+    assert question.unmatched_units == []
+    assert [c.label for c in question.concepts][-2:] == ["执法", "培训"]
 
 
 def test_traditional_question_is_normalised() -> None:

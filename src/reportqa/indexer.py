@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from reportqa import store
-from reportqa.ingest.metadata import region_of
 from reportqa.ingest.pipeline import (
     ParseOptions,
     Skipped,
@@ -34,7 +33,7 @@ from reportqa.ingest.pipeline import (
     source_name,
 )
 from reportqa.ingest.readers import UnreadableFile
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, ReportMeta
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
@@ -45,7 +44,7 @@ PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len
                    "post_tf"}
 IN_FLIGHT_PER_WORKER = 8  # files submitted ahead per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "3"  # 3: term-major frequencies, file stamps, passage lengths
+INDEX_FORMAT = "4"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind, place, evidence
 
 
 @dataclass
@@ -72,16 +71,23 @@ class BuildSummary:
 # ---------------------------------------------------------------------------------------------
 # parsing + tokenising (runs in worker processes for large batches)
 
-def unit_words(unit: str | None) -> list[str]:
-    """Dictionary words for a unit name: the name and its region-less stem, normalised."""
+def unit_words(unit: str | None, kind: str | None = None) -> list[str]:
+    """Dictionary words for a unit: its name and its kind (应急管理局), normalised."""
     if not unit:
         return []
-    name = normalise(unit)
-    words = [name]
-    region = region_of(name)
-    if region and len(name) - len(region) >= 3:
-        words.append(name[len(region):])
+    words = [normalise(unit)]
+    if kind and len(kind) >= 3 and normalise(kind) != words[0]:
+        words.append(normalise(kind))
     return words
+
+
+def meta_details(meta: ReportMeta) -> dict:
+    """The metadata beyond the reports table's columns, stored as JSON (see ``ReportRow.details``)."""
+    return {
+        "unit_written": meta.unit_written, "unit_kind": meta.unit_kind, "place_code": meta.place_code,
+        "locality": meta.locality, "national": meta.national, "date_kind": meta.date_kind,
+        "evidence": meta.evidence,
+    }
 
 
 def passage_tokens(tokenizer: Tokenizer, section: str, norm_text: str) -> list[str]:
@@ -120,7 +126,7 @@ def parse_and_tokenize(
         return Parsed(path, None, [], f"could not parse: {type(exc).__name__}: {exc}"[:200])
     parsed_at = time.perf_counter()
     tokenizer = get_tokenizer(options.config_dir)
-    tokenizer.add_words(unit_words(report.meta.unit))
+    tokenizer.add_words(unit_words(report.meta.unit, report.meta.unit_kind))
     counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
     return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at)
 
@@ -463,10 +469,10 @@ async def _write_generation(
             meta = report.meta
             row = store.ReportRow(next_report, source, digest, key, meta.title, meta.unit, meta.year, meta.date,
                                   meta.region, meta.addressee, meta.cc, report.encoding, report.warnings,
-                                  report.removed, len(report.passages), now)
+                                  report.removed, len(report.passages), now, meta_details(meta))
             new_report_rows.append(row)
             await db.execute(
-                f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 16)})", row.to_row()
+                f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 17)})", row.to_row()
             )
             await db.executemany(
                 "INSERT INTO passages (id, report_id, ordinal, section, text, norm_text) VALUES (?,?,?,?,?,?)",

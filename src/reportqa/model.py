@@ -15,12 +15,19 @@ class ReportMeta:
     """What a report says about itself. ``None`` means unknown: nothing is invented."""
 
     title: str | None = None
-    unit: str | None = None
+    unit: str | None = None  # the full canonical name: 绍兴市市场监督管理局
     year: int | None = None
-    date: str | None = None  # ISO yyyy-mm-dd, the signing date
-    region: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd: the signing date, else the date its web page states
+    region: str | None = None  # where the unit is: 浙江省绍兴市, 重庆市大足区玉龙镇
     addressee: str | None = None
     cc: str | None = None
+    unit_written: str | None = None  # the unit as the report writes it: 市市场监管局
+    unit_kind: str | None = None  # its canonical kind: 市场监督管理局
+    place_code: str | None = None  # the gazetteer division it is in (6-digit code)
+    locality: str | None = None  # its town or street, below county level
+    national: bool = False  # a ministry, above every place
+    date_kind: str | None = None  # "signed" (signature, delivery) or "published" (the page's date)
+    evidence: dict[str, list[str]] = field(default_factory=dict, compare=False)  # field → where it came from
 
 
 @dataclass(frozen=True)

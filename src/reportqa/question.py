@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -77,13 +77,16 @@ class ParsedQuestion:
     language: Literal["zh", "en"]
     intent: Intent
     years: list[int] = field(default_factory=list)
-    unit_words: list[str] = field(default_factory=list)  # the words that named units or regions
+    unit_words: list[str] = field(default_factory=list)  # the words that named units or places
     unit_names: list[str] = field(default_factory=list)  # the indexed units those words point at
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
+    missing_unit: str | None = None  # a unit or place named that no indexed report is from
+    filter_label: str | None = None  # what the unit words ask for: 绍兴市市场监督管理局, 大足区
     concepts: list[Concept] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # English words the glossary lacks
     unmatched_units: list[str] = field(default_factory=list)  # unit names no indexed report has
     optional_tokens: list[str] = field(default_factory=list)  # scored, but not needed to answer
+    filter_tokens: list[str] = field(default_factory=list)  # the unit words' tokens: satisfied by the filter
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
 
     @property
@@ -182,26 +185,39 @@ def parse_question(
         english_parts, unknown_english = translate_english(ascii_text, config_dir)
         rest = _ASCII_RUN.sub(" ", rest)
 
-    # units and regions, in the Chinese text and in what the English translated to
+    # units, kinds and places, in the Chinese text and in what the English translated to
     report_ids: set[int] | None = None
     unit_words: list[str] = []
+    missing_unit: str | None = None
+    filter_label: str | None = None
+    optional_tokens: list[str] = []
+    filter_tokens: list[str] = []
     if catalog is not None:
-        ids, words, spans = catalog.find(rest)
-        english_units = [(p, alts) for p, alts in english_parts if any(a in catalog.unit_aliases for a in alts)]
-        for phrase, alts in english_units:
-            alias = next(a for a in alts if a in catalog.unit_aliases)
-            ids |= catalog.unit_aliases[alias]
-            words.append(alias)
-            english_parts.remove((phrase, alts))
-        if ids:
-            report_ids = ids
-            unit_words = words
-            for start, end in sorted(spans, reverse=True):
+        query = catalog.read(rest)
+        for phrase, alts in list(english_parts):
+            translated = next((q for q in (catalog.read(normalise(a)) for a in alts) if q.kind), None)
+            if translated is not None and query.kind is None:
+                query = replace(query, kind=translated.kind, words=(*query.words, phrase))
+                english_parts.remove((phrase, alts))
+        if not query.empty:
+            unit_words = list(query.words)
+            filter_label = query.label or None
+            found = catalog.select(query)
+            if found:
+                report_ids = found
+                filter_tokens = list(dict.fromkeys(
+                    t for w in query.words for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
+            else:
+                missing_unit = query.label or "、".join(query.words)
+                # search the words, but never in a report known to be from somewhere else
+                report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
+                optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
+            for start, end in sorted(query.spans, reverse=True):
                 rest = rest[:start] + " " + rest[end:]
 
     # unit names that match no indexed report: fall back to plain terms, but do not require them
     unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
-    optional_tokens = [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
+    optional_tokens += [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
     rest = _UNIT_LIKE.sub(" ", rest)
 
     concepts: list[Concept] = []
@@ -237,11 +253,14 @@ def parse_question(
         years=years,
         unit_words=unit_words,
         unit_names=sorted({catalog.display[i] for i in report_ids if i in catalog.display})
-        if catalog is not None and report_ids else [],
+        if catalog is not None and report_ids and missing_unit is None else [],
         report_ids=report_ids,
+        missing_unit=missing_unit,
+        filter_label=filter_label,
         concepts=concepts,
         unknown_words=unknown_english,
         unmatched_units=unmatched_units,
         optional_tokens=list(dict.fromkeys(optional_tokens)),
+        filter_tokens=filter_tokens,
         focus=load_section_kinds(config_dir).of_question(normalised),
     )

@@ -87,6 +87,9 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
     line = filters_line(answer, english)
     if line:
         header += f"\n{esc(line)}"
+    notice = answer.notice_en if english else answer.notice
+    if answer.results and notice:
+        header += f"\n<i>{esc(notice)}</i>"
     if not answer.results:
         fallback = "Nothing found." if english else "没有找到相关内容。"
         notice = (answer.notice_en if english else answer.notice) or fallback

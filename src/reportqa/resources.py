@@ -23,12 +23,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class DateLabels:
+    """How a web page states its document's date: label groups, most trusted first, and the
+    pattern of a site clock that is never a document's date."""
+
+    groups: tuple[tuple[str, ...], ...]
+    never: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class CleaningRules:
     inline: tuple[Rule, ...]
     drop_line: tuple[Rule, ...]
     preamble_drop: tuple[Rule, ...]
     after_title_drop: tuple[Rule, ...]
-    publication_date: tuple[Rule, ...]
+    dates: DateLabels
 
 
 def _lines(path: Path) -> list[str]:
@@ -52,10 +61,20 @@ def load_cleaning_rules(config_dir: Path) -> CleaningRules:
             for item in data.get(kind, [])
         )
 
-    return CleaningRules(
-        rules("inline"), rules("drop_line"), rules("preamble_drop"), rules("after_title_drop"),
-        rules("publication_date"),
+    dates = data.get("dates", {})
+    labels = DateLabels(
+        tuple(tuple(group) for group in dates.get("labels", [])),
+        re.compile(dates.get("never", r"(?!)")),
     )
+    return CleaningRules(
+        rules("inline"), rules("drop_line"), rules("preamble_drop"), rules("after_title_drop"), labels
+    )
+
+
+@cache
+def load_metadata_rules(config_dir: Path) -> dict:
+    """``config/metadata.toml``: the evidence patterns for who wrote a report (see ingest/issuer.py)."""
+    return tomllib.loads((config_dir / "metadata.toml").read_text(encoding="utf-8"))
 
 
 @cache
@@ -73,17 +92,6 @@ def load_glossary(config_dir: Path) -> dict[str, tuple[str, ...]]:
         key = " ".join(english.lower().split())
         glossary[key] = tuple(dict.fromkeys(glossary.get(key, ()) + terms))
     return glossary
-
-
-@cache
-def load_unit_aliases(config_dir: Path) -> dict[str, str]:
-    """Short form → full form of unit names."""
-    aliases = {}
-    for line in _lines(config_dir / "unit_aliases.tsv"):
-        short, _, full = line.partition("\t")
-        if short.strip() and full.strip():
-            aliases[short.strip()] = full.strip()
-    return aliases
 
 
 def dictionary_path(config_dir: Path) -> Path:

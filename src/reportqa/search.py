@@ -19,7 +19,6 @@ from reportqa import store
 from reportqa.indexer import unit_words
 from reportqa.question import ParsedQuestion, parse_question
 from reportqa.ranking import Postings
-from reportqa.resources import load_unit_aliases
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.text import get_tokenizer, normalise
@@ -42,6 +41,28 @@ class ReportInfo:
     title: str | None
     region: str | None
     passage_count: int
+    kind: str | None = None  # the unit's canonical kind
+    place_code: str | None = None  # the gazetteer division the unit is in
+    locality: str | None = None  # its town or street
+    national: bool = False
+    date_kind: str | None = None  # signed | published
+
+    @classmethod
+    def from_row(cls, row: store.ReportRow) -> ReportInfo:
+        details = row.details or {}
+        return cls(row.id, row.source, row.unit, row.year, row.date, row.title, row.region, row.passage_count,
+                   details.get("unit_kind"), details.get("place_code"), details.get("locality"),
+                   bool(details.get("national")), details.get("date_kind"))
+
+    @property
+    def unit_key(self) -> str:
+        """Which reports are one unit's: the same kind in the same place (and town); a unit whose
+        place is unknown stands alone unless its name says where it is (a town) or it is national."""
+        if self.unit and self.place_code:
+            return f"{self.place_code}|{normalise(self.locality or '')}|{normalise(self.kind or self.unit)}"
+        if self.unit and (self.locality or self.national):
+            return f"~|{normalise(self.unit)}"
+        return f"#{self.id}"
 
 
 @dataclass
@@ -64,6 +85,8 @@ class Result:
             "unit": self.report.unit,
             "year": self.report.year,
             "date": self.report.date,
+            "date_kind": self.report.date_kind,
+            "region": self.report.region,
             "title": self.report.title,
             "section": self.section,
             "text": self.text,
@@ -87,6 +110,8 @@ class Answer:
             "intent": q.intent,
             "language": q.language,
             "filters": {"years": q.years, "units": self.filter_units()},
+            "unit_asked": q.filter_label,
+            "missing_unit": q.missing_unit,
             "terms": [c.label for c in q.concepts],
             "unmatched_units": q.unmatched_units,
             "total": self.total,
@@ -152,19 +177,19 @@ class SearchIndex:
             np.zeros(len(passage_report), dtype=np.int32))
         group_of: dict[str, int] = {}
         report_groups = np.array(
-            [group_of.setdefault(normalise(reports[int(i)].unit or "") or f"#{i}", len(group_of)) for i in report_ids],
-            dtype=np.int64,
+            [group_of.setdefault(reports[int(i)].unit_key, len(group_of)) for i in report_ids], dtype=np.int64
         )
         self._doc_group = report_groups[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
             np.zeros(len(passage_report), dtype=np.int64))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
-        words = [w for unit in {r.unit for r in reports.values() if r.unit} for w in unit_words(unit)]
+        words = [w for unit, kind in {(r.unit, r.kind) for r in reports.values() if r.unit}
+                 for w in unit_words(unit, kind)]
         self.tokenizer = get_tokenizer(settings.config_dir)
         self.tokenizer.add_words(words)
         self.catalog = UnitCatalog.build(
-            (UnitRef(r.id, r.unit, r.region) for r in reports.values()),
-            load_unit_aliases(settings.config_dir),
+            (UnitRef(r.id, r.unit, r.kind, r.place_code, r.locality, r.region, r.national) for r in reports.values()),
+            settings.config_dir,
         )
         n = max(postings.n_docs, 1)
         self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
@@ -183,10 +208,7 @@ class SearchIndex:
         except Exception:
             await db.close()
             raise
-        reports = {
-            r.id: ReportInfo(r.id, r.source, r.unit, r.year, r.date, r.title, r.region, r.passage_count)
-            for r in rows
-        }
+        reports = {r.id: ReportInfo.from_row(r) for r in rows}
         vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
         with np.load(generation / store.TERMS_NAME) as arrays:
             postings = Postings(
@@ -257,8 +279,10 @@ class SearchIndex:
             if token in self.term_id:
                 hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
             present[token] = hit
-        total = 0.0
-        covered = np.zeros(len(docs))
+        # what the question says about who (绍兴, 应急局) every passage the filter lets through has
+        satisfied = float(sum(self._idf(t) for t in parsed.filter_tokens))
+        total = satisfied
+        covered = np.full(len(docs), satisfied, dtype=np.float64)
         for concept in parsed.concepts:
             weights = [sum(self._idf(t) for t in alt) for alt in concept.alternatives]
             weight = max(weights)
@@ -269,7 +293,7 @@ class SearchIndex:
                 best = np.maximum(best, share)
             covered += weight * best
         threshold = self.settings.min_coverage * total
-        if total <= 0:
+        if total - satisfied <= 0:
             return EMPTY
         keep = covered >= threshold - 1e-9
         return Ranking(docs[keep], scores[keep])
@@ -300,9 +324,22 @@ class SearchIndex:
             return ("问题里没有可检索的内容词，请换个说法，例如“执法培训”“法律顾问”。",
                     "The question has no searchable words; try e.g. 'enforcement training'.")
         if parsed.report_ids is not None:
-            units = "、".join(sorted({self.catalog.display.get(i, "") for i in parsed.report_ids} - {""}))
-            return (f"{units} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {units}.")
+            units = sorted({self.catalog.display.get(i, "") for i in parsed.report_ids} - {""})
+            named = parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
+            return (f"{named} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {named}.")
         return ("报告中没有找到相关内容。", "Nothing relevant was found in the reports.")
+
+    @staticmethod
+    def _missing_notice(parsed: ParsedQuestion, found: bool) -> tuple[str, str]:
+        """未收录X的报告: the unit or place named has no report; what was searched instead."""
+        label = parsed.missing_unit
+        if not found:
+            return f"未收录{label}的报告。", f"No reports from {label} are indexed."
+        if parsed.report_ids is None:
+            return (f"未收录{label}的报告，以下为其他单位报告中的相关内容。",
+                    f"No reports from {label} are indexed; related passages from other units follow.")
+        return (f"未收录{label}的报告，以下为未注明地区的报告中的相关内容。",
+                f"No reports from {label} are indexed; related passages from reports of unknown place follow.")
 
     async def answer(
         self, question: str, top_k: int | None = None, offset: int = 0, today: dt.date | None = None
@@ -323,7 +360,9 @@ class SearchIndex:
         page = ranked.page(offset, top_k)
         results = await self._results(parsed, page, offset)
         answer = Answer(parsed, results, total=len(ranked), offset=offset)
-        if not ranked:
+        if parsed.missing_unit:
+            answer.notice, answer.notice_en = self._missing_notice(parsed, bool(ranked))
+        elif not ranked:
             answer.notice, answer.notice_en = self._empty_notice(parsed)
         return answer
 

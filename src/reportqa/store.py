@@ -25,7 +25,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS reports (
     warnings TEXT NOT NULL DEFAULT '[]',
     removed TEXT NOT NULL DEFAULT '{}',
     passage_count INTEGER NOT NULL,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY,
@@ -77,7 +78,7 @@ CREATE TABLE IF NOT EXISTS files (
 
 REPORT_COLUMNS = (
     "id, source, sha256, parse_key, title, unit, year, date, region, addressee, cc, encoding, warnings, "
-    "removed, passage_count, indexed_at"
+    "removed, passage_count, indexed_at, details"
 )
 
 
@@ -99,19 +100,24 @@ class ReportRow:
     removed: dict[str, int]
     passage_count: int
     indexed_at: str
+    # what else metadata reading found: unit_written, unit_kind, place_code, locality, national,
+    # date_kind, evidence (see ReportMeta)
+    details: dict = field(default_factory=dict)
+
+    _JSON = (12, 13, 16)  # warnings, removed, details
 
     def to_row(self) -> tuple:
         """The values of ``REPORT_COLUMNS``, lists and dicts as JSON."""
         values = [getattr(self, f) for f in self.__dataclass_fields__]
-        values[12] = json.dumps(values[12], ensure_ascii=False)
-        values[13] = json.dumps(values[13], ensure_ascii=False)
+        for i in self._JSON:
+            values[i] = json.dumps(values[i], ensure_ascii=False)
         return tuple(values)
 
     @classmethod
     def from_row(cls, row: tuple) -> ReportRow:
         values = list(row)
-        values[12] = json.loads(values[12])
-        values[13] = json.loads(values[13])
+        for i in cls._JSON:
+            values[i] = json.loads(values[i])
         return cls(*values)
 
 

@@ -39,7 +39,7 @@ from reportqa.render import (
     snippet_text,
     unit_label,
 )
-from reportqa.search import Answer, Result
+from reportqa.search import Answer, Result, SearchIndex
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from reportqa.text import normalise
@@ -310,15 +310,27 @@ async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     searcher = await services(context).holder.get()
     english = wants_english(update)
-    by_unit: dict[str, Counter[int]] = {}
+    await _send_pieces(message, _chunk_lines(units_by_region_lines(searcher, english)))
+
+
+def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
+    """/units: the indexed units grouped by province (全国 for ministries, then 地区不详), each with
+    its years."""
+    unknown = "Place unknown" if english else "地区不详"
+    regions: dict[str, dict[str, Counter[int]]] = {}
     for report in searcher.reports.values():
-        by_unit.setdefault(unit_label(report), Counter())[report.year or 0] += 1
-    lines = [f"<b>{'Units' if english else '已收录的单位'}（{len(by_unit)}）</b>"]
-    for unit in sorted(by_unit):
-        years = "、".join(f"{y or '?'}" + (f"（{n}份）" if n > 1 else "") for y, n in sorted(by_unit[unit].items()))
-        count = sum(by_unit[unit].values())
-        lines.append(f"• {esc(unit)} — {years}" + (f" · {count} reports" if english else f" · 共{count}份"))
-    await _send_pieces(message, _chunk_lines(lines))
+        region = searcher.catalog.province_of(report.id) or unknown
+        regions.setdefault(region, {}).setdefault(unit_label(report), Counter())[report.year or 0] += 1
+    total = sum(len(units) for units in regions.values())
+    lines = [f"<b>{'Units' if english else '已收录的单位'}（{total}）</b>"]
+    order = sorted(regions, key=lambda r: (r == unknown, r != "全国", r))
+    for region in order:
+        lines.append(f"\n<b>{esc(region)}</b>（{len(regions[region])}）")
+        for unit in sorted(regions[region]):
+            counts = regions[region][unit]
+            years = "、".join(f"{y or '?'}" + (f"（{n}份）" if n > 1 else "") for y, n in sorted(counts.items()))
+            lines.append(f"• {esc(unit)} — {years}")
+    return lines
 
 
 async def cmd_years(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -343,7 +355,7 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     searcher = await services(context).holder.get()
     wanted = normalise(name)
-    ids, _, _ = searcher.catalog.find(wanted)
+    ids = searcher.catalog.find(wanted)
     reports = [r for r in searcher.reports.values()
                if r.id in ids or (r.unit and wanted in normalise(r.unit))]
     if not reports:

@@ -27,7 +27,7 @@ LONG_LINE = 150
 class Cleaned:
     lines: list[Line]
     removed: Counter[str] = field(default_factory=Counter)
-    publication_date: str | None = None
+    page_lines: list[str] = field(default_factory=list)  # the web page's lines taken out (dates live there)
 
 
 def apply_inline_rules(text: str, rules: CleaningRules, removed: Counter[str]) -> str:
@@ -69,28 +69,36 @@ def is_preamble_line(text: str, rules: CleaningRules) -> bool:
     return any(r.pattern.search(text) for r in rules.preamble_drop)
 
 
+def _is_label_only(text: str, rule_name: str) -> bool:
+    """A site-metadata label standing alone on its line (its value is on the next one)."""
+    return rule_name == "site metadata" and not re.search(r"[:：|\]】]\s*\S", text)
+
+
 def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRules) -> Cleaned:
-    """Remove site navigation and publication lines before the title (or among the first lines when
-    the title is unknown) and a web page's publication lines right below it, keeping a publication
-    date as the fallback date."""
+    """Remove site navigation, site metadata and publication lines before the title (or among the
+    first lines when the title is unknown) and a web page's lines right below it; the lines taken
+    out are kept as ``page_lines``, where the page's dates are read from."""
     limit = title_index if title_index is not None else min(len(cleaned.lines), 8)
     kept: list[Line] = []
-    publication_date = cleaned.publication_date
+    page_lines = list(cleaned.page_lines)
     removed = Counter(cleaned.removed)
     below_title = title_index is not None
+    value_next = False  # the line after a label standing alone is that label's value
     for index, line in enumerate(cleaned.lines):
         rule = None
         if index < limit:
             rule = next((r for r in rules.preamble_drop if r.pattern.search(line.text)), None)
         elif index > limit and below_title:
-            rule = next((r for r in rules.after_title_drop if r.pattern.search(line.text)), None)
+            if value_next and len(line.text.strip()) <= 40:
+                rule = next(r for r in rules.after_title_drop if r.name == "site metadata")
+                value_next = False
+            else:
+                rule = next((r for r in rules.after_title_drop if r.pattern.search(line.text)), None)
+                value_next = rule is not None and _is_label_only(line.text, rule.name)
             below_title = rule is not None
         if rule is None:
             kept.append(line)
             continue
         removed[rule.name] += 1
-        for date_rule in rules.publication_date:
-            match = date_rule.pattern.search(line.text)
-            if match and publication_date is None:
-                publication_date = match.group(1)
-    return Cleaned(kept, removed, publication_date)
+        page_lines.append(line.text)
+    return Cleaned(kept, removed, page_lines)

@@ -1,123 +1,76 @@
-"""Metadata: title, unit, year, date and region, read from where reports put them.
+"""Metadata: title, unit and place, year, date, read from where reports put them, with the evidence.
 
-Unit, in order: a line of its own above the title, the title itself (``XX局2021年…报告``), the
-signature block at the end. Year: the title, else the opening of the body, else the date. Date: the
-signing date at the end, else a publication date from the page the report was saved from. Lines that
-are metadata (title, unit line, addressee, signature, date, cc) are taken out of the body.
-Nothing is guessed: what is not stated stays ``None``.
+The layout is read here: the title (skipping a web page's furniture above it), a unit on a line of
+its own above the title (or alone at the top of a page with no title), the addressee (``区政府：``),
+the signature and signing date at the end, a cc line. Lines that are metadata are taken out of the
+body. Who wrote the report is then decided from all of it, and from the body, by ``issuer.py``; the
+date by ``dates.py``. Nothing is guessed: what is not stated stays ``None``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from reportqa.ingest.dates import (
+    CN_YEAR_CHARS,
+    DateFinding,
+    delivered_on,
+    only_date,
+    page_date,
+    parse_date,
+    year_value,
+)
+from reportqa.ingest.issuer import Candidate, Evidence, ReportEvidence, identify_issuer
 from reportqa.ingest.readers import Line
 from reportqa.model import ReportMeta
-from reportqa.text import to_simplified
+from reportqa.resources import DateLabels
+from reportqa.text import normalise, to_simplified
+from reportqa.unit_names import UnitName, parse_unit_name
 
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_YEAR = "〇零○Ｏ一二三四五六七八九"
+__all__ = ["MetadataResult", "extract_metadata", "find_title", "parse_date", "unit_in_title"]
 
-_DATE_PATTERNS = (
-    re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
-    re.compile(r"((?:19|20)\d{2})\s*[.\-/．]\s*(\d{1,2})\s*[.\-/．]\s*(\d{1,2})(?!\d)"),
-    re.compile(rf"([{_CN_YEAR}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月\s*([一二三四五六七八九十]{{1,3}})\s*日"),
-)
-_YEAR_IN_TEXT = re.compile(rf"((?:19|20)\d{{2}}|[{_CN_YEAR}]{{4}})\s*年")
-
-UNIT_SUFFIXES = (
-    "人民政府", "政府", "管理委员会", "管委会", "委员会", "办公室", "街道办事处", "办事处", "街道", "局", "委",
-    "办", "中心", "法院", "检察院", "研究院", "院", "司法所", "所", "站", "支队", "大队", "队", "厅", "部",
-    "处", "镇", "乡", "社区", "公司", "集团", "总工会", "联合会", "协会", "会",
-)
-_UNIT_NAME = re.compile(
-    r"^[\u4e00-\u9fffA-Za-z0-9×＊*（）()·]{1,40}(?:" + "|".join(UNIT_SUFFIXES) + r")$"
-)
+_YEAR = rf"(?:(?:19|20)\d{{2}}|[{CN_YEAR_CHARS}]{{4}})"
+_YEAR_IN_TEXT = re.compile(rf"({_YEAR})\s*年")
+_YEAR_RANGE = re.compile(rf"{_YEAR}\s*年?\s*[-—–~～至到]+\s*{_YEAR}\s*年?")
+_DOC_TITLE = re.compile(r"《[^《》]*》")
 _TITLE_WORDS = re.compile(r"报告|总结|汇报|情况|工作要点|自查|述职")
 _HEADING_START = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．])"
 )
 _ADDRESSEE = re.compile(r"^[\u4e00-\u9fff、，,（）()]{2,30}[：:]$")
 _CC = re.compile(r"^\s*(?:抄送|抄报|分送|印发)\s*[：:]")
-_NAME_CHAR = r"(?:(?![省市区县旗])[\u4e00-\u9fff])"
-_REGION = re.compile(
-    rf"^(?:{_NAME_CHAR}{{2,7}}?(?:省|自治区))?(?:{_NAME_CHAR}{{2,4}}市)?{_NAME_CHAR}{{1,6}}(?:区|县|旗)"
+_SITE_TAG = re.compile(r"^[^\w【]*(?:【[^】]{1,12}】)?\s*")
+_FILE_SUFFIX = re.compile(r"\.(?:docx?|pdf|txt|wps)$", re.IGNORECASE)
+_TITLE_UNIT = (
+    re.compile(r"^(?P<name>.{2,40}?)关于"),  # X关于2021年度…的报告
+    re.compile(rf"^(?P<name>.{{2,40}}?)\s*{_YEAR}\s*年?"),  # X2021年…报告, 沅江路街道2024法治…
+    re.compile(rf"{_YEAR}\s*年度?(?P<name>.{{2,30}}?)(?:关于|法治|依法|推进|年度|工作|上半年|下半年)"),  # 2020年教育局…
+    re.compile(r"^(?P<name>.{2,40}?)(?:法治政府|依法行政)"),  # X法治政府建设情况报告
 )
-_TITLE_UNIT_BEFORE_YEAR = re.compile(rf"^(?:关于)?(.+?)(?:(?:19|20)\d{{2}}|[{_CN_YEAR}]{{4}})\s*年")
-_TITLE_UNIT_AFTER_YEAR = re.compile(
-    r"年度?(.{2,30}?(?:" + "|".join(UNIT_SUFFIXES) + r"))(?:关于|法治|依法|推进|年度|工作|上半年)"
-)
 
 
-def _cn_number(text: str) -> int:
-    """十一 → 11, 二十三 → 23, 三十 → 30 (numbers up to 99)."""
-    if "十" not in text:
-        return _CN_DIGITS[text]
-    tens, _, units = text.partition("十")
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-
-
-def _year_value(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-
-
-def parse_date(text: str) -> str | None:
-    """The first date in ``text`` as ISO yyyy-mm-dd, in any of the forms reports use."""
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            year_s, month_s, day_s = match.groups()
-            try:
-                year = _year_value(year_s)
-                month = int(month_s) if month_s.isdigit() else _cn_number(month_s)
-                day = int(day_s) if day_s.isdigit() else _cn_number(day_s)
-                return dt.date(year, month, day).isoformat()
-            except (KeyError, ValueError):
-                continue
-    return None
-
-
-def _only_date(text: str) -> str | None:
-    """The date when the line is nothing but a date (with brackets or spaces around it)."""
-    compact = re.sub(r"[\s（）()]", "", text)
-    date = parse_date(compact)
-    if not date:
-        return None
-    rest = compact
-    for pattern in _DATE_PATTERNS:
-        rest = pattern.sub("", rest)
-    return date if len(rest) <= 1 else None
-
-
-def is_unit_name(text: str) -> bool:
+def is_unit_name(text: str, config_dir: Path) -> bool:
     """Whether a short text reads as the name of an issuing unit (局, 委, 政府, 镇 …)."""
     simple = to_simplified(re.sub(r"\s+", "", text))
     if not 2 <= len(simple) <= 42 or _YEAR_IN_TEXT.search(simple):
         return False
-    return bool(_UNIT_NAME.match(simple))
+    return parse_unit_name(simple, config_dir, place_only=False) is not None
 
 
-def _original_slice(original: str, simplified_part: str, start: int = 0) -> str:
-    """``simplified_part`` as it is written in ``original`` (t2s keeps lengths, so slice)."""
-    if len(to_simplified(original)) == len(original):
-        return original[start : start + len(simplified_part)]
-    return simplified_part
-
-
-def find_title(
-    lines: list[str], within: int = 12, skip: Callable[[str], bool] = lambda text: False
-) -> int | None:
-    """Index of the title line: an early short line naming a report (报告, 总结, 情况 …); lines
-    for which ``skip`` is true (site navigation) are never the title."""
-    for index, raw in enumerate(lines[:within]):
+def find_title(lines: list[str], within: int = 12, skip: Callable[[str], bool] = lambda text: False) -> int | None:
+    """Index of the title line: among the first ``within`` lines that are not site furniture (for
+    which ``skip`` is true), a short line naming a report (报告, 总结, 情况 …)."""
+    counted = 0
+    for index, raw in enumerate(lines[: within * 4]):
         if skip(raw):
             continue
+        counted += 1
+        if counted > within:
+            break
         text = to_simplified(raw.strip())
         if not 6 <= len(text) <= 80 or text.endswith(("：", ":")) or text.startswith(("根据", "按照", "为")):
             continue
@@ -128,34 +81,48 @@ def find_title(
     return None
 
 
-def _unit_from_title(title: str) -> str | None:
-    simple = to_simplified(title.strip())
-    match = _TITLE_UNIT_BEFORE_YEAR.match(simple)
-    if match:
-        candidate = re.sub(r"(?:关于|在|的)$", "", match.group(1))
-        if is_unit_name(candidate):
-            return _original_slice(title.strip(), candidate, match.start(1))
-    match = _TITLE_UNIT_AFTER_YEAR.search(simple)
-    if match and is_unit_name(match.group(1)):
-        return _original_slice(title.strip(), match.group(1), match.start(1))
+def clean_title(title: str) -> str:
+    """A title without a site's tag (【2022年】) or a file suffix (.docx)."""
+    return _FILE_SUFFIX.sub("", _SITE_TAG.sub("", title.strip())).strip()
+
+
+def unit_in_title(title: str, config_dir: Path) -> UnitName | None:
+    """The unit a title names: before 关于 or the year, after the year, or before 法治政府…; a title
+    that names only a place names its government (静海区2023年度… → 静海区人民政府)."""
+    simple = normalise(clean_title(title))
+    for pattern in _TITLE_UNIT:
+        match = pattern.search(simple)
+        if not match:
+            continue
+        name = re.sub(r"(?:关于|在|的|\s)+$", "", match.group("name"))
+        unit = parse_unit_name(name, config_dir)
+        if unit is not None:
+            return unit
     return None
 
 
-def _year_from(text: str) -> int | None:
-    years = [_year_value(m.group(1)) for m in _YEAR_IN_TEXT.finditer(text)]
-    years = [y for y in years if 1990 <= y <= 2100]
-    return years[-1] if years else None
-
-
-def region_of(unit: str | None) -> str | None:
-    """The district or county a unit belongs to, when its name says so (重庆市大足区…)."""
-    if not unit:
-        return None
-    simple = to_simplified(unit)
-    match = _REGION.match(simple)
-    if not match or len(match.group(0)) >= len(simple):
-        return None
-    return _original_slice(unit, match.group(0))
+def report_year(title: str | None, body: list[str], date: str | None) -> tuple[int | None, Evidence | None]:
+    """The year a report covers: its title's; else the year its opening sentence starts with; else
+    the commonest year in the opening (ranges like 2021—2025年 and document titles left out, unless
+    nothing else names one); else its date's."""
+    if title:
+        years = [year_value(m.group(1)) for m in _YEAR_IN_TEXT.finditer(_YEAR_RANGE.sub(" ", normalise(title)))]
+        years = [y for y in years if 1990 <= y <= 2100]
+        if years:
+            return years[-1], Evidence("year", "title", title)
+    opening = normalise("".join(body[:5]))[:800]
+    first = re.match(rf"\W*({_YEAR})\s*年", opening)
+    if first:
+        return year_value(first.group(1)), Evidence("year", "opening", opening[:30])
+    for text in (_DOC_TITLE.sub(" ", _YEAR_RANGE.sub(" ", opening)), _YEAR_RANGE.sub(" ", opening)):
+        counts = Counter(year_value(m.group(1)) for m in _YEAR_IN_TEXT.finditer(text))
+        counts = Counter({y: n for y, n in counts.items() if 1990 <= y <= 2100})
+        if counts:
+            year = counts.most_common(1)[0][0]
+            return year, Evidence("year", "body", f"{year}年 ×{counts[year]}")
+    if date:
+        return int(date[:4]), Evidence("year", "date", date)
+    return None, None
 
 
 @dataclass
@@ -165,17 +132,27 @@ class MetadataResult:
     warnings: list[str]
 
 
-def extract_metadata(lines: list[Line], publication_date: str | None = None) -> MetadataResult:
-    """Read the metadata of a cleaned report and return the body without the metadata lines."""
+def extract_metadata(
+    lines: list[Line],
+    config_dir: Path,
+    page_lines: list[str] | None = None,
+    date_labels: DateLabels | None = None,
+    source: str = "",
+    override_unit: str | None = None,
+) -> MetadataResult:
+    """Read the metadata of a cleaned report and return the body without the metadata lines.
+
+    ``page_lines`` are the web page's lines cleaning took out (where a page states its date);
+    ``source`` is the file's path in the reports folder (its folders and name are evidence).
+    """
     texts = [line.text.strip() for line in lines]
     taken: set[int] = set()
     warnings: list[str] = []
+    stated: list[Candidate] = []
+    date: DateFinding | None = None
 
     title_index = find_title(texts)
-    title = texts[title_index] if title_index is not None else None
-    unit: str | None = None
-    date: str | None = None
-
+    title = clean_title(texts[title_index]) if title_index is not None else None
     if title_index is not None:
         taken.add(title_index)
         # lines above the title: the unit on a line of its own, document numbers, 附件 labels
@@ -183,21 +160,36 @@ def extract_metadata(lines: list[Line], publication_date: str | None = None) -> 
             if len(texts[index]) <= 40:
                 taken.add(index)
         above = title_index - 1
-        if above >= 0 and is_unit_name(texts[above]):
-            unit = texts[above]
+        if above >= 0 and (unit := _unit_line(texts[above], config_dir)):
+            stated.append(Candidate(unit, "unit line", texts[above]))
         below = title_index + 1
         if below < len(texts) and re.fullmatch(r"[（(].{2,42}[)）]", texts[below]):
             inner = texts[below][1:-1].strip()
-            if is_unit_name(inner):
-                unit = unit or inner
+            if (unit := _unit_line(inner, config_dir)):
+                stated.append(Candidate(unit, "unit line", inner))
                 taken.add(below)
-            elif _only_date(inner):
-                date = _only_date(inner)
+            elif only_date(inner):
+                date = DateFinding(only_date(inner) or "", "signed", "date line", inner)
                 taken.add(below)
-        if unit is None:
-            unit = _unit_from_title(title or "")
+        for index in (below, below + 1):  # 2025年3月17日在…常务委员会…会议上
+            if index < len(texts) and index not in taken and (delivered := delivered_on(texts[index])):
+                date = date or DateFinding(delivered, "signed", "delivery line", texts[index])
+                taken.add(index)
+                if index + 1 < len(texts) and len(texts[index + 1]) <= 30 and "会议" in texts[index + 1]:
+                    taken.add(index + 1)  # the meeting's name running on to the next line
+        unit = unit_in_title(title or "", config_dir)
+        if unit is not None:
+            stated.append(Candidate(unit, "title", title or ""))
+    else:
+        # a page with no title: the unit's name alone on the first line
+        for index, text in enumerate(texts[:2]):
+            if (unit := _unit_line(text, config_dir)):
+                stated.append(Candidate(unit, "unit line", text))
+                taken.add(index)
+                break
 
     # addressee: a short "区政府：" line before the first heading
+    addressee = None
     for index, text in enumerate(texts[:12]):
         if index in taken or _HEADING_START.match(text):
             continue
@@ -205,59 +197,81 @@ def extract_metadata(lines: list[Line], publication_date: str | None = None) -> 
             taken.add(index)
             addressee = text.rstrip("：:")
             break
-    else:
-        addressee = None
 
     # the end: cc lines, the signing date, the signature
     cc_lines = [i for i in range(max(0, len(texts) - 8), len(texts)) if _CC.match(texts[i])]
     cc = "；".join(texts[i] for i in cc_lines) or None
     taken.update(cc_lines)
     tail = [i for i in range(max(0, len(texts) - 8), len(texts)) if i not in taken]
-    date_index = next((i for i in reversed(tail) if _only_date(texts[i])), None)
-    signature_unit = None
+    date_index = next((i for i in reversed(tail) if only_date(texts[i])), None)
+    signature: Candidate | None = None
     if date_index is not None and date_index not in taken:
-        date = date or _only_date(texts[date_index])
+        date = DateFinding(only_date(texts[date_index]) or "", "signed", "signature", texts[date_index])
         taken.add(date_index)
         for i in (date_index - 1, date_index - 2):
-            if i >= 0 and i not in taken and is_unit_name(texts[i]):
-                signature_unit = texts[i]
+            if i >= 0 and i not in taken and (unit := _unit_line(texts[i], config_dir)):
+                signature = Candidate(unit, "signature", texts[i])
                 taken.add(i)
                 break
     else:
         # "重庆市大足区应急管理局  2021年11月23日" on one line, or a signature without a date
         for i in reversed(tail[-3:]):
             parts = texts[i].split()
-            if len(parts) >= 2 and is_unit_name("".join(parts[:-1])) and _only_date(parts[-1]):
-                signature_unit, date = "".join(parts[:-1]), _only_date(parts[-1])
+            if len(parts) >= 2 and only_date(parts[-1]) and (unit := _unit_line("".join(parts[:-1]), config_dir)):
+                signature = Candidate(unit, "signature", texts[i])
+                date = DateFinding(only_date(parts[-1]) or "", "signed", "signature", texts[i])
                 taken.add(i)
                 break
-            if is_unit_name(texts[i]) and i == tail[-1]:
-                signature_unit = texts[i]
+            if i == tail[-1] and (unit := _unit_line(texts[i], config_dir)):
+                signature = Candidate(unit, "signature", texts[i])
                 taken.add(i)
                 break
-    unit = unit or signature_unit
-    if date is None and publication_date:
-        date = parse_date(publication_date)
-        if date:
-            warnings.append("date taken from the publication line, not a signature")
+    if signature is not None:
+        stated.append(signature)
+    if date is None and page_lines and date_labels is not None:
+        date = page_date(page_lines, date_labels)
 
     body = [line for i, line in enumerate(lines) if i not in taken]
-    year = _year_from(to_simplified(title)) if title else None
-    if year is None:
-        opening = "".join(line.text for line in body[:5])[:600]
-        counts = Counter(_year_value(m.group(1)) for m in _YEAR_IN_TEXT.finditer(opening))
-        year = counts.most_common(1)[0][0] if counts else None
-    if year is None and date:
-        year = int(date[:4])
+    body_texts = [line.text for line in body]
+    issuer = identify_issuer(ReportEvidence(
+        stated=tuple(stated),
+        body=normalise("\n".join(body_texts)),
+        title=normalise(title) if title else None,
+        addressee=normalise(addressee) if addressee else None,
+        source=source,
+        override=override_unit,
+    ), config_dir)
+    year, year_evidence = report_year(title, body_texts, date.iso if date else None)
+
+    evidence: dict[str, list[str]] = {}
+    for item in issuer.evidence:
+        evidence.setdefault(item.field, []).append(str(item))
+    if year_evidence is not None:
+        evidence["year"] = [str(year_evidence)]
+    if date is not None:
+        evidence["date"] = [f"{date.source} 「{date.text}」"]
 
     if title is None:
         warnings.append("no title found")
-    if unit is None:
+    if issuer.unit is None:
         warnings.append("unit unknown (not stated; name it in metadata.csv)")
     if year is None:
         warnings.append("year unknown")
     if date is None:
         warnings.append("no signing date found")
-    meta = ReportMeta(title=title, unit=unit, year=year, date=date, region=region_of(unit),
-                      addressee=addressee, cc=cc)
+    elif date.kind == "published":
+        warnings.append("date taken from the publication line, not a signature")
+    meta = ReportMeta(
+        title=title, unit=issuer.unit, year=year, date=date.iso if date else None, region=issuer.region,
+        addressee=addressee, cc=cc, unit_written=issuer.written, unit_kind=issuer.kind,
+        place_code=issuer.place_code, locality=issuer.locality, national=issuer.national,
+        date_kind=date.kind if date else None, evidence=evidence,
+    )
     return MetadataResult(meta, body, warnings)
+
+
+def _unit_line(text: str, config_dir: Path) -> UnitName | None:
+    """A line that is only a unit's name (not a date, not a sentence)."""
+    if not 2 <= len(text) <= 42 or _YEAR_IN_TEXT.search(text) or re.search(r"[。：:，,]", text):
+        return None
+    return parse_unit_name(text, config_dir, place_only=False)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reportqa.ingest.cleaning import clean_lines, drop_preamble, is_preamble_line
-from reportqa.ingest.metadata import extract_metadata, find_title, parse_date, region_of
+from reportqa.ingest.dates import parse_date
+from reportqa.ingest.metadata import extract_metadata, find_title
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_document
 from reportqa.ingest.sections import sections_of
 from reportqa.model import ParsedReport, Passage, ReportMeta
@@ -120,21 +121,24 @@ def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def apply_override(meta: ReportMeta, override: dict[str, str] | None) -> ReportMeta:
+    """``metadata.csv``'s year, date, region and title over what was read (its unit is the first
+    evidence ``extract_metadata`` weighs, so that its place and kind are read too)."""
     if not override:
         return meta
     changes: dict[str, object] = {}
-    if "unit" in override:
-        changes["unit"] = override["unit"]
-        changes["region"] = region_of(override["unit"]) or meta.region
+    evidence = dict(meta.evidence)
     if override.get("year", "").isdigit():
         changes["year"] = int(override["year"])
-    if "date" in override:
-        changes["date"] = parse_date(override["date"]) or meta.date
+        evidence["year"] = [f"metadata.csv 「{override['year']}」"]
+    if "date" in override and (date := parse_date(override["date"])):
+        changes["date"], changes["date_kind"] = date, "signed"
+        evidence["date"] = [f"metadata.csv 「{override['date']}」"]
     if "region" in override:
         changes["region"] = override["region"]
+        evidence["place"] = [f"metadata.csv 「{override['region']}」"]
     if "title" in override:
         changes["title"] = override["title"]
-    return replace(meta, **changes)
+    return replace(meta, **changes, evidence=evidence)
 
 
 def file_sha256(path: Path) -> str:
@@ -160,7 +164,8 @@ def parse_report(
     cleaned = clean_lines(document.lines, rules)
     title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
     cleaned = drop_preamble(cleaned, title_index, rules)
-    extracted = extract_metadata(cleaned.lines, cleaned.publication_date)
+    extracted = extract_metadata(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates, source,
+                                 (override or {}).get("unit"))
     meta = apply_override(extracted.meta, override)
     warnings = [w for w in extracted.warnings if not (override and _overridden(w, override))]
     sections = sections_of(extracted.body, options.max_chars, options.min_chars)
