@@ -130,7 +130,7 @@ def test_a_web_page_saved_on_one_line(tmp_path: Path) -> None:
 
 def test_traditional_report_with_pinyin_annotations() -> None:
     report = parse_report(DATA / "traditional_pinyin.txt", DATA, ParseOptions(BUNDLED_CONFIG_DIR))
-    assert report.meta.unit == "某某区应急管理局"  # stored simplified, as users type it
+    assert report.meta.unit == "区应急管理局"  # the masked district dropped, its level kept; simplified
     assert report.meta.unit_written == "某某區應急管理局"  # the report's own wording, for display
     assert (report.meta.year, report.meta.date) == (2022, "2023-01-10")
     assert report.meta.addressee == "區政府"

@@ -18,6 +18,7 @@ from reportqa.indexer import BuildSummary, build_index, parse_options, summary_d
 from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
 from reportqa.ingest.readers import UnreadableFile
 from reportqa.library import LibraryOutcome, add_report, remove_report
+from reportqa.model import ReportMeta
 from reportqa.render import (
     html_to_text,
     render_answer_html,
@@ -26,6 +27,7 @@ from reportqa.render import (
 )
 from reportqa.search import Answer, SearchIndex
 from reportqa.settings import Settings, get_settings
+from reportqa.text import normalise
 
 app = typer.Typer(
     add_completion=False,
@@ -60,6 +62,12 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
     more = f" … and {hidden} more (--json lists all)" if hidden > 0 else ""
     console.print(f"Units: {len(summary.units)}{unknown}: {shown}{more}")
     console.print(f"Years: {', '.join(map(str, summary.years)) or '-'}")
+    for label, sources in (("Unit unknown", summary.unit_unknown), ("Date unknown", summary.date_unknown)):
+        if sources:
+            listed = "、".join(sources[:UNITS_SHOWN]) + (f" … and {len(sources) - UNITS_SHOWN} more"
+                                                        if len(sources) > UNITS_SHOWN else "")
+            console.print(f"{label}: {len(sources)} reports (fill their rows in metadata.csv): {listed}",
+                          markup=False)
     for source in summary.removed:
         console.print(f"  removed: {source}")
     if summary.duplicates:
@@ -272,6 +280,23 @@ def chat(index_dir: IndexDir = None) -> None:
     asyncio.run(run())
 
 
+def metadata_lines(meta: ReportMeta) -> list[tuple[str, str]]:
+    """Each metadata field with where it came from: ``unit 绍兴市市场监督管理局 ← opening 「…」 + place …``."""
+    def said(field: str) -> str:
+        found = meta.evidence.get(field, [])
+        return f"  ← {' + '.join(found)}" if found else ""
+
+    unit = meta.unit or "unknown"
+    if meta.unit and meta.unit_written and normalise(meta.unit_written) != normalise(meta.unit):
+        unit += f"（written {meta.unit_written}）"
+    date = meta.date and (f"发布 {meta.date}" if meta.date_kind == "published" else meta.date)
+    region = meta.region or ("全国" if meta.national else None)
+    lines = [("title", meta.title), ("unit", unit + said("unit")), ("kind", meta.unit_kind),
+             ("region", region and region + said("place")), ("year", meta.year and f"{meta.year}{said('year')}"),
+             ("date", date and date + said("date")), ("addressee", meta.addressee), ("cc", meta.cc)]
+    return [(label, str(value)) for label, value in lines if value]
+
+
 @app.command()
 def inspect(
     file: Annotated[Path, typer.Argument(help="One report file.")],
@@ -297,7 +322,10 @@ def inspect(
             "sha256": report.sha256,
             "encoding": report.encoding,
             "meta": {"title": meta.title, "unit": meta.unit, "year": meta.year, "date": meta.date,
-                     "region": meta.region, "addressee": meta.addressee, "cc": meta.cc},
+                     "region": meta.region, "addressee": meta.addressee, "cc": meta.cc,
+                     "unit_written": meta.unit_written, "unit_kind": meta.unit_kind, "place_code": meta.place_code,
+                     "locality": meta.locality, "national": meta.national, "date_kind": meta.date_kind},
+            "evidence": meta.evidence,
             "warnings": report.warnings,
             "removed": report.removed,
             "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
@@ -305,11 +333,8 @@ def inspect(
         return
     console = Console(highlight=False)
     console.print(f"[bold]{report.source}[/]  ({report.encoding or file.suffix})", markup=True)
-    for label, value in (("title", meta.title), ("unit", meta.unit or "unknown"), ("year", meta.year),
-                         ("date", meta.date), ("region", meta.region), ("addressee", meta.addressee),
-                         ("cc", meta.cc)):
-        if value is not None:
-            console.print(f"  {label:<9} {value}", markup=False)
+    for label, value in metadata_lines(meta):
+        console.print(f"  {label:<9} {value}", markup=False, soft_wrap=True)
     for warning in report.warnings:
         console.print(f"  warning   {warning}", markup=False)
     for rule, count in report.removed.items():

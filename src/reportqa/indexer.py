@@ -55,6 +55,8 @@ class BuildSummary:
     passages: int = 0
     units: list[str] = field(default_factory=list)
     unknown_unit_reports: int = 0
+    unit_unknown: list[str] = field(default_factory=list)  # sources whose unit nobody could read
+    date_unknown: list[str] = field(default_factory=list)  # sources with no signing or page date
     years: list[int] = field(default_factory=list)
     parsed: list[str] = field(default_factory=list)
     reused: int = 0
@@ -601,6 +603,8 @@ def _summary_of(
         passages=sum(r.passage_count for r in reports),
         units=sorted({r.unit for r in reports if r.unit}),
         unknown_unit_reports=sum(1 for r in reports if not r.unit),
+        unit_unknown=sorted(r.source for r in reports if not r.unit),
+        date_unknown=sorted(r.source for r in reports if not r.date),
         years=sorted({r.year for r in reports if r.year}),
         skipped=sorted(skipped, key=lambda s: s.source),
         duplicates=sorted(duplicates),

@@ -37,6 +37,7 @@ _RELATIVE = (
 )
 _UNITS_INTENT = re.compile(
     r"哪些(?:单位|部门|机关|镇|乡|街道|区县|区|县|地方|局|委)|哪(?:个|家|几个|一个)(?:单位|部门|机关|镇|局|委)|哪家|"
+    r"哪些[\u4e00-\u9fff]{1,10}?(?:局|委员会|厅|政府|街道|办事处)|各(?:区县|区|县|街道|乡镇)|"
     r"(?<!是)谁|which\s+(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|organi[sz]ations?|"
     r"governments?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
     re.IGNORECASE,

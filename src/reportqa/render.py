@@ -28,13 +28,20 @@ def unit_label(report: ReportInfo) -> str:
     return report.unit or UNKNOWN_UNIT
 
 
+def date_label(report: ReportInfo) -> str | None:
+    """The signing date as it is, a date only the web page states as such: 发布 2024-03-28."""
+    if not report.date:
+        return None
+    return f"发布 {report.date}" if report.date_kind == "published" else report.date
+
+
 def citation(report: ReportInfo) -> str:
     """unit · year · date, as plain text."""
     parts = [unit_label(report)]
     if report.year:
         parts.append(f"{report.year}年")
-    if report.date:
-        parts.append(report.date)
+    if (date := date_label(report)):
+        parts.append(date)
     return " · ".join(parts)
 
 
@@ -56,7 +63,7 @@ def result_block_html(result: Result) -> str:
     return (
         f"<b>{result.rank}. {esc(unit_label(result.report))}</b>"
         + (f" · {result.report.year}年" if result.report.year else "")
-        + (f" · {esc(result.report.date)}" if result.report.date else "")
+        + (f" · {esc(date_label(result.report) or '')}" if result.report.date else "")
         + f"\n<i>{esc(section_label(result.section))}</i>\n"
         + snippet_html(result)
         + f"\n📄 {esc(result.report.source)}"

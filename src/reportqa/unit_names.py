@@ -31,14 +31,14 @@ _LOCALITY = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:街道|镇|乡|街)")
 _ZONE = re.compile(
     r"[\u4e00-\u9fff]{0,8}?(?:经济技术开发区|高新技术产业开发区|经开区|高新区|开发区|新区|工业园区|园区|示范区|试验区)"
 )
-_MASK = re.compile(r"(?:[Xx×＊*]{1,4}|某)")
+_MASK = re.compile(r"(?:[Xx×＊*]{1,4}|某{1,3})")
 MARKERS = {"省": PROVINCE, "市": CITY, "州": CITY, "盟": CITY, "区": COUNTY, "县": COUNTY, "旗": COUNTY}
 # endings that only look like a unit's: 领导干部, 各部门, 内部, 党支部
 _NOT_A_KIND = re.compile(
     r"(?:干部|部门|全部|内部|局部|外部|支部|总部|俱乐部|大部|本部|局面|格局|布局|结局|当局|开局|大局|党委|工委)$"
 )
-_NATIONAL = re.compile(r"^(?:国家|国务院|中央|最高人民|全国)|部$")
-_NOT_A_NAME = re.compile(r"^(?:我|本|该|各|全|局|部|委|厅|下属|直属|所属|有关|相关|上级|其他|其它)")
+_NATIONAL = re.compile(r"^(?:国家|国务院|中央|中国|最高人民|全国)|部$|总署$|总局$")
+_NOT_A_NAME = re.compile(r"^(?:我|本|该|各|全|局|部|委|厅|哪|那|这|下属|直属|所属|有关|相关|上级|其他|其它|什么)")
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,9 @@ class UnitName:
 
     @property
     def national(self) -> bool:
-        """A ministry or national body: a …部 or 国务院… with no place, marker or mask."""
+        """A ministry or national body (应急管理部, 海关总署, 国家税务总局): no place, marker or mask."""
         return (not self.places and not self.marker and not self.mask and not self.locality
-                and not self.party and (self.kind.endswith("部") or self.kind.startswith("国务院")))
+                and not self.party and bool(_NATIONAL.search(self.kind)))
 
     def place_text(self, gazetteer: Gazetteer) -> str:
         """The places as the name writes them, a short form written out (绍兴 → 绍兴市) unless a
@@ -131,24 +131,24 @@ class UnitName:
 
     def compose(self, gazetteer: Gazetteer, place_name: str | None = None) -> str:
         """The full name: ``place_name`` (resolved elsewhere) where the name has only a marker, a
-        mask or nothing; the places and town as written; the canonical kind."""
+        mask or nothing; the places and town as written; the canonical kind. A mask nothing
+        resolved is dropped, keeping its level (XX县水利局 → 县水利局), unless a real place stands
+        before it (重庆市某某区交通运输局 stays as written)."""
         places = self.place_text(gazetteer)
-        if place_name and (not places or self.mask):
-            places = place_name if not self.mask or not places else places
-            if self.mask and self.places:  # 重庆市某区: the hidden district found
-                places = f"{places}{place_name}" if not place_name.startswith(places) else place_name
+        if self.mask and place_name:
+            places = place_name if not places or place_name.startswith(places) else places + place_name
         elif self.mask:
-            places += self.mask  # still hidden: say so, as written
+            places += self.mask if places else (self.marker or "")
+        elif place_name and not places:
+            places = place_name
         body = f"{places}{self.zone or ''}{self.locality or ''}"
         if self.party:
-            name = f"中共{body}{self.kind_written or '委员会'}"
+            name = f"中共{body or (self.marker or '')}{self.kind_written or '委员会'}"
             if self.partner is not None:
                 return f"{name}、{self.partner.compose(gazetteer, place_name or places or None)}"
             return name
         if not body and self.marker and not place_name:
             body = self.marker  # 市卫生健康委员会: the level is all the name says
-        elif self.mask and self.marker and not place_name and not body.endswith(self.marker):
-            body += self.marker
         if self.kind == STREET_OFFICE:
             return body + ("办事处" if body.endswith("街道") else STREET_OFFICE)
         return f"{body}{self.kind}"
@@ -231,6 +231,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
         kind = rest[split:]
         if not _ENDING.search(kind) or _NOT_A_NAME.match(kind) or _NOT_A_KIND.search(kind):
             continue
+        if kinds.suffixes(kind):
+            break  # a known kind with something unreadable before it (哪些应急管理局): not a name
         head = _read_head(rest[:split], gazetteer, places)
         if head is not None and not any(head) and not _NATIONAL.search(kind):
             continue  # a kind no list knows, with nothing before it, is only a ministry (…部)

@@ -256,9 +256,7 @@ def _place_groups(mentions: tuple[PlaceMention, ...], gazetteer: Gazetteer) -> t
 
 def _labelled(query: UnitQuery, unit: UnitName | None, gazetteer: Gazetteer) -> UnitQuery:
     """The query with a label naming what it asks for (绍兴市市场监督管理局, 大足区, 玉龙镇人民政府)."""
-    places = "、".join(
-        gazetteer.places[group[0]].name if len(group) == 1 else "/".join(gazetteer.places[c].name for c in group)
-        for group in query.places)
+    places = "、".join("/".join(dict.fromkeys(gazetteer.places[c].name for c in group)) for group in query.places)
     if unit is not None and unit.places and len(query.places) == 1 and len(query.places[0]) == 1:
         label = unit.compose(gazetteer, gazetteer.places[query.places[0][0]].name)
         if not unit.place_text(gazetteer).endswith(gazetteer.places[query.places[0][0]].name):

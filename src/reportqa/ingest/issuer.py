@@ -53,7 +53,8 @@ class Evidence:
     text: str
 
     def __str__(self) -> str:
-        return f"{self.source} 「{self.text}」"
+        text = self.text if len(self.text) <= 32 else self.text[:30] + "…"
+        return f"{self.source} {text}" if text.startswith("「") else f"{self.source} 「{text}」"
 
 
 @dataclass(frozen=True)
@@ -253,15 +254,29 @@ def _usable(unit: UnitName, rules: _Rules) -> bool:
 # places
 
 
-def place_votes(text: str, gazetteer: Gazetteer) -> Counter[str]:
-    """How strongly a text points at each division: every place it names counts for that division
-    and the ones above it (a full name 1, a short form ½, shared out when the name is ambiguous)."""
-    votes: Counter[str] = Counter()
+class PlaceVotes(Counter[str]):
+    """How strongly a text points at each division (code → score), and the words that did."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: dict[str, Counter[str]] = {}
+
+    def said(self, code: str) -> str:
+        """The words that pointed at a division: 「绍兴市」×2 「汶川」."""
+        words = self.words.get(code, Counter()).most_common(3)
+        return " ".join(f"「{w}」" + (f"×{n}" if n > 1 else "") for w, n in words)
+
+
+def place_votes(text: str, gazetteer: Gazetteer) -> PlaceVotes:
+    """Every place a text names counts for that division and the ones above it (a full name 1, a
+    short form ½, shared out when the name is ambiguous)."""
+    votes = PlaceVotes()
     for mention in gazetteer.mentions(text, limit=BODY_CHARS):
         weight = (0.5 if mention.short else 1.0) / len(mention.codes)
         for code in mention.codes:
             for place in gazetteer.chain(code):
                 votes[place.code] += weight
+                votes.words.setdefault(place.code, Counter())[mention.text] += 1
     return votes
 
 
@@ -282,7 +297,7 @@ def _level_matches(gazetteer: Gazetteer, code: str, marker: str | None, level: i
     return True
 
 
-def strongest_place(votes: Counter[str], gazetteer: Gazetteer, marker: str | None = None,
+def strongest_place(votes: PlaceVotes, gazetteer: Gazetteer, marker: str | None = None,
                     level: int | None = None, within: str | None = None, minimum: float = 1.0) -> str | None:
     """The division a text points at most on a level (or, with no level, the most specific one
     carrying the top score): at least one full mention's worth, and twice the next division on
@@ -301,7 +316,7 @@ def strongest_place(votes: Counter[str], gazetteer: Gazetteer, marker: str | Non
     return ranked[0][2]
 
 
-def _stated_code(unit: UnitName, votes: Counter[str], gazetteer: Gazetteer) -> tuple[str | None, str | None]:
+def _stated_code(unit: UnitName, votes: PlaceVotes, gazetteer: Gazetteer) -> tuple[str | None, str | None]:
     """The division a name's own places point at (the last, within the earlier ones: 龙岩市永定区);
     a name several divisions carry (城中区) decided by the places the text names above one of them,
     else left open. Returns (code, how it was decided: None, "name" or "body", or "ambiguous")."""
@@ -395,7 +410,7 @@ def identify_issuer(report: ReportEvidence, config_dir: Path) -> Issuer:
     return Issuer(name, written, _kind_of(unit), code, unit.locality, region, unit.national, tuple(evidence))
 
 
-def _place_only(report: ReportEvidence, votes: Counter[str], gazetteer: Gazetteer) -> Issuer:
+def _place_only(report: ReportEvidence, votes: PlaceVotes, gazetteer: Gazetteer) -> Issuer:
     """A report whose unit is unknown is still placed where its text clearly is (大足区 named
     again and again, no other place close): that much a reader knows. The folder decides first."""
     folders = _folder_places(report.source, gazetteer)
@@ -407,7 +422,7 @@ def _place_only(report: ReportEvidence, votes: Counter[str], gazetteer: Gazettee
     if code is None:
         return Issuer()
     return Issuer(place_code=code, region=gazetteer.full_name(code),
-                  evidence=(Evidence("place", "body", f"{gazetteer.places[code].name} ×{votes[code]:g}"),))
+                  evidence=(Evidence("place", "body", votes.said(code)),))
 
 
 def _kind_of(unit: UnitName) -> str:
@@ -423,10 +438,12 @@ def _region(code: str | None, unit: UnitName, gazetteer: Gazetteer) -> str | Non
     return (written + (unit.locality or "")) or None
 
 
-def _named_above(code: str, gazetteer: Gazetteer, votes: Counter[str]) -> str:
-    chain = gazetteer.chain(code)[:-1]
-    best = max(chain, key=lambda p: votes.get(p.code, 0.0), default=None)
-    return best.name if best else gazetteer.places[code].name
+def _named_above(code: str, gazetteer: Gazetteer, votes: PlaceVotes) -> str:
+    """The words that decided an ambiguous place: the nearest division above it the text names."""
+    for place in reversed(gazetteer.chain(code)[:-1]):
+        if votes.get(place.code, 0.0) >= 1.0:
+            return votes.said(place.code)
+    return gazetteer.places[code].name
 
 
 def _candidates(report: ReportEvidence, config_dir: Path, rules: _Rules, mentions: list[Candidate]) -> list[Candidate]:
@@ -452,6 +469,10 @@ def _candidates(report: ReportEvidence, config_dir: Path, rules: _Rules, mention
         government = _own_government(ending, body, config_dir)
         if government is not None:
             out.append(government)
+    elif ending in ("镇", "乡", "街道"):
+        town = _own_town(ending, body, config_dir)
+        if town is not None:
+            out.append(town)
     gazetteer = load_gazetteer(config_dir)
     by_one = Counter(c.name.compose(gazetteer) for c in issued)
     if by_one and by_one.most_common(1)[0][1] >= 2:  # a report that issues several of one unit's documents
@@ -480,7 +501,27 @@ def _own_government(ending: str, body: str, config_dir: Path) -> Candidate | Non
     unit = parse_unit_name(gazetteer.places[code].name, config_dir)
     if unit is None:
         return None
-    return Candidate(unit, "self-reference", f"我{ending} + {gazetteer.places[code].name}")
+    name = gazetteer.places[code].name
+    return Candidate(replace(unit, written=f"我{ending}"), "self-reference", f"我{ending} + {name}")
+
+
+def _own_town(ending: str, body: str, config_dir: Path) -> Candidate | None:
+    """我镇, 我乡, 我街道: the town the text names twice at least, once as a body of its own (新市镇党委,
+    新市镇人民政府), and no other town as often."""
+    text = body[:BODY_CHARS]
+    pattern = re.compile(rf"(?<![我本全各该乡城村])([\u4e00-\u9fff]{{2,4}}?{ending})(?=[\u4e00-\u9fff，,、。])")
+    counts = Counter(m.group(1) for m in pattern.finditer(text))
+    own = re.compile(rf"([\u4e00-\u9fff]{{2,4}}?{ending})(?:党委|党工委|人民政府|政府|办事处)")
+    bodies = {m.group(1) for m in own.finditer(text)}
+    counts = Counter({name: n for name, n in counts.items()
+                      if any(b.endswith(name) for b in bodies) and parse_unit_name(name, config_dir) is not None})
+    ranked = counts.most_common(2)
+    if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] * 2 > ranked[0][1]):
+        return None
+    unit = parse_unit_name(ranked[0][0], config_dir)
+    if unit is None:
+        return None
+    return Candidate(replace(unit, written=f"我{ending}"), "self-reference", f"我{ending} + {ranked[0][0]}")
 
 
 def _same_unit_with_place(unit: UnitName, others: Iterable[Candidate], gazetteer: Gazetteer) -> Candidate | None:
@@ -496,7 +537,7 @@ def _same_unit_with_place(unit: UnitName, others: Iterable[Candidate], gazetteer
     return None
 
 
-def _place_from_elsewhere(unit: UnitName, report: ReportEvidence, votes: Counter[str], gazetteer: Gazetteer,
+def _place_from_elsewhere(unit: UnitName, report: ReportEvidence, votes: PlaceVotes, gazetteer: Gazetteer,
                           config_dir: Path) -> tuple[str | None, Evidence | None]:
     """Where a unit whose name does not say is: the folder it was filed in, else (for a name that
     gives a level or a masked place, or a town) the place the text names most on that level."""
@@ -513,7 +554,7 @@ def _place_from_elsewhere(unit: UnitName, report: ReportEvidence, votes: Counter
             if code is not None and gazetteer.places[code].level == COUNTY:
                 return code, Evidence("place", "addressee", report.addressee)
         code = strongest_place(votes, gazetteer, level=COUNTY)
-        return code, (Evidence("place", "body", gazetteer.places[code].name) if code else None)
+        return code, (Evidence("place", "body", votes.said(code)) if code else None)
     if marker is None and not unit.mask:
         return None, None
     if marker is None:
@@ -521,10 +562,10 @@ def _place_from_elsewhere(unit: UnitName, report: ReportEvidence, votes: Counter
         if level is None:
             return None, None
     code = strongest_place(votes, gazetteer, marker=marker, level=level)
-    return code, (Evidence("place", "body", gazetteer.places[code].name) if code else None)
+    return code, (Evidence("place", "body", votes.said(code)) if code else None)
 
 
-def _by_domain(report: ReportEvidence, kinds: UnitKinds, votes: Counter[str], gazetteer: Gazetteer,
+def _by_domain(report: ReportEvidence, kinds: UnitKinds, votes: PlaceVotes, gazetteer: Gazetteer,
                config_dir: Path) -> Candidate | None:
     """A 我局 report that never names itself: the 局 of its domain in the one place it names."""
     if self_reference(report.body, config_dir) != "局":
@@ -543,7 +584,7 @@ def _by_domain(report: ReportEvidence, kinds: UnitKinds, votes: Counter[str], ga
     unit = parse_unit_name(place.name + kind, config_dir, place_only=False)
     if unit is None:
         return None
-    return Candidate(unit, "domain", f"我局 + {word} + {place.name}")
+    return Candidate(replace(unit, written="我局"), "domain", f"我局 + {word} + {place.name}")
 
 
 __all__ = [

@@ -89,7 +89,7 @@ def clean_title(title: str) -> str:
 def unit_in_title(title: str, config_dir: Path) -> UnitName | None:
     """The unit a title names: before 关于 or the year, after the year, or before 法治政府…; a title
     that names only a place names its government (静海区2023年度… → 静海区人民政府)."""
-    simple = normalise(clean_title(title))
+    simple = normalise(clean_title(title)).removeprefix("关于")
     for pattern in _TITLE_UNIT:
         match = pattern.search(simple)
         if not match:
