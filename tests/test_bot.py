@@ -158,7 +158,14 @@ async def test_commands(make_bot) -> None:
     [help_en] = await bot.ask(message("/help", language="en"))
     assert "Send a question" in help_en.params["text"]
     [units] = await bot.ask(message("/units"))
-    assert "重庆市大足区应急管理局" in units.params["text"] and "单位不详" in units.params["text"]
+    text = units.params["text"]
+    assert "重庆市大足区应急管理局" in text and "单位不详" in text
+    # by region: 重庆市's four units (000 is placed by its text, its unit unknown), then 四川省's
+    assert "<b>四川省</b>" in text and "<b>重庆市</b>" in text
+    chongqing = text[text.index("<b>重庆市</b>"):]
+    chongqing = chongqing[: chongqing.index("<b>四川省</b>")] if "<b>四川省</b>" in chongqing else chongqing
+    assert "重庆市大足区应急管理局" in chongqing and "重庆市长寿区招商投资促进局" in chongqing
+    assert "阿坝藏族羌族自治州经济和信息化局" not in chongqing
     [years] = await bot.ask(message("/years"))
     assert "2021: 4 份报告" in years.params["text"]
     [unit] = await bot.ask(message("/unit 应急"))

@@ -185,3 +185,13 @@ def test_a_traditional_page_with_pinyin_left_in_it(tmp_path: Path) -> None:
 
 def _passages(path: Path) -> list[str]:
     return [p.text for p in parse_report(path, path.parent, OPTIONS).passages]
+
+
+def test_metadata_csv_region_places_the_report(tmp_path: Path) -> None:
+    (tmp_path / "metadata.csv").write_text("file,unit,year,date,region\nreport.txt,,,,四川省攀枝花市西区\n",
+                                           encoding="utf-8")
+    (tmp_path / "report.txt").write_text(f"2021年法治政府建设情况报告\n{BODY}", encoding="utf-8")
+    from reportqa.ingest.pipeline import read_overrides
+
+    meta = parse_report(tmp_path / "report.txt", tmp_path, OPTIONS, read_overrides(tmp_path)["report.txt"]).meta
+    assert (meta.region, meta.place_code) == ("四川省攀枝花市西区", "510403")

@@ -136,6 +136,25 @@ def test_a_place_without_reports_is_said_and_never_replaced(text: str, missing: 
     assert question.unit_names == []
 
 
+@pytest.mark.parametrize(
+    ("report_kind", "asked", "matches"),
+    [
+        ("卫生健康局", "卫生健康委员会", True),  # 卫健委 asked, the place calls it 卫生健康局
+        ("文化广电和旅游局", "文化和旅游局", True),
+        ("规划和自然资源局", "自然资源局", True),
+        ("农业农村厅", "农业农村局", True),  # a province's department of the same kind
+        ("民政局", "公安局", False),
+        ("水务局", "水利局", False),
+        ("统计局", "审计局", False),
+        ("街道办事处", "人民政府", False),
+    ],
+)
+def test_one_department_under_the_names_places_give_it(report_kind: str, asked: str, matches: bool) -> None:
+    from reportqa.units import kind_matches
+
+    assert kind_matches(report_kind, asked) is matches
+
+
 def test_places_in_questions_are_read_from_the_gazetteer() -> None:
     """Short forms (阿坝州, 新疆), an ambiguous name kept ambiguous (城中区: 西宁 and 柳州)."""
     for text, code in (("阿坝州经信局", "513200"), ("新疆的法治政府建设", "650000"), ("大足区", "500111")):

@@ -60,14 +60,32 @@ def _stem(locality: str) -> str:
     return re.sub(r"(?:街道|街)$", "", locality)
 
 
+_DEPARTMENT_ENDING = re.compile(r"(?:委员会|局|委|厅)$")
+
+
+def _department_stem(kind: str) -> str | None:
+    """卫生健康委员会 → 卫生健康, 文化广电和旅游局 → 文化广电旅游: what a department is about."""
+    if not _DEPARTMENT_ENDING.search(kind):
+        return None
+    return _DEPARTMENT_ENDING.sub("", kind).replace("和", "")
+
+
 def kind_matches(report_kind: str | None, wanted: str) -> bool:
-    """A report's kind is the one asked for, or a longer name of it (规划和自然资源局 for 自然资源局)."""
-    return bool(report_kind) and (report_kind == wanted or (len(wanted) >= 3 and report_kind.endswith(wanted)))
+    """A report's kind is the one asked for: the same, a longer name of it (规划和自然资源局 for
+    自然资源局), or the same department under another name places give it (卫健委 for a 卫生健康局,
+    文旅局 for a 文化广电旅游局, 教委 for an 教育局): a 局, 委 or 厅 about the same things."""
+    if not report_kind:
+        return False
+    if report_kind == wanted or (len(wanted) >= 3 and report_kind.endswith(wanted)):
+        return True
+    asked, found = _department_stem(wanted), _department_stem(report_kind)
+    return bool(asked and found and len(asked) >= 2 and asked[0] == found[0] and set(asked) <= set(found))
 
 
 @dataclass
 class UnitCatalog:
-    """The indexed reports' units, for reading and answering a question's unit words."""
+    """The indexed reports' units, indexed for reading and answering a question's unit words: a
+    question costs set lookups and intersections, not a pass over every report."""
 
     refs: dict[int, UnitRef] = field(default_factory=dict)
     display: dict[int, str] = field(default_factory=dict)
@@ -75,27 +93,55 @@ class UnitCatalog:
     localities: set[str] = field(default_factory=set)
     gazetteer: Gazetteer | None = None
     config_dir: Path | None = None
+    by_area: dict[str, set[int]] = field(default_factory=dict)  # a division → reports in it or below
+    by_kind: dict[str, set[int]] = field(default_factory=dict)
+    by_locality: dict[str, set[int]] = field(default_factory=dict)  # a town's stem → reports
+    by_level: dict[int, set[int]] = field(default_factory=dict)  # the level of a report's place
+    unplaced_ids: set[int] = field(default_factory=set)  # no place known, not a ministry
     _kinds: re.Pattern[str] | None = field(default=None, repr=False)
+    _name_lengths: tuple[int, ...] = ()
+    _town_lengths: tuple[int, ...] = ()
+    _kind_cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, refs: Iterable[UnitRef], config_dir: Path) -> UnitCatalog:
-        catalog = cls(gazetteer=load_gazetteer(config_dir), config_dir=config_dir)
+        gazetteer = load_gazetteer(config_dir)
+        catalog = cls(gazetteer=gazetteer, config_dir=config_dir)
         kinds = set(load_unit_kinds(config_dir).canonical)
         for ref in refs:
-            catalog.refs[ref.report_id] = ref
+            rid = ref.report_id
+            catalog.refs[rid] = ref
             if ref.unit:
-                catalog.display[ref.report_id] = ref.unit
+                catalog.display[rid] = ref.unit
                 name = normalise(ref.unit)
-                catalog.exact_names.setdefault(name, set()).add(ref.report_id)
-                for part in name.split("、"):
-                    catalog.exact_names.setdefault(part, set()).add(ref.report_id)
-            if ref.kind and len(ref.kind) >= 3:
-                kinds.add(normalise(ref.kind))
+                for part in {name, *name.split("、")}:
+                    if len(part) >= 4:
+                        catalog.exact_names.setdefault(part, set()).add(rid)
+            if ref.kind:
+                catalog.by_kind.setdefault(normalise(ref.kind), set()).add(rid)
+                if len(ref.kind) >= 3:
+                    kinds.add(normalise(ref.kind))
             if ref.locality:
                 catalog.localities.add(normalise(ref.locality))
+                catalog.by_locality.setdefault(_stem(normalise(ref.locality)), set()).add(rid)
+            if ref.place_code and ref.place_code in gazetteer.places:
+                for place in gazetteer.chain(ref.place_code):
+                    catalog.by_area.setdefault(place.code, set()).add(rid)
+                catalog.by_level.setdefault(gazetteer.places[ref.place_code].level, set()).add(rid)
+            elif not ref.region and not ref.national:
+                catalog.unplaced_ids.add(rid)
         forms = sorted((k for k in kinds if len(k) >= 2), key=len, reverse=True)
         catalog._kinds = re.compile("|".join(map(re.escape, forms))) if forms else re.compile(r"(?!)")
+        catalog._name_lengths = tuple(sorted({len(n) for n in catalog.exact_names}, reverse=True))
+        catalog._town_lengths = tuple(sorted({len(n) for n in catalog.localities}, reverse=True))
         return catalog
+
+    def of_kind(self, wanted: str) -> set[int]:
+        """Reports whose unit is of the kind asked for (see ``kind_matches``), cached per kind."""
+        if wanted not in self._kind_cache:
+            self._kind_cache[wanted] = {rid for kind, ids in self.by_kind.items() if kind_matches(kind, wanted)
+                                        for rid in ids}
+        return self._kind_cache[wanted]
 
     # -- reading a question --------------------------------------------------------------------
 
@@ -106,12 +152,13 @@ class UnitCatalog:
         words: list[str] = []
         unit: UnitName | None = None
         exact: set[int] = set()
-        for name, ids in sorted(self.exact_names.items(), key=lambda item: -len(item[0])):
-            start = text.find(name) if len(name) >= 4 else -1
-            if start >= 0 and not _overlaps((start, start + len(name)), spans):
-                exact |= ids
-                spans.append((start, start + len(name)))
-                words.append(name)
+        for length in self._name_lengths:  # a unit's full name, longest first
+            for start in range(len(text) - length + 1):
+                name = text[start : start + length]
+                if name in self.exact_names and not _overlaps((start, start + length), spans):
+                    exact |= self.exact_names[name]
+                    spans.append((start, start + length))
+                    words.append(name)
         for match in self._kinds.finditer(text):
             if _overlaps(match.span(), spans):
                 continue
@@ -127,14 +174,9 @@ class UnitCatalog:
         for mention in free:
             spans.append((mention.start, mention.end))
             words.append(mention.text)
-        locality = None
-        for name in sorted(self.localities, key=len, reverse=True):
-            start = text.find(name)
-            if start >= 0 and not _overlaps((start, start + len(name)), spans):
-                locality = name
-                spans.append((start, start + len(name)))
-                words.append(name)
-                break
+        locality = self._indexed_town(text, spans)
+        if locality is not None:
+            words.append(locality)
         kind, level = None, None
         places: tuple[tuple[str, ...], ...] = ()
         if unit is not None:
@@ -158,6 +200,16 @@ class UnitCatalog:
             words.append(cls.group(0))
         query = UnitQuery(tuple(words), tuple(sorted(spans)), places, kind, locality, level, frozenset(exact))
         return _labelled(query, unit, self.gazetteer)
+
+    def _indexed_town(self, text: str, spans: list[tuple[int, int]]) -> str | None:
+        """A town or street of an indexed report named on its own (玉龙镇公共服务中心), marked in ``spans``."""
+        for length in self._town_lengths:
+            for start in range(len(text) - length + 1):
+                name = text[start : start + length]
+                if name in self.localities and not _overlaps((start, start + length), spans):
+                    spans.append((start, start + length))
+                    return name
+        return None
 
     def _unit_at(self, text: str, match: re.Match[str]) -> tuple[int, UnitName] | None:
         """The unit whose kind a question names at ``match``, with what stands before the kind (the
@@ -197,39 +249,36 @@ class UnitCatalog:
         """The reports a question's unit words name; an exact unit name decides alone."""
         if query.exact:
             return set(query.exact)
-        return {rid for rid, ref in self.refs.items() if self._fits(ref, query)}
+        found: set[int] | None = None
+        for part in self._parts(query):
+            found = set(part) if found is None else found & part
+            if not found:
+                return set()
+        return found if found is not None else set()
 
     def unplaced(self, query: UnitQuery) -> set[int]:
         """Reports whose place nobody knows (and whose kind is the one asked for, or unknown): what
         may be searched when the place named has no report; never a report known to be elsewhere."""
-        return {rid for rid, ref in self.refs.items()
-                if ref.place_code is None and not ref.region and not ref.national
-                and (query.kind is None or ref.kind is None or kind_matches(ref.kind, query.kind))}
+        if query.kind is None:
+            return set(self.unplaced_ids)
+        return {rid for rid in self.unplaced_ids
+                if self.refs[rid].kind is None or rid in self.of_kind(query.kind)}
 
-    def _fits(self, ref: UnitRef, query: UnitQuery) -> bool:
-        assert self.gazetteer is not None
-        if query.places and not self._in_places(ref.place_code, query.places):
-            return False
-        if query.kind is not None and not kind_matches(ref.kind, query.kind):
-            return False
-        if query.locality is not None and not _same_locality(ref.locality, query.locality):
-            return False
+    def _parts(self, query: UnitQuery) -> list[set[int]]:
+        """One set of reports for each thing the query asks (places, kind, town, level)."""
+        parts: list[set[int]] = []
+        if query.places:
+            parts.append({rid for group in query.places for code in group for rid in self.by_area.get(code, ())})
+        if query.kind is not None:
+            parts.append(self.of_kind(query.kind))
+        if query.locality is not None:
+            if query.locality == "*":
+                parts.append({rid for ids in self.by_locality.values() for rid in ids})
+            else:
+                parts.append(self.by_locality.get(_stem(query.locality), set()))
         if query.level is not None:
-            place = self.gazetteer.get(ref.place_code)
-            if place is None or place.level != query.level:
-                return False
-        return True
-
-    def _in_places(self, code: str | None, places: tuple[tuple[str, ...], ...]) -> bool:
-        assert self.gazetteer is not None
-        return code is not None and any(self.gazetteer.within(code, c) for group in places for c in group)
-
-
-def _same_locality(report_locality: str | None, wanted: str) -> bool:
-    """A report's town is the one asked for (``*``: any town)."""
-    if report_locality is None:
-        return False
-    return wanted == "*" or _stem(normalise(report_locality)) == _stem(wanted)
+            parts.append(self.by_level.get(query.level, set()))
+        return parts
 
 
 def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:

@@ -120,7 +120,19 @@ def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
     return overrides
 
 
-def apply_override(meta: ReportMeta, override: dict[str, str] | None) -> ReportMeta:
+def region_code(region: str, config_dir: Path) -> str | None:
+    """The division a region written out names (重庆市大足区 → 大足区's code), if it is unambiguous."""
+    from reportqa.places import load_gazetteer  # the gazetteer is only needed when a region is given
+
+    gazetteer = load_gazetteer(config_dir)
+    mentions = gazetteer.mentions(normalise(region))
+    if not mentions:
+        return None
+    codes = [c for c in mentions[-1].codes if all(any(gazetteer.within(c, e) for e in m.codes) for m in mentions[:-1])]
+    return codes[0] if len(codes) == 1 else None
+
+
+def apply_override(meta: ReportMeta, override: dict[str, str] | None, config_dir: Path) -> ReportMeta:
     """``metadata.csv``'s year, date, region and title over what was read (its unit is the first
     evidence ``extract_metadata`` weighs, so that its place and kind are read too)."""
     if not override:
@@ -135,6 +147,7 @@ def apply_override(meta: ReportMeta, override: dict[str, str] | None) -> ReportM
         evidence["date"] = [f"metadata.csv 「{override['date']}」"]
     if "region" in override:
         changes["region"] = override["region"]
+        changes["place_code"] = region_code(override["region"], config_dir)
         evidence["place"] = [f"metadata.csv 「{override['region']}」"]
     if "title" in override:
         changes["title"] = override["title"]
@@ -166,7 +179,7 @@ def parse_report(
     cleaned = drop_preamble(cleaned, title_index, rules)
     extracted = extract_metadata(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates, source,
                                  (override or {}).get("unit"))
-    meta = apply_override(extracted.meta, override)
+    meta = apply_override(extracted.meta, override, options.config_dir)
     warnings = [w for w in extracted.warnings if not (override and _overridden(w, override))]
     sections = sections_of(extracted.body, options.max_chars, options.min_chars)
     passages = [
