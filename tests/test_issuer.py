@@ -195,3 +195,20 @@ def test_metadata_csv_region_places_the_report(tmp_path: Path) -> None:
 
     meta = parse_report(tmp_path / "report.txt", tmp_path, OPTIONS, read_overrides(tmp_path)["report.txt"]).meta
     assert (meta.region, meta.place_code) == ("四川省攀枝花市西区", "510403")
+
+
+def test_a_district_name_several_cities_have_is_decided_by_the_city_the_text_names(tmp_path: Path) -> None:
+    text = ("2020年，区审计局在区委、区政府的正确领导下，依法履行审计监督职责，推动《鼓楼区审计整改工作办法》出台，"
+            "南京市审计局对我局工作给予肯定。\n" + BODY)
+    meta = read(tmp_path, text)
+    assert (meta.unit, meta.region) == ("鼓楼区审计局", "江苏省南京市鼓楼区")
+    alone = read(tmp_path, "2020年，区审计局在区委、区政府的正确领导下，推动《鼓楼区审计整改工作办法》出台。\n" + BODY, "b.txt")
+    assert (alone.unit, alone.region) == ("区审计局", None)  # four 鼓楼区 and nothing to choose: none chosen
+
+
+def test_titles_that_name_a_prefecture_by_its_short_form_and_masked_kinds(tmp_path: Path) -> None:
+    meta = read(tmp_path, f"延边州2022年法治政府建设情况报告\n{BODY}")
+    assert (meta.unit, meta.region) == ("延边朝鲜族自治州人民政府", "吉林省延边朝鲜族自治州")
+    masked = read(tmp_path, f"2022年度法治政府建设年度报告\n2022年，XX区XX局在区委、区政府的坚强领导下，坚持依法行政。\n{BODY}",
+                  "b.txt")
+    assert masked.unit is None

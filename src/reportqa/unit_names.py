@@ -229,7 +229,7 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
     places, rest = _read_places(simple, gazetteer)
     for split in range(len(rest) - 3, -1, -1):  # the longest head that reads as places, marker, town, zone
         kind = rest[split:]
-        if not _ENDING.search(kind) or _NOT_A_NAME.match(kind) or _NOT_A_KIND.search(kind):
+        if not _ENDING.search(kind) or _NOT_A_NAME.match(kind) or _NOT_A_KIND.search(kind) or _MASK.search(kind):
             continue
         if kinds.suffixes(kind):
             break  # a known kind with something unreadable before it (哪些应急管理局): not a name
@@ -315,6 +315,6 @@ def _government_of(written: str, head: Head) -> UnitName | None:
             locality += "道"
         kind = STREET_OFFICE if locality.endswith("街道") else GOVERNMENT
         return UnitName(written, kind, "", places, locality=locality, zone=zone)
-    if places and not places[-1].short and not zone:
-        return UnitName(written, GOVERNMENT, "", places)
+    if places and not zone and (not places[-1].short or places[-1].text[-1] in MARKERS):
+        return UnitName(written, GOVERNMENT, "", places)  # 静海区, 延边州; not 大足 alone
     return None

@@ -271,9 +271,19 @@ def place_votes(text: str, gazetteer: Gazetteer) -> PlaceVotes:
     """Every place a text names counts for that division and the ones above it (a full name 1, a
     short form ½, shared out when the name is ambiguous)."""
     votes = PlaceVotes()
-    for mention in gazetteer.mentions(text, limit=BODY_CHARS):
-        weight = (0.5 if mention.short else 1.0) / len(mention.codes)
-        for code in mention.codes:
+    mentions = gazetteer.mentions(text, limit=BODY_CHARS)
+    named = {p.code for m in mentions if not m.ambiguous for p in gazetteer.chain(m.codes[0])}
+    for mention in mentions:
+        codes = mention.codes
+        if mention.ambiguous:  # 鼓楼区 in a text that names 南京市: that 鼓楼区 (the nearest named division decides)
+            for depth in (-2, -3):
+                inside = tuple(c for c in codes if len(chain := gazetteer.chain(c)) >= -depth
+                               and chain[depth].code in named)
+                if inside:
+                    codes = inside
+                    break
+        weight = (0.5 if mention.short else 1.0) / len(codes)
+        for code in codes:
             for place in gazetteer.chain(code):
                 votes[place.code] += weight
                 votes.words.setdefault(place.code, Counter())[mention.text] += 1

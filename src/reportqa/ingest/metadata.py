@@ -179,7 +179,10 @@ def extract_metadata(
                     taken.add(index + 1)  # the meeting's name running on to the next line
         unit = unit_in_title(title or "", config_dir)
         if unit is not None:
-            stated.append(Candidate(unit, "title", title or ""))
+            # a title that names its unit outranks the line above it (which may be the site's
+            # owner: 大足区人民政府 over 大足区卫生健康委员会's report); one naming only a place does not
+            named = Candidate(unit, "title", title or "")
+            stated.insert(0 if unit.kind_written else len(stated), named)
     else:
         # a page with no title: the unit's name alone on the first line
         for index, text in enumerate(texts[:2]):
