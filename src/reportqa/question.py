@@ -83,6 +83,7 @@ class ParsedQuestion:
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
     missing_unit: str | None = None  # a unit or place named that no indexed report is from
     filter_label: str | None = None  # what the unit words ask for: 绍兴市市场监督管理局, 大足区
+    filter_is_place: bool = False  # the words named only places (地区), not a unit or a kind
     concepts: list[Concept] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # English words the glossary lacks
     unmatched_units: list[str] = field(default_factory=list)  # unit names no indexed report has
@@ -191,6 +192,7 @@ def parse_question(
     unit_words: list[str] = []
     missing_unit: str | None = None
     filter_label: str | None = None
+    filter_is_place = False
     optional_tokens: list[str] = []
     filter_tokens: list[str] = []
     if catalog is not None:
@@ -203,6 +205,7 @@ def parse_question(
         if not query.empty:
             unit_words = list(query.words)
             filter_label = query.label or None
+            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level)
             found = catalog.select(query)
             if found:
                 report_ids = found
@@ -258,6 +261,7 @@ def parse_question(
         report_ids=report_ids,
         missing_unit=missing_unit,
         filter_label=filter_label,
+        filter_is_place=filter_is_place,
         concepts=concepts,
         unknown_words=unknown_english,
         unmatched_units=unmatched_units,

@@ -75,8 +75,14 @@ def filters_line(answer: Answer, english: bool = False) -> str:
     parts = []
     if q.years:
         parts.append(("years " if english else "年份 ") + "、".join(map(str, q.years)))
-    if answer.filter_units():
-        parts.append(("units " if english else "单位 ") + "、".join(answer.filter_units()))
+    units = answer.filter_units()
+    if units and q.filter_label and (len(units) > 3 or q.filter_is_place):
+        place = q.filter_is_place
+        label = ("place " if place else "units ") if english else ("地区 " if place else "单位 ")
+        count = f"{len(units)} units" if english else f"{len(units)}个单位"
+        parts.append(f"{label}{q.filter_label} · {count}")
+    elif units:
+        parts.append(("units " if english else "单位 ") + "、".join(units))
     if q.intent == "units":
         parts.append("one line per unit" if english else "按单位列出")
     line = " · ".join(parts)

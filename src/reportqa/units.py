@@ -97,6 +97,7 @@ class UnitCatalog:
     by_kind: dict[str, set[int]] = field(default_factory=dict)
     by_locality: dict[str, set[int]] = field(default_factory=dict)  # a town's stem → reports
     by_level: dict[int, set[int]] = field(default_factory=dict)  # the level of a report's place
+    by_place_name: dict[str, set[int]] = field(default_factory=dict)  # a name several places carry, undecided
     unplaced_ids: set[int] = field(default_factory=set)  # no place known, not a ministry
     _kinds: re.Pattern[str] | None = field(default=None, repr=False)
     _name_lengths: tuple[int, ...] = ()
@@ -128,7 +129,10 @@ class UnitCatalog:
                 for place in gazetteer.chain(ref.place_code):
                     catalog.by_area.setdefault(place.code, set()).add(rid)
                 catalog.by_level.setdefault(gazetteer.places[ref.place_code].level, set()).add(rid)
-            elif not ref.region and not ref.national:
+            elif ref.region:  # 城中区, and nothing said which: found by the name, as written
+                for mention in gazetteer.mentions(normalise(ref.region)):
+                    catalog.by_place_name.setdefault(gazetteer.places[mention.codes[0]].name, set()).add(rid)
+            elif not ref.national:
                 catalog.unplaced_ids.add(rid)
         forms = sorted((k for k in kinds if len(k) >= 2), key=len, reverse=True)
         catalog._kinds = re.compile("|".join(map(re.escape, forms))) if forms else re.compile(r"(?!)")
@@ -268,7 +272,10 @@ class UnitCatalog:
         """One set of reports for each thing the query asks (places, kind, town, level)."""
         parts: list[set[int]] = []
         if query.places:
-            parts.append({rid for group in query.places for code in group for rid in self.by_area.get(code, ())})
+            assert self.gazetteer is not None
+            parts.append({rid for group in query.places for code in group
+                          for rid in (*self.by_area.get(code, ()),
+                                      *self.by_place_name.get(self.gazetteer.places[code].name, ()))})
         if query.kind is not None:
             parts.append(self.of_kind(query.kind))
         if query.locality is not None:
@@ -314,4 +321,7 @@ def _labelled(query: UnitQuery, unit: UnitName | None, gazetteer: Gazetteer) -> 
         label = (places if not unit.stated_place else "") + unit.compose(gazetteer)
     else:
         label = places + (query.locality if query.locality and query.locality != "*" else "")
+    if not label:  # a kind asked for in the plural: 哪些街道, 各乡镇, 哪些区县
+        label = ("街道" if query.kind == STREET_OFFICE else "乡镇" if query.locality == "*"
+                 else query.kind or ("区县" if query.level == COUNTY else ""))
     return replace(query, label=label)
