@@ -135,3 +135,13 @@ async def test_question_sets_regression(searcher, path: Path) -> None:
     assert recall >= 0.9
     assert wrong_filter == 0
     assert empties_ok == sum(1 for q in questions if q.get("expect_empty"))
+
+
+async def test_a_place_named_helps_coverage_but_never_answers_alone(searcher) -> None:
+    """东莞…奖是哪一年: the place's own words are covered by its filter; 玉龙镇垃圾分类 still finds nothing."""
+    found = await searcher.answer("大足区应急管理局2021年安全生产罚款金额是多少", today=TODAY)
+    assert found.results and found.results[0].report.source == "004_c1f201046002a3b5.txt"
+    assert found.question.filter_tokens
+    for question in ("玉龙镇垃圾分类", "大足区无人机执法"):
+        answer = await searcher.answer(question, today=TODAY)
+        assert answer.results == [] and "没有找到" in answer.notice

@@ -293,9 +293,11 @@ class SearchIndex:
                 best = np.maximum(best, share)
             covered += weight * best
         threshold = self.settings.min_coverage * total
-        if total - satisfied <= 0:
+        content = total - satisfied
+        if content <= 0:
             return EMPTY
-        keep = covered >= threshold - 1e-9
+        own = self.settings.min_content_coverage * content
+        keep = (covered >= threshold - 1e-9) & (covered - satisfied >= own - 1e-9)
         return Ranking(docs[keep], scores[keep])
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # A passage must cover at least this share of the question's informative weight (its terms'
     # IDF) to be an answer at all; below it the honest answer is "nothing found".
     min_coverage: float = Field(0.45, ge=0.0, le=1.0)
+    # The unit or place a question names counts as covered by every passage its filter lets through
+    # (绍兴 in 绍兴's own report); the question's other words must still carry this share on their own.
+    min_content_coverage: float = Field(0.25, ge=0.0, le=1.0)
 
     # Library changes from the bot (upload, /reindex, /remove) run as a child process: this long
     build_timeout_s: int = Field(900, ge=10)

@@ -37,6 +37,7 @@ MARKERS = {"省": PROVINCE, "市": CITY, "州": CITY, "盟": CITY, "区": COUNTY
 _NOT_A_KIND = re.compile(
     r"(?:干部|部门|全部|内部|局部|外部|支部|总部|俱乐部|大部|本部|局面|格局|布局|结局|当局|开局|大局|党委|工委)$"
 )
+_NOT_IN_A_NAME = re.compile(r"[的了着是在对将把为与及等，,。、]|按照|根据|关于|坚持|认真|全面")
 _NATIONAL = re.compile(r"^(?:国家|国务院|中央|中国|最高人民|全国)|部$|总署$|总局$")
 _NOT_A_NAME = re.compile(r"^(?:我|本|该|各|全|局|部|委|厅|哪|那|这|下属|直属|所属|有关|相关|上级|其他|其它|什么)")
 
@@ -149,9 +150,9 @@ class UnitName:
             return name
         if not body and self.marker and not place_name:
             body = self.marker  # 市卫生健康委员会: the level is all the name says
-        if self.kind == STREET_OFFICE:
-            return body + ("办事处" if body.endswith("街道") else STREET_OFFICE)
-        return f"{body}{self.kind}"
+        name = body + ("办事处" if body.endswith("街道") else STREET_OFFICE) if self.kind == STREET_OFFICE else (
+            f"{body}{self.kind}")
+        return f"{name}、{self.partner.compose(gazetteer)}" if self.partner is not None else name
 
 
 def _clean(text: str) -> str:
@@ -191,11 +192,14 @@ def unit_before(text: str, start: int, end: int, config_dir: Path, reach: int = 
 
 
 def _joint(written: str, parts: list[str], gazetteer: Gazetteer, kinds: UnitKinds) -> UnitName | None:
-    """中共长春市委 长春市人民政府, 云南省委、省政府: a party committee with its government."""
+    """中共长春市委 长春市人民政府, 云南省委、省政府: a party committee with its government (or two
+    bodies reporting together)."""
     first = _single(parts[0], parts[0], gazetteer, kinds, False)
     second = _single(parts[1], parts[1], gazetteer, kinds, False)
-    if not first or not second or first.party == second.party:
+    if not first or not second or (first.party and second.party):
         return None
+    if not first.party and not second.party:  # 广州市黄埔区人民政府 广州开发区管委会: two bodies, one report
+        return replace(first, written=written.strip(), partner=second)
     party, government = (first, second) if first.party else (second, first)
     if government.kind != GOVERNMENT:
         return None
@@ -231,6 +235,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
         kind = rest[split:]
         if not _ENDING.search(kind) or _NOT_A_NAME.match(kind) or _NOT_A_KIND.search(kind) or _MASK.search(kind):
             continue
+        if _NOT_IN_A_NAME.search(kind):
+            break  # a sentence, not a name: 公安局按照市委, 政府和省公安厅的工作部署
         if kinds.suffixes(kind):
             break  # a known kind with something unreadable before it (哪些应急管理局): not a name
         head = _read_head(rest[:split], gazetteer, places)
