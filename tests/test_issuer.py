@@ -212,3 +212,11 @@ def test_titles_that_name_a_prefecture_by_its_short_form_and_masked_kinds(tmp_pa
     masked = read(tmp_path, f"2022年度法治政府建设年度报告\n2022年，XX区XX局在区委、区政府的坚强领导下，坚持依法行政。\n{BODY}",
                   "b.txt")
     assert masked.unit is None
+
+
+def test_a_street_whose_county_is_unknown_is_still_placed_in_its_province(tmp_path: Path) -> None:
+    text = ("2024年，小营街道深入学习贯彻习近平法治思想，落实《浙江省行政合法性审查工作规定》。"
+            "现将小营街道办事处2024年法治政府建设年度报告如下：\n" + BODY)
+    meta = read(tmp_path, text)
+    assert (meta.unit, meta.region, meta.place_code) == ("小营街道办事处", "浙江省小营街道", "330000")
+    assert not meta.place_exact  # somewhere in 浙江: never grouped with another 小营街道

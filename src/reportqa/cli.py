@@ -119,6 +119,7 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
         console = Console(highlight=False)
         console.print(f"{outcome.status}: {outcome.source or ''}", markup=False)
         for label, value in (("reason", outcome.reason), ("title", outcome.title), ("unit", outcome.unit),
+                             ("region", outcome.region),
                              ("year", outcome.year), ("date", outcome.date)):
             if value is not None:
                 console.print(f"  {label:<8} {value}", markup=False)
@@ -324,7 +325,8 @@ def inspect(
             "meta": {"title": meta.title, "unit": meta.unit, "year": meta.year, "date": meta.date,
                      "region": meta.region, "addressee": meta.addressee, "cc": meta.cc,
                      "unit_written": meta.unit_written, "unit_kind": meta.unit_kind, "place_code": meta.place_code,
-                     "locality": meta.locality, "national": meta.national, "date_kind": meta.date_kind},
+                     "locality": meta.locality, "national": meta.national, "place_exact": meta.place_exact,
+                     "date_kind": meta.date_kind},
             "evidence": meta.evidence,
             "warnings": report.warnings,
             "removed": report.removed,

@@ -87,7 +87,8 @@ def meta_details(meta: ReportMeta) -> dict:
     """The metadata beyond the reports table's columns, stored as JSON (see ``ReportRow.details``)."""
     return {
         "unit_written": meta.unit_written, "unit_kind": meta.unit_kind, "place_code": meta.place_code,
-        "locality": meta.locality, "national": meta.national, "date_kind": meta.date_kind,
+        "locality": meta.locality, "national": meta.national, "place_exact": meta.place_exact,
+        "date_kind": meta.date_kind,
         "evidence": meta.evidence,
     }
 

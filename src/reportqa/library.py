@@ -45,6 +45,7 @@ class LibraryOutcome:
     reason: str | None = None  # why it was refused, or could not be read
     title: str | None = None
     unit: str | None = None
+    region: str | None = None
     year: int | None = None
     date: str | None = None
     passages: int = 0
@@ -212,5 +213,6 @@ async def _describe(
         await db.close()
     if row is not None:
         outcome.title, outcome.unit, outcome.year, outcome.date = row.title, row.unit, row.year, row.date
+        outcome.region = row.region
         outcome.passages, outcome.warnings = row.passage_count, row.warnings
     return outcome

@@ -26,6 +26,7 @@ class ReportMeta:
     place_code: str | None = None  # the gazetteer division it is in (6-digit code)
     locality: str | None = None  # its town or street, below county level
     national: bool = False  # a ministry, above every place
+    place_exact: bool = True  # place_code is the unit's own place, not only an area it is somewhere in
     date_kind: str | None = None  # "signed" (signature, delivery) or "published" (the page's date)
     evidence: dict[str, list[str]] = field(default_factory=dict, compare=False)  # field → where it came from
 

@@ -46,21 +46,23 @@ class ReportInfo:
     locality: str | None = None  # its town or street
     national: bool = False
     date_kind: str | None = None  # signed | published
+    place_exact: bool = True  # place_code is the unit's own place (not only the province it is in)
 
     @classmethod
     def from_row(cls, row: store.ReportRow) -> ReportInfo:
         details = row.details or {}
         return cls(row.id, row.source, row.unit, row.year, row.date, row.title, row.region, row.passage_count,
                    details.get("unit_kind"), details.get("place_code"), details.get("locality"),
-                   bool(details.get("national")), details.get("date_kind"))
+                   bool(details.get("national")), details.get("date_kind"), bool(details.get("place_exact", True)))
 
     @property
     def unit_key(self) -> str:
-        """Which reports are one unit's: the same kind in the same place (and town); a unit whose
-        place is unknown stands alone unless its name says where it is (a town) or it is national."""
-        if self.unit and self.place_code:
+        """Which reports are one unit's: the same kind in the same place (and town), or the same
+        ministry. A unit whose own place is unknown stands alone: two 鼓楼街道 or two 区退役军人事务局
+        may be anyone's."""
+        if self.unit and self.place_code and self.place_exact:
             return f"{self.place_code}|{normalise(self.locality or '')}|{normalise(self.kind or self.unit)}"
-        if self.unit and (self.locality or self.national):
+        if self.unit and self.national:
             return f"~|{normalise(self.unit)}"
         return f"#{self.id}"
 

@@ -129,11 +129,14 @@ class UnitCatalog:
                 for place in gazetteer.chain(ref.place_code):
                     catalog.by_area.setdefault(place.code, set()).add(rid)
                 catalog.by_level.setdefault(gazetteer.places[ref.place_code].level, set()).add(rid)
-            elif ref.region:  # 城中区, and nothing said which: found by the name, as written
-                for mention in gazetteer.mentions(normalise(ref.region)):
-                    catalog.by_place_name.setdefault(gazetteer.places[mention.codes[0]].name, set()).add(rid)
             elif not ref.national:
-                catalog.unplaced_ids.add(rid)
+                # 城中区, and nothing said which: found by the name as written; a town alone
+                # (留下街道) says nothing of its county, so its report may be anywhere
+                written = gazetteer.mentions(normalise(ref.region or ""))
+                for mention in written:
+                    catalog.by_place_name.setdefault(gazetteer.places[mention.codes[0]].name, set()).add(rid)
+                if not written:
+                    catalog.unplaced_ids.add(rid)
         forms = sorted((k for k in kinds if len(k) >= 2), key=len, reverse=True)
         catalog._kinds = re.compile("|".join(map(re.escape, forms))) if forms else re.compile(r"(?!)")
         catalog._name_lengths = tuple(sorted({len(n) for n in catalog.exact_names}, reverse=True))

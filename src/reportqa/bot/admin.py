@@ -87,10 +87,11 @@ def render_outcome_html(outcome: dict, english: bool) -> str:
         lines.append(f"📄 {esc(outcome['source'])}")
     if outcome.get("reason"):
         lines.append(esc(outcome["reason"]))
-    labels = ("Title", "Unit", "Year", "Date") if english else ("标题", "单位", "年度", "日期")
+    labels = ("Title", "Unit", "Region", "Year", "Date") if english else ("标题", "单位", "地区", "年度", "日期")
     unknown = "unknown" if english else "未识别"
     if status in {"added", "duplicate", "removed"}:
-        values = (outcome.get("title"), outcome.get("unit"), outcome.get("year"), outcome.get("date"))
+        values = (outcome.get("title"), outcome.get("unit"), outcome.get("region"), outcome.get("year"),
+                  outcome.get("date"))
         for label, value in zip(labels, values, strict=True):
             lines.append(f"{label}：{esc(str(value)) if value else unknown}")
         lines.append(f"{'Passages' if english else '段落'}：{int(outcome.get('passages') or 0)}")

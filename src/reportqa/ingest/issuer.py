@@ -78,6 +78,7 @@ class Issuer:
     region: str | None = None  # 浙江省绍兴市, 重庆市大足区玉龙镇 (or a place as written when ambiguous)
     national: bool = False  # a ministry: above every place
     evidence: tuple[Evidence, ...] = ()
+    place_exact: bool = True  # the place is the unit's own (not only the province it is somewhere in)
 
 
 @dataclass(frozen=True)
@@ -415,9 +416,16 @@ def identify_issuer(report: ReportEvidence, config_dir: Path) -> Issuer:
         evidence.append(place_source)
 
     name = unit.compose(gazetteer, resolved_name)
-    written = base.name.written
+    exact = code is not None
+    if code is None and decided != "ambiguous" and not unit.national:
+        # where the unit itself is stays unknown, but the text may still say which province it is in
+        code = strongest_place(votes, gazetteer, level=PROVINCE)
+        exact = False
+        if code is not None:
+            evidence.append(Evidence("place", "body", votes.said(code)))
     region = _region(code, unit, gazetteer)
-    return Issuer(name, written, _kind_of(unit), code, unit.locality, region, unit.national, tuple(evidence))
+    return Issuer(name, base.name.written, _kind_of(unit), code, unit.locality, region, unit.national,
+                  tuple(evidence), place_exact=exact)
 
 
 def _place_only(report: ReportEvidence, votes: PlaceVotes, gazetteer: Gazetteer) -> Issuer:
@@ -426,12 +434,12 @@ def _place_only(report: ReportEvidence, votes: PlaceVotes, gazetteer: Gazetteer)
     folders = _folder_places(report.source, gazetteer)
     if folders:
         code = folders[-1]
-        return Issuer(place_code=code, region=gazetteer.full_name(code),
+        return Issuer(place_code=code, region=gazetteer.full_name(code), place_exact=False,
                       evidence=(Evidence("place", "folder", gazetteer.places[code].name),))
     code = strongest_place(votes, gazetteer, minimum=2.0)
     if code is None:
         return Issuer()
-    return Issuer(place_code=code, region=gazetteer.full_name(code),
+    return Issuer(place_code=code, region=gazetteer.full_name(code), place_exact=False,
                   evidence=(Evidence("place", "body", votes.said(code)),))
 
 

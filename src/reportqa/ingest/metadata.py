@@ -268,6 +268,7 @@ def extract_metadata(
         title=title, unit=issuer.unit, year=year, date=date.iso if date else None, region=issuer.region,
         addressee=addressee, cc=cc, unit_written=issuer.written, unit_kind=issuer.kind,
         place_code=issuer.place_code, locality=issuer.locality, national=issuer.national,
+        place_exact=issuer.place_exact,
         date_kind=date.kind if date else None, evidence=evidence,
     )
     return MetadataResult(meta, body, warnings)
