@@ -44,7 +44,7 @@ PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len
                    "post_tf"}
 IN_FLIGHT_PER_WORKER = 8  # files submitted ahead per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "4"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind, place, evidence
+INDEX_FORMAT = "4"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place
 
 
 @dataclass
@@ -84,13 +84,13 @@ def unit_words(unit: str | None, kind: str | None = None) -> list[str]:
 
 
 def meta_details(meta: ReportMeta) -> dict:
-    """The metadata beyond the reports table's columns, stored as JSON (see ``ReportRow.details``)."""
+    """The metadata beyond the reports table's columns that answering needs, stored as JSON (see
+    ``ReportRow.details``)."""
     return {
         "unit_written": meta.unit_written, "unit_kind": meta.unit_kind, "place_code": meta.place_code,
         "locality": meta.locality, "national": meta.national, "place_exact": meta.place_exact,
         "date_kind": meta.date_kind,
-        "evidence": meta.evidence,
-    }
+    }  # the evidence is for `reportqa inspect`, which reads the file itself: not loaded with every index
 
 
 def passage_tokens(tokenizer: Tokenizer, section: str, norm_text: str) -> list[str]:

@@ -100,8 +100,8 @@ class ReportRow:
     removed: dict[str, int]
     passage_count: int
     indexed_at: str
-    # what else metadata reading found: unit_written, unit_kind, place_code, locality, national,
-    # date_kind, evidence (see ReportMeta)
+    # what else metadata reading found that answering needs: unit_written, unit_kind, place_code,
+    # locality, national, place_exact, date_kind (see ReportMeta)
     details: dict = field(default_factory=dict)
 
     _JSON = (12, 13, 16)  # warnings, removed, details
