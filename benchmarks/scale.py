@@ -68,7 +68,7 @@ async def main():
     t1 = time.perf_counter()
     index = await SearchIndex.load(Path({str(index_dir)!r}), Settings(_env_file=None))
     load_s = time.perf_counter() - t1
-    await index.answer("执法培训")
+    await answer_question(index, "执法培训")
     print(json.dumps({{"load_s": load_s, "jieba_s": jieba_s, "rss_mb": rss(), "python_mb": base}}))
     await index.close()
 asyncio.run(main())

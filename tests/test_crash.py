@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.corpus import generate
 from reportqa import store
+from reportqa.answers import answer_question
 from reportqa.indexer import build_index
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
@@ -33,7 +34,7 @@ async def serves(index_dir: Path, settings: Settings) -> int:
     """The served index loads and answers; returns its number of passages."""
     index = await SearchIndex.load(index_dir, settings)
     try:
-        answer = await index.answer("执法培训")
+        answer = await answer_question(index, "执法培训")
         assert answer.results
         return index.postings.n_docs
     finally:

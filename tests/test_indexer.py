@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from reportqa import indexer, store
+from reportqa.answers import answer_question
 from reportqa.indexer import build_index
 from reportqa.settings import Settings
 from tests.seed_metadata import SEED_UNITS
@@ -129,7 +130,7 @@ def test_incremental_index_equals_full_rebuild(reports_copy: Path, settings: Set
         async def run() -> dict[str, float]:
             index = await SearchIndex.load(index_dir, settings)
             try:
-                answer = await index.answer(question, top_k=50)
+                answer = await answer_question(index, question, top_k=50)
                 return {f"{r.report.source}#{r.ordinal}": round(r.score, 4) for r in answer.results}
             finally:
                 await index.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reportqa.answers import Answer
 from reportqa.question import ParsedQuestion
 from reportqa.render import (
     TELEGRAM_LIMIT,
@@ -13,7 +14,7 @@ from reportqa.render import (
     render_passage_html,
     split_plain,
 )
-from reportqa.search import Answer, ReportInfo, Result
+from reportqa.search import ReportInfo, Result
 from reportqa.snippets import find_spans, make_snippet, mark
 
 REPORT = ReportInfo(1, "a<b>&c.txt", "某局<script>", 2021, "2021-11-23", "标题&", None, 3)

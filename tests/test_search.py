@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.answers import answer_parsed, answer_question
 from reportqa.text import normalise
 
 TODAY = dt.date(2022, 6, 1)
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_units_answer_lists_each_unit_once_with_its_best_passage(searcher) -> None:
-    answer = await searcher.answer("哪些单位在2021年开展了执法培训", top_k=10, today=TODAY)
+    answer = await answer_question(searcher, "哪些单位在2021年开展了执法培训", top_k=10, today=TODAY)
     assert answer.question.intent == "units"
     keys = [r.report.unit or r.report.source for r in answer.results]
     assert len(keys) == len(set(keys)) >= 3
@@ -28,62 +29,62 @@ async def test_units_answer_lists_each_unit_once_with_its_best_passage(searcher)
 
 
 async def test_an_asked_year_is_a_strict_filter_and_absent_years_say_what_exists(searcher) -> None:
-    answer = await searcher.answer("2019年哪些单位开展了执法培训", today=TODAY)
+    answer = await answer_question(searcher, "2019年哪些单位开展了执法培训", today=TODAY)
     assert answer.results == []
     assert "2019" in answer.notice and "2021" in answer.notice and "2023" in answer.notice
-    answer = await searcher.answer("2023年执法检查", today=TODAY)
+    answer = await answer_question(searcher, "2023年执法检查", today=TODAY)
     assert answer.results and {r.report.year for r in answer.results} == {2023}
 
 
 async def test_relative_years_use_today(searcher) -> None:
-    answer = await searcher.answer("去年开展了哪些执法培训", today=dt.date(2022, 3, 1))
+    answer = await answer_question(searcher, "去年开展了哪些执法培训", today=dt.date(2022, 3, 1))
     assert answer.question.years == [2021]
     assert answer.results and {r.report.year for r in answer.results} == {2021}
-    answer = await searcher.answer("去年开展了哪些执法培训", today=dt.date(2026, 11, 22))
+    answer = await answer_question(searcher, "去年开展了哪些执法培训", today=dt.date(2026, 11, 22))
     assert answer.results == [] and "2025" in answer.notice
 
 
 @pytest.mark.parametrize("question", ["新冠疫苗接种情况", "无人机巡查执法", "征地拆迁纠纷", "垃圾分类工作开展得怎么样"])
 async def test_no_answer_when_the_reports_never_mention_it(searcher, question: str) -> None:
-    answer = await searcher.answer(question, today=TODAY)
+    answer = await answer_question(searcher, question, today=TODAY)
     assert answer.results == []
     assert answer.notice
 
 
 async def test_a_question_of_only_stopwords_says_so(searcher) -> None:
-    answer = await searcher.answer("哪些单位开展了什么工作", today=TODAY)
+    answer = await answer_question(searcher, "哪些单位开展了什么工作", today=TODAY)
     assert answer.results == []
     assert "检索" in answer.notice
 
 
 async def test_unit_short_form_filters_to_that_unit(searcher) -> None:
-    answer = await searcher.answer("应急局安全生产法宣传", today=TODAY)
+    answer = await answer_question(searcher, "应急局安全生产法宣传", today=TODAY)
     assert answer.results
     assert {r.report.unit for r in answer.results} == {"重庆市大足区应急管理局"}
     assert "《安全生产法》单行本" in answer.results[0].text
 
 
 async def test_unknown_unit_falls_back_to_plain_terms(searcher) -> None:
-    answer = await searcher.answer("税务局执法培训", today=TODAY)
+    answer = await answer_question(searcher, "税务局执法培训", today=TODAY)
     assert answer.question.report_ids is None
     assert answer.results
 
 
 async def test_traditional_and_simplified_questions_find_the_same_passages(searcher) -> None:
-    simplified = await searcher.answer("长寿区招商投资促进局的法律顾问是谁", today=TODAY)
-    traditional = await searcher.answer("長壽區招商投資促進局的法律顧問是誰", today=TODAY)
+    simplified = await answer_question(searcher, "长寿区招商投资促进局的法律顾问是谁", today=TODAY)
+    traditional = await answer_question(searcher, "長壽區招商投資促進局的法律顧問是誰", today=TODAY)
     assert [r.passage_id for r in simplified.results] == [r.passage_id for r in traditional.results]
     assert "重慶中渡律師事務所" in simplified.results[0].text  # shown as written
 
 
 async def test_english_question_gets_the_same_chinese_excerpts(searcher) -> None:
-    chinese = await searcher.answer("哪些单位聘请了法律顾问", today=TODAY)
-    english = await searcher.answer("which units hired legal advisers", today=TODAY)
+    chinese = await answer_question(searcher, "哪些单位聘请了法律顾问", today=TODAY)
+    english = await answer_question(searcher, "which units hired legal advisers", today=TODAY)
     assert {r.report.source for r in english.results[:3]} == {r.report.source for r in chinese.results[:3]}
 
 
 async def test_results_carry_citations(searcher) -> None:
-    answer = await searcher.answer("玉龙镇公共服务中心有多少个窗口", today=TODAY)
+    answer = await answer_question(searcher, "玉龙镇公共服务中心有多少个窗口", today=TODAY)
     top = answer.results[0]
     data = top.to_json()
     assert data["source"] == "002_e4b091e3fb9e6599.txt"
@@ -95,8 +96,8 @@ async def test_results_carry_citations(searcher) -> None:
 
 
 async def test_paging(searcher) -> None:
-    first = await searcher.answer("执法", top_k=3, today=TODAY)
-    second = await searcher.answer_parsed(first.question, 3, 3)
+    first = await answer_question(searcher, "执法", top_k=3, today=TODAY)
+    second = await answer_parsed(searcher, first.question, 3, 3)
     assert first.total == second.total > 6
     assert [r.rank for r in second.results] == [4, 5, 6]
     assert not {r.passage_id for r in first.results} & {r.passage_id for r in second.results}
@@ -129,7 +130,7 @@ async def test_question_sets_regression(searcher, path: Path) -> None:
     if not path.exists():
         pytest.skip(f"{path} not present")
     questions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    answers = [(await searcher.answer(q["question"], top_k=5, today=dt.date(2026, 11, 22))).to_json()
+    answers = [(await answer_question(searcher, q["question"], top_k=5, today=dt.date(2026, 11, 22))).to_json()
                for q in questions]
     recall, wrong_filter, empties_ok = _recall(questions, answers)
     assert recall >= 0.9
@@ -139,9 +140,9 @@ async def test_question_sets_regression(searcher, path: Path) -> None:
 
 async def test_a_place_named_helps_coverage_but_never_answers_alone(searcher) -> None:
     """东莞…奖是哪一年: the place's own words are covered by its filter; 玉龙镇垃圾分类 still finds nothing."""
-    found = await searcher.answer("大足区应急管理局2021年安全生产罚款金额是多少", today=TODAY)
+    found = await answer_question(searcher, "大足区应急管理局2021年安全生产罚款金额是多少", today=TODAY)
     assert found.results and found.results[0].report.source == "004_c1f201046002a3b5.txt"
     assert found.question.filter_tokens
     for question in ("玉龙镇垃圾分类", "大足区无人机执法"):
-        answer = await searcher.answer(question, today=TODAY)
+        answer = await answer_question(searcher, question, today=TODAY)
         assert answer.results == [] and "没有找到" in answer.notice

@@ -121,7 +121,7 @@ def test_a_web_page_saved_on_one_line(tmp_path: Path) -> None:
     names = [p.section for p in report.passages]
     assert names[0] == PREAMBLE
     assert "一、主要工作举措及成效 › （三）加强行政执法监督" in names
-    assert names[-1] == "三、下一步工作打算"
+    assert names[-1] == "三、下一步工作打算 › （二）深化行政执法监督"  # short, but not merged across （一）and （二）
     text = "\n".join(p.text for p in report.passages)
     assert "无障碍" not in text and "发布时间" not in text and "首页" not in text
     assert "（二）深化行政执法监督。" in text  # a heading-only leaf at the end is content, not lost

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reportqa import serving
+from reportqa.answers import answer_question
 from reportqa.indexer import build_index
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
@@ -26,18 +27,18 @@ async def test_a_new_build_is_served_on_the_next_question_and_the_old_one_retire
     try:
         old = await holder.get()
         assert await holder.get() is old  # nothing changed: the same object, no reload
-        assert not (await old.answer("森林防火执法培训")).results
+        assert not (await answer_question(old, "森林防火执法培训")).results
 
         (reports_copy / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
         await build_index(reports_copy, settings.index_dir, settings)  # what cron or an upload does
         new = await holder.get()
         assert new is not old and new.generation != old.generation
-        assert "林业局" in (await new.answer("森林防火执法培训")).results[0].report.unit
+        assert "林业局" in (await answer_question(new, "森林防火执法培训")).results[0].report.unit
         # a question that took the old index a moment ago still completes on it
-        assert (await old.answer("执法培训")).results
+        assert (await answer_question(old, "执法培训")).results
         await asyncio.sleep(0.5)  # the grace period is over: the old index is closed
         with pytest.raises(ValueError, match="no active connection"):
-            await old.answer("执法培训")
+            await answer_question(old, "执法培训")
         assert (await holder.get()) is new
     finally:
         await holder.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.answers import answer_question
 from reportqa.indexer import build_index
 from reportqa.places import load_gazetteer
 from reportqa.search import SearchIndex
@@ -89,7 +90,7 @@ async def test_every_report_is_placed_and_named_with_its_district(index: SearchI
 
 @pytest.mark.parametrize("place", [f"{c or ''}{d}" for c, d in PLACES] + [d for _, d in PLACES])
 async def test_a_question_naming_a_place_answers_only_from_it(index: SearchIndex, place: str) -> None:
-    answer = await index.answer(f"{place}应急局执法培训", top_k=20)
+    answer = await answer_question(index, f"{place}应急局执法培训", top_k=20)
     wanted = [code for mention in GAZETTEER.mentions(place) for code in mention.codes]
     assert answer.results, place
     for result in answer.results:
@@ -100,7 +101,7 @@ async def test_a_question_naming_a_place_answers_only_from_it(index: SearchIndex
 
 
 async def test_a_city_finds_its_districts_and_nothing_else(index: SearchIndex) -> None:
-    answer = await index.answer("武汉市哪些应急管理局开展了执法培训", top_k=20)
+    answer = await answer_question(index, "武汉市哪些应急管理局开展了执法培训", top_k=20)
     assert answer.question.intent == "units"
     wuhan = {code for d in ("黄陂区", "武昌区", "洪山区") for code in _codes(d)}
     assert {r.report.place_code for r in answer.results} == wuhan
@@ -109,7 +110,7 @@ async def test_a_city_finds_its_districts_and_nothing_else(index: SearchIndex) -
 @pytest.mark.parametrize("question", ["江宁区应急局执法培训", "南京市江宁区应急管理局执法培训", "苏州市应急管理局执法培训",
                                       "绍兴市柯桥区应急管理局执法检查", "新疆应急管理局执法培训"])
 async def test_a_place_not_in_the_index_is_said_and_never_replaced(index: SearchIndex, question: str) -> None:
-    answer = await index.answer(question, top_k=20)
+    answer = await answer_question(index, question, top_k=20)
     assert answer.results == []  # every indexed report is placed somewhere else
     assert answer.notice and answer.notice.startswith("未收录")
     text = json.dumps(answer.to_json(), ensure_ascii=False)
@@ -118,13 +119,13 @@ async def test_a_place_not_in_the_index_is_said_and_never_replaced(index: Search
 
 
 async def test_which_units_lists_twenty_districts_never_merged(index: SearchIndex) -> None:
-    answer = await index.answer("哪些应急管理局开展了执法培训", top_k=50)
+    answer = await answer_question(index, "哪些应急管理局开展了执法培训", top_k=50)
     assert answer.question.intent == "units"
     assert answer.total == 20
     assert len({r.report.place_code for r in answer.results}) == 20  # 鼓楼区 twice, 城中区 twice: apart
 
 
 async def test_a_province_filters_by_hierarchy(index: SearchIndex) -> None:
-    answer = await index.answer("浙江省哪些单位开展了执法培训", top_k=50)
+    answer = await answer_question(index, "浙江省哪些单位开展了执法培训", top_k=50)
     assert {r.report.unit.split("市")[-1] for r in answer.results} == {"上城区应急管理局", "西湖区应急管理局",
                                                                      "越城区应急管理局", "鄞州区应急管理局"}

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reportqa import store
+from reportqa.answers import Answer, answer_parsed, answer_question
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
 from reportqa.ingest.readers import UnreadableFile
@@ -25,7 +26,7 @@ from reportqa.render import (
     render_outline_html,
     render_passage_html,
 )
-from reportqa.search import Answer, SearchIndex
+from reportqa.search import SearchIndex
 from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
 
@@ -200,7 +201,7 @@ def ask(
         searcher = await _open_index(settings, index_dir or settings.index_dir)
         try:
             for q in questions:
-                answer = await searcher.answer(_clip(q, settings), top_k, today=when)
+                answer = await answer_question(searcher, _clip(q, settings), top_k, today=when)
                 if as_json:
                     sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
                 else:
@@ -232,7 +233,7 @@ async def chat_turn(searcher: SearchIndex, state: dict, line: str, page_size: in
             return "先问一个问题。"
         if last.offset + page_size >= last.total:
             return "没有更多结果了。"
-        answer = await searcher.answer_parsed(last.question, page_size, last.offset + page_size)
+        answer = await answer_parsed(searcher, last.question, page_size, last.offset + page_size)
         state["answer"] = answer
         return html_to_text(render_answer_html(answer, answer.question.language == "en"))
     if command in {"full", "全文", "outline", "目录"}:
@@ -249,7 +250,7 @@ async def chat_turn(searcher: SearchIndex, state: dict, line: str, page_size: in
             return "\n\n".join(html_to_text(m) for m in render_passage_html(result))
         sections = [p.section for p in await searcher.report_sections(result.report.id)]
         return html_to_text(render_outline_html(result.report, sections))
-    answer = await searcher.answer(line, page_size)
+    answer = await answer_question(searcher, line, page_size)
     state["answer"] = answer
     return html_to_text(render_answer_html(answer, answer.question.language == "en"))
 

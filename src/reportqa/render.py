@@ -11,8 +11,9 @@ import html
 import re
 from collections.abc import Iterable
 
+from reportqa.answers import Answer
 from reportqa.model import PREAMBLE
-from reportqa.search import Answer, ReportInfo, Result
+from reportqa.search import ReportInfo, Result
 from reportqa.snippets import find_spans, make_snippet, mark
 
 TELEGRAM_LIMIT = 4096

@@ -1,4 +1,4 @@
-"""Search: a question → ranked, filtered, grouped passages with their citations.
+"""Search: a question → ranked, filtered, grouped passages (``answers.py`` composes the replies).
 
 The index is loaded once (arrays and the small reports table in memory, passage text fetched from
 SQLite for the few results shown); a question costs what the postings of its terms cost.
@@ -6,7 +6,6 @@ SQLite for the few results shown); a question costs what the postings of its ter
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import math
@@ -96,36 +95,6 @@ class Result:
         }
 
 
-@dataclass
-class Answer:
-    question: ParsedQuestion
-    results: list[Result]
-    total: int  # results available before paging (units, for a units answer)
-    offset: int = 0
-    notice: str | None = None  # why there is nothing, and what there is instead
-    notice_en: str | None = None
-
-    def to_json(self) -> dict:
-        q = self.question
-        return {
-            "question": q.text,
-            "intent": q.intent,
-            "language": q.language,
-            "filters": {"years": q.years, "units": self.filter_units()},
-            "unit_asked": q.filter_label,
-            "missing_unit": q.missing_unit,
-            "terms": [c.label for c in q.concepts],
-            "unmatched_units": q.unmatched_units,
-            "total": self.total,
-            "notice": self.notice,
-            "results": [r.to_json() for r in self.results],
-        }
-
-    def filter_units(self) -> list[str]:
-        """The indexed units the question named (full names), for the JSON filters and the reply."""
-        return self.question.unit_names
-
-
 @dataclass(frozen=True)
 class Ranking:
     """Passages (positions in the index) and their scores, best first."""
@@ -141,10 +110,6 @@ class Ranking:
 
 
 EMPTY = Ranking(np.empty(0, np.int32), np.empty(0, np.float64))
-
-
-def _years_text(years: list[int]) -> str:
-    return "、".join(str(y) for y in years) or "无"
 
 
 class SearchIndex:
@@ -316,61 +281,10 @@ class SearchIndex:
         keep = np.sort(first)
         return Ranking(ranking.docs[keep], ranking.scores[keep])
 
-    # -- answers ------------------------------------------------------------------------------
+    # -- fetching what is shown --------------------------------------------------------------
 
-    def _empty_notice(self, parsed: ParsedQuestion) -> tuple[str, str]:
-        if parsed.years and not set(parsed.years) & set(self.years):
-            asked = _years_text(parsed.years)
-            return (f"没有{asked}年的报告。已收录的年份：{_years_text(self.years)}。",
-                    f"No reports for {', '.join(map(str, parsed.years))}. "
-                    f"Years indexed: {', '.join(map(str, self.years)) or 'none'}.")
-        if not parsed.concepts:
-            return ("问题里没有可检索的内容词，请换个说法，例如“执法培训”“法律顾问”。",
-                    "The question has no searchable words; try e.g. 'enforcement training'.")
-        if parsed.report_ids is not None:
-            units = sorted({self.catalog.display.get(i, "") for i in parsed.report_ids} - {""})
-            named = parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
-            return (f"{named} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {named}.")
-        return ("报告中没有找到相关内容。", "Nothing relevant was found in the reports.")
-
-    @staticmethod
-    def _missing_notice(parsed: ParsedQuestion, found: bool) -> tuple[str, str]:
-        """未收录X的报告: the unit or place named has no report; what was searched instead."""
-        label = parsed.missing_unit
-        if not found:
-            return f"未收录{label}的报告。", f"No reports from {label} are indexed."
-        if parsed.report_ids is None:
-            return (f"未收录{label}的报告，以下为其他单位报告中的相关内容。",
-                    f"No reports from {label} are indexed; related passages from other units follow.")
-        return (f"未收录{label}的报告，以下为未注明地区的报告中的相关内容。",
-                f"No reports from {label} are indexed; related passages from reports of unknown place follow.")
-
-    async def answer(
-        self, question: str, top_k: int | None = None, offset: int = 0, today: dt.date | None = None
-    ) -> Answer:
-        """Parse and rank in a worker thread (CPU work never blocks the event loop), then fetch the
-        page's passages."""
-        parsed = await asyncio.to_thread(self.parse, question, today)
-        return await self.answer_parsed(parsed, top_k, offset)
-
-    def ranked_for(self, parsed: ParsedQuestion) -> Ranking:
-        ranked = self.rank(parsed)
-        return self.group_by_unit(ranked) if parsed.intent == "units" else ranked
-
-    async def answer_parsed(self, parsed: ParsedQuestion, top_k: int | None = None, offset: int = 0) -> Answer:
-        top_k = top_k or self.settings.top_k
-        ranked = await asyncio.to_thread(self.ranked_for, parsed)
-        offset = max(0, offset)
-        page = ranked.page(offset, top_k)
-        results = await self._results(parsed, page, offset)
-        answer = Answer(parsed, results, total=len(ranked), offset=offset)
-        if parsed.missing_unit:
-            answer.notice, answer.notice_en = self._missing_notice(parsed, bool(ranked))
-        elif not ranked:
-            answer.notice, answer.notice_en = self._empty_notice(parsed)
-        return answer
-
-    async def _results(self, parsed: ParsedQuestion, page: Ranking, offset: int) -> list[Result]:
+    async def results(self, parsed: ParsedQuestion, page: Ranking, offset: int) -> list[Result]:
+        """The passages of a page of a ranking, with their reports, numbered from ``offset + 1``."""
         ids = [int(self.passage_ids[doc]) for doc in page.docs]
         rows = await store.read_passages(self.db, ids)
         results = []

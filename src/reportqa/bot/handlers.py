@@ -23,6 +23,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from reportqa import answers
+from reportqa.answers import Answer
 from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.keyboards import answer_keyboard, parse_callback
 from reportqa.bot.state import BotState
@@ -39,7 +41,7 @@ from reportqa.render import (
     snippet_text,
     unit_label,
 )
-from reportqa.search import Answer, Result, SearchIndex
+from reportqa.search import Result, SearchIndex
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from reportqa.text import normalise
@@ -113,7 +115,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     question = question[:limit]
     started = time.perf_counter()
     searcher = await svc.holder.get()
-    answer = await searcher.answer(question, top_k=svc.settings.page_size)
+    answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size)
     english = english or answer.question.language == "en"
     sid = await svc.state.new_session(question, message.chat_id, user.id if user else None)
     text = render_answer_html(answer, english)
@@ -203,7 +205,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
-        answer = await searcher.answer(session.question, top_k=svc.settings.page_size, offset=action.number)
+        answer = await answers.answer_question(searcher, session.question, top_k=svc.settings.page_size,
+                                               offset=action.number)
         english = english or answer.question.language == "en"
         if not answer.results:
             await query.answer(say("no_more", english))
@@ -275,7 +278,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         offset = 0
     started = time.perf_counter()
     searcher = await svc.holder.get()
-    answer: Answer = await searcher.answer(question, top_k=INLINE_PAGE, offset=offset)
+    answer: Answer = await answers.answer_question(searcher, question, top_k=INLINE_PAGE, offset=offset)
     results = [
         InlineQueryResultArticle(
             id=f"p{r.passage_id}",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from reportqa.search import Answer
+from reportqa.answers import Answer
 
 _CALLBACK = re.compile(r"^(pg):([A-Za-z0-9_-]{4,16}):(\d{1,4})$|^(fs|ol):(\d{1,12})$")
 MAX_CALLBACK_BYTES = 64

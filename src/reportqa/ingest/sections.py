@@ -153,16 +153,25 @@ def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(prefix)
 
 
+def _mergeable(a: Section, b: Section) -> bool:
+    """Two sections may share a passage when they stand under the same top two headings: 3. of
+    （一）存在的问题 never joins 1. of （二）下一步打算 under 三、存在的问题和下一步打算."""
+    return bool(a.path) and bool(b.path) and a.path[:2] == b.path[:2]
+
+
 def merge_short(sections: list[Section], min_chars: int) -> list[Section]:
-    """Merge a section shorter than ``min_chars`` into the next one under the same top-level
-    heading (else the previous one); the merged section keeps the shared part of the paths."""
+    """Merge a section shorter than ``min_chars`` into the next one under the same top two
+    headings (else the previous one; else it stands alone); the merged section keeps the shared
+    part of the paths."""
     out: list[Section] = []
     pending: Section | None = None
     for section in sections:
         if pending is not None:
-            if pending.path[:1] == section.path[:1] and pending.path:
-                section = Section(_common_prefix(pending.path, section.path),
-                                  pending.text + "\n" + section.text)
+            if _mergeable(pending, section):
+                section = Section(_common_prefix(pending.path, section.path), pending.text + "\n" + section.text)
+            elif out and _mergeable(out[-1], pending):
+                last = out.pop()
+                out.append(Section(_common_prefix(last.path, pending.path), last.text + "\n" + pending.text))
             else:
                 out.append(pending)
             pending = None
@@ -171,7 +180,7 @@ def merge_short(sections: list[Section], min_chars: int) -> list[Section]:
             continue
         out.append(section)
     if pending is not None:
-        if out and out[-1].path[:1] == pending.path[:1] and out[-1].path:
+        if out and _mergeable(out[-1], pending):
             last = out.pop()
             out.append(Section(_common_prefix(last.path, pending.path), last.text + "\n" + pending.text))
         else:
