@@ -183,7 +183,8 @@ def test_an_unknown_unit_name_is_searched_not_required() -> None:
 def test_traditional_question_is_normalised() -> None:
     question = parse("哪些單位聘請了法律顧問")
     assert question.intent == "units"
-    assert [c.label for c in question.concepts] == ["聘请", "法律", "顾问"]
+    assert [c.label for c in question.concepts] == ["聘请", "法律顾问"]  # a compound asked for is one concept
+    assert question.concepts[1].alternatives == (("法律", "顾问"),)
     assert "法律顾问" in question.tokens  # the compound is scored too
 
 

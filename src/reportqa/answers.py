@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
+from reportqa import store
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.question import ParsedQuestion
 from reportqa.search import Ranking, Result, SearchIndex
+from reportqa.section_kinds import DONE, SectionKinds
+from reportqa.verify import verified
 
 
 @dataclass
@@ -100,8 +105,9 @@ async def answer_question(
     return await answer_parsed(index, parsed, top_k, offset)
 
 
-def _ranked_for(index: SearchIndex, parsed: ParsedQuestion) -> Ranking:
-    ranked = index.rank(parsed)
+async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion) -> Ranking:
+    """Ranked, checked against their text, one a unit for a units answer."""
+    ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed))
     return index.group_by_unit(ranked) if parsed.intent == "units" else ranked
 
 
@@ -111,12 +117,88 @@ async def answer_parsed(
     """The reply to a parsed question: a page of ``top_k`` from ``offset``."""
     top_k = top_k or index.settings.top_k
     offset = max(0, offset)
-    ranked = await asyncio.to_thread(_ranked_for, index, parsed)
+    if parsed.intent == "overview":
+        return await overview(index, parsed, top_k, offset)
+    ranked = await ranked_answers(index, parsed)
     page = ranked.page(offset, top_k)
     results = await index.results(parsed, page, offset)
     answer = Answer(parsed, results, total=len(ranked), offset=offset)
     if parsed.missing_unit:
         answer.notice, answer.notice_en = missing_notice(parsed, bool(ranked))
     elif not ranked:
+        answer.notice, answer.notice_en = empty_notice(index, parsed)
+    return answer
+
+
+# -- overview: a unit's (or a place's, or a year's) reports themselves -----------------------------
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|个|次|场|人|件|项|名|万|亿|期|份|元|家|余|条|部|批|户|所)")
+
+
+def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | None:
+    """How much a passage reports as done: the figures it gives (培训3期, 办结率98%), then its length;
+    None for plans and problems. A preamble counts little: it says what the report is about."""
+    if kinds.of_section(row.section) != DONE:
+        return None
+    figures = len(_FIGURE.findall(row.norm_text))
+    length = min(len(row.norm_text), 600) / 600
+    return (figures + length) * (0.2 if row.section == PREAMBLE else 1.0)
+
+
+def outline_of(sections: list[str]) -> list[str]:
+    """A report's top-level headings in order, each once (一、… 二、… 三、…)."""
+    out: list[str] = []
+    for section in sections:
+        if section == PREAMBLE:
+            continue
+        top = section.split(SECTION_SEPARATOR)[0]
+        if top not in out:
+            out.append(top)
+    return out
+
+
+def _newest_first(index: SearchIndex, ids: set[int]) -> list[int]:
+    return sorted(ids, key=lambda i: (index.reports[i].year or 0, index.reports[i].date or "",
+                                      index.reports[i].unit or "", -i), reverse=True)
+
+
+async def _strongest(index: SearchIndex, report_id: int) -> tuple[list[tuple[float, store.PassageRow]], list[str]]:
+    rows = await index.report_sections(report_id)
+    scored = [(strength, row) for row in rows if (strength := achievement_strength(row, index.kinds)) is not None]
+    scored.sort(key=lambda item: (-item[0], item[1].ordinal))
+    return scored, outline_of([row.section for row in rows])
+
+
+def _result(index: SearchIndex, rank: int, strength: float, row: store.PassageRow) -> Result:
+    return Result(rank, strength, row.id, index.reports[row.report_id], row.section, row.text, row.norm_text,
+                  row.ordinal, [])
+
+
+async def overview(index: SearchIndex, parsed: ParsedQuestion, top_k: int, offset: int) -> Answer:
+    """The reports a question names by unit, place or year but no topic, newest first: for one
+    report its outline and strongest achievements, for several one line each (its citation, its
+    outline, its strongest achievement)."""
+    if parsed.missing_unit:  # nothing of what was named: say so, never show someone else's report
+        answer = Answer(parsed, [], 0, offset)
+        answer.notice, answer.notice_en = missing_notice(parsed, False)
+        return answer
+    ids = set(parsed.report_ids) if parsed.report_ids is not None else set(index.reports)
+    if parsed.years:
+        ids = {i for i in ids if index.reports[i].year in parsed.years}
+    reports = _newest_first(index, ids)
+    if len(reports) == 1:
+        scored, outline = await _strongest(index, reports[0])
+        page = scored[offset : offset + top_k]
+        results = [_result(index, offset + i + 1, strength, row) for i, (strength, row) in enumerate(page)]
+        answer = Answer(parsed, results, len(scored), offset, overviews=[ReportOverview(reports[0], outline)])
+    else:
+        results, overviews = [], []
+        for i, report_id in enumerate(reports[offset : offset + top_k]):
+            scored, outline = await _strongest(index, report_id)
+            overviews.append(ReportOverview(report_id, outline))
+            if scored:
+                results.append(_result(index, offset + i + 1, *scored[0]))
+        answer = Answer(parsed, results, len(reports), offset, overviews=overviews)
+    if not reports:
         answer.notice, answer.notice_en = empty_notice(index, parsed)
     return answer

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from reportqa import store
+from reportqa.boilerplate import common_keys, report_clause_keys
 from reportqa.ingest.pipeline import (
     ParseOptions,
     Skipped,
@@ -44,7 +45,7 @@ PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len
                    "post_tf"}
 IN_FLIGHT_PER_WORKER = 8  # files submitted ahead per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "4"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place
+INDEX_FORMAT = "5"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Parsed:
     error: str | None
     parse_seconds: float = 0.0
     tokenize_seconds: float = 0.0
+    clause_keys: bytes = b""  # the report's distinct clause keys (see boilerplate.py)
 
 
 def parse_and_tokenize(
@@ -131,7 +133,8 @@ def parse_and_tokenize(
     tokenizer = get_tokenizer(options.config_dir)
     tokenizer.add_words(unit_words(report.meta.unit, report.meta.unit_kind))
     counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
-    return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at)
+    keys = report_clause_keys(p.norm_text for p in report.passages).tobytes()
+    return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at, keys)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,6 +480,7 @@ async def _write_generation(
             await db.execute(
                 f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 17)})", row.to_row()
             )
+            await store.write_clause_keys(db, next_report, item.clause_keys)
             await db.executemany(
                 "INSERT INTO passages (id, report_id, ordinal, section, text, norm_text) VALUES (?,?,?,?,?,?)",
                 [(next_passage + i, next_report, p.ordinal, p.section, p.text, p.norm_text)
@@ -526,6 +530,8 @@ async def _write_generation(
             doc_len = new_len
         postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
                          doc_len=doc_len)
+        clause_keys = [np.frombuffer(blob, dtype=np.uint64) for blob in await store.read_clause_keys(db)]
+        boilerplate = common_keys(clause_keys, len(scan.reused) + len(new_report_rows))
         np.savez(
             generation / store.TERMS_NAME,
             passage_ids=ids,
@@ -539,6 +545,7 @@ async def _write_generation(
             post_absent=postings.absent,
             post_idf=postings.idf,
             post_df=postings.df,
+            boilerplate=boilerplate,
         )
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         written_at = time.perf_counter()

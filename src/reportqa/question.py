@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from reportqa.resources import load_glossary, load_word_set
+from reportqa.resources import load_glossary, load_intents, load_synonyms, load_word_set
 from reportqa.section_kinds import load_section_kinds
 from reportqa.text import Tokenizer, has_cjk, normalise
 from reportqa.units import UnitCatalog
 
-Intent = Literal["units", "passages"]
+Intent = Literal["units", "passages", "overview"]
+SYNONYM_WEIGHT = 0.5  # a synonym of an asked word scores half of what the word itself does
 
 _CN_DIGIT = {"〇": "0", "零": "0", "○": "0", "o": "0", "一": "1", "二": "2", "三": "3", "四": "4",
              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
@@ -63,6 +64,11 @@ class Concept:
     label: str
     alternatives: tuple[tuple[str, ...], ...]
     tokens: tuple[str, ...]
+    synonyms: tuple[tuple[str, ...], ...] = ()  # other words for it (config/synonyms.txt): cover it, score less
+    phrases: tuple[str, ...] = ()  # per alternative, the compound it is (行政执法), "" if none
+
+    def phrase_of(self, index: int) -> str:
+        return self.phrases[index] if index < len(self.phrases) else ""
 
 
 def finest(tokens: list[str]) -> list[str]:
@@ -89,12 +95,20 @@ class ParsedQuestion:
     unmatched_units: list[str] = field(default_factory=list)  # unit names no indexed report has
     optional_tokens: list[str] = field(default_factory=list)  # scored, but not needed to answer
     filter_tokens: list[str] = field(default_factory=list)  # the unit words' tokens: satisfied by the filter
+    wants_figure: bool = False  # asks for a number (多少, 几, 比例, how many)
+    asks_overview: bool = False  # asks what a unit did (做了什么, 主要举措, overview)
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
 
     @property
     def tokens(self) -> list[str]:
         """Every token to score, alternatives included, each once."""
         return list(dict.fromkeys([*(t for c in self.concepts for t in c.tokens), *self.optional_tokens]))
+
+    @property
+    def weak_tokens(self) -> list[str]:
+        """The synonyms' tokens, scored at ``SYNONYM_WEIGHT`` (those not asked for themselves)."""
+        asked = set(self.tokens)
+        return list(dict.fromkeys(t for c in self.concepts for alt in c.synonyms for t in alt if t not in asked))
 
 
 def _year_value(text: str) -> int:
@@ -174,10 +188,14 @@ def parse_question(
     """Years, units, intent, language and search concepts of a question."""
     today = today or dt.date.today()
     raw = unicodedata.normalize("NFKC", question).strip()
-    language: Literal["zh", "en"] = "zh" if has_cjk(raw) else "en"
+    # English only when it has English words and no Chinese: 😀🎉, ？？？ or 2021 are nobody's English
+    language: Literal["zh", "en"] = "en" if not has_cjk(raw) and _ASCII_RUN.search(raw) else "zh"
     normalised = normalise(raw)
     intent = detect_intent(normalised)
     years, rest = parse_years(normalised, today)
+    intents = load_intents(config_dir)
+    wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
+    rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
 
     query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
     english_parts: list[tuple[str, tuple[str, ...]]] = []
@@ -224,7 +242,7 @@ def parse_question(
     optional_tokens += [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
     rest = _UNIT_LIKE.sub(" ", rest)
 
-    concepts: list[Concept] = []
+    concepts, rest = _synonym_concepts(rest, tokenizer, config_dir, query_stopwords)
     words = []
     for word in tokenizer.words(rest):
         token = word.strip().lower()
@@ -234,9 +252,8 @@ def parse_question(
             continue
         words.append(token)
     words = list(dict.fromkeys(words))
-    for token in finest(words):
-        compounds = tuple(w for w in words if w != token and token in w)
-        concepts.append(Concept(token, ((token,),), (token, *compounds)))
+    concepts += word_concepts(words)
+    concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
         scored: list[str] = []
@@ -249,7 +266,13 @@ def parse_question(
                 options.append(tuple(finest(tokens)))
                 scored.extend(tokens)
         if options:
-            concepts.append(Concept(phrase, tuple(dict.fromkeys(options)), tuple(dict.fromkeys(scored))))
+            options = list(dict.fromkeys(options))
+            synonyms = tuple(dict.fromkeys(alt for option in options for alt in
+                                           _synonyms_of("".join(option), tokenizer, config_dir) if alt not in options))
+            phrases = tuple("".join(o) if len(o) > 1 and "".join(o) in scored else "" for o in options)
+            concepts.append(Concept(phrase, tuple(options), tuple(dict.fromkeys(scored)), synonyms, phrases))
+    if not concepts and (report_ids is not None or years or missing_unit) and not unmatched_units:
+        intent = "overview"  # who or when, and no topic: that unit's (or place's, or year's) reports
     return ParsedQuestion(
         text=question,
         language=language,
@@ -267,5 +290,92 @@ def parse_question(
         unmatched_units=unmatched_units,
         optional_tokens=list(dict.fromkeys(optional_tokens)),
         filter_tokens=filter_tokens,
+        wants_figure=wants_figure,
+        asks_overview=asks_overview,
         focus=load_section_kinds(config_dir).of_question(normalised),
     )
+
+
+def word_concepts(words: list[str]) -> list[Concept]:
+    """A question's words as concepts. A compound the question uses (行政执法, 法律顾问) is one
+    concept, covered in full by a passage holding the compound and only in part by one holding its
+    pieces apart (依法行政 … 执法严明); the other finest tokens are a concept each."""
+    tokens = finest(words)
+    compounds = [w for w in words if w not in tokens and sum(1 for t in tokens if t in w) >= 2]
+    chosen: list[str] = []
+    for compound in sorted(compounds, key=len, reverse=True):  # the longest first; none sharing a token
+        if not any({t for t in tokens if t in compound} & {t for t in tokens if t in other} for other in chosen):
+            chosen.append(compound)
+    concepts: list[Concept] = []
+    used: set[str] = set()
+    for compound in sorted(chosen, key=words.index):
+        parts = tuple(t for t in tokens if t in compound and t not in used)
+        if len(parts) < 2:
+            continue
+        used.update(parts)
+        inner = tuple(w for w in words if w in compound)
+        concepts.append(Concept(compound, (parts,), tuple(dict.fromkeys([*parts, *inner])), (), (compound,)))
+    for token in tokens:
+        if token not in used:
+            compounds_of = tuple(w for w in words if w != token and token in w)
+            concepts.append(Concept(token, ((token,),), (token, *compounds_of)))
+    return concepts
+
+
+def _cue_in(cue: str, text: str) -> bool:
+    cue = normalise(cue).lower()
+    if cue.isascii():
+        return re.search(rf"\b{re.escape(cue)}\b", text.lower()) is not None
+    return cue in text
+
+
+def _take_cues(text: str, cues: tuple[str, ...]) -> tuple[str, bool]:
+    """The text without the cue phrases found in it (longest first), and whether any was."""
+    found = False
+    for cue in sorted((normalise(c).lower() for c in cues), key=len, reverse=True):
+        pattern = rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue)
+        text, count = re.subn(pattern, " ", text, flags=re.IGNORECASE)
+        found = found or count > 0
+    return text, found
+
+
+def _synonym_groups(config_dir: Path) -> dict[str, tuple[str, ...]]:
+    return {normalise(word): tuple(normalise(w) for w in group)
+            for group in load_synonyms(config_dir) for word in group}
+
+
+def _synonyms_of(phrase: str, tokenizer: Tokenizer, config_dir: Path) -> list[tuple[str, ...]]:
+    """The finest tokens of each other word in ``phrase``'s synonym group, leaving out words that
+    only add to it (专题培训 for 培训: a passage holding it holds 培训)."""
+    group = _synonym_groups(config_dir).get(phrase)
+    if not group:
+        return []
+    own = set(finest(tokenizer.tokens(phrase)))
+    out = []
+    for other in group:
+        if other == phrase:
+            continue
+        tokens = tuple(finest(tokenizer.tokens(other)))
+        if tokens and not own <= set(tokens):
+            out.append(tokens)
+    return list(dict.fromkeys(out))
+
+
+def _synonym_concepts(text: str, tokenizer: Tokenizer, config_dir: Path,
+                      stopwords: frozenset[str]) -> tuple[list[Concept], str]:
+    """Concepts for the words of the question that have synonyms (旁听庭审 → 庭审观摩, 旁听法庭 …),
+    each one concept however many tokens it has; the text without them."""
+    groups = _synonym_groups(config_dir)
+    concepts: list[Concept] = []
+    for word in sorted(groups, key=len, reverse=True):
+        if word not in text or word in stopwords:
+            continue
+        tokens = [t for t in tokenizer.tokens(word) if t not in stopwords]
+        finest_tokens = tuple(finest(tokens))
+        if not finest_tokens:
+            continue
+        concepts.append(Concept(word, (finest_tokens,), tuple(dict.fromkeys(tokens)),
+                                tuple(_synonyms_of(word, tokenizer, config_dir)),
+                                (word if len(finest_tokens) > 1 and word in tokens else "",)))
+        text = text.replace(word, " ")
+    return concepts, text

@@ -113,7 +113,7 @@ class Postings:
         start, end = self.indptr[term], self.indptr[term + 1]
         return self.docs[start:end], self.weights[start:end]
 
-    def _accumulate(self, items: list[tuple[int, int]]) -> np.ndarray:
+    def _accumulate(self, items: list[tuple[int, float]]) -> np.ndarray:
         """Dense float32 sums over every passage: dense rows added, other postings scattered."""
         acc = np.zeros(self.n_docs, dtype=np.float32)
         for term, repeat in items:
@@ -128,7 +128,7 @@ class Postings:
                 acc[docs] += weights if repeat == 1 else weights * np.float32(repeat)
         return acc
 
-    def _sparse(self, items: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    def _sparse(self, items: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
         """(passages ascending, sums) by a sort-based merge: for questions whose terms are rare."""
         doc_parts, weight_parts = [], []
         for term, repeat in items:
@@ -140,16 +140,16 @@ class Postings:
         unique, inverse = np.unique(docs, return_inverse=True)
         return unique, np.bincount(inverse, weights=weights)
 
-    def _items(self, query: Mapping[int, int]) -> tuple[list[tuple[int, int]], float]:
+    def _items(self, query: Mapping[int, float]) -> tuple[list[tuple[int, int]], float]:
         constant = float(sum(r * self.absent[t] for t, r in query.items()))
         items = [(t, r) for t, r in query.items() if self.indptr[t + 1] > self.indptr[t]]
         return items, constant
 
-    def _dense_path(self, items: list[tuple[int, int]]) -> bool:
+    def _dense_path(self, items: list[tuple[int, float]]) -> bool:
         postings = sum(int(self.df[t]) for t, _ in items)
         return postings * 16 >= self.n_docs or any(t in self.dense_rows for t, _ in items)
 
-    def score(self, query: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def score(self, query: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """(passages containing at least one query term, ascending; their BM25 scores).
 
         ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
@@ -160,7 +160,7 @@ class Postings:
 
     def top(
         self,
-        query: Mapping[int, int],
+        query: Mapping[int, float],
         k: int,
         allowed: np.ndarray | None = None,
         scale: np.ndarray | None = None,

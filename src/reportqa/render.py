@@ -108,6 +108,8 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
         fallback = "Nothing found." if english else "没有找到相关内容。"
         notice = (answer.notice_en if english else answer.notice) or fallback
         return fit_blocks([header, esc(notice)])
+    if answer.question.intent == "overview":
+        return render_overview_html(answer, header, english)
     first, last, total = answer.offset + 1, answer.offset + len(answer.results), answer.total
     units = answer.question.intent == "units"
     if english:
@@ -115,6 +117,36 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
     else:
         footer = f"第 {first}–{last} 个单位，共 {total} 个" if units else f"第 {first}–{last} 条，共 {total} 条"
     return fit_blocks([header, *(result_block_html(r) for r in answer.results), footer])
+
+
+def outline_line(outline: list[str], english: bool = False) -> str:
+    """一、… ｜ 二、… ｜ 三、…: a report's top-level headings on one line."""
+    return ("Outline: " if english else "目录：") + " ｜ ".join(outline) if outline else ""
+
+
+def render_overview_html(answer: Answer, header: str, english: bool = False) -> str:
+    """An overview: for one report its citation, outline and strongest achievements; for several one
+    block each, newest first (citation, outline, its strongest achievement)."""
+    first, last, total = answer.offset + 1, answer.offset + len(answer.results), answer.total
+    if len(answer.overviews) == 1:
+        report = answer.results[0].report
+        outline = answer.overviews[0].outline
+        head = (f"<b>{esc(citation(report))}</b>\n📄 {esc(report.source)}"
+                + (f"\n{esc(outline_line(outline, english))}" if outline else ""))
+        lead = "Main achievements" if english else "主要成效"
+        blocks = [f"{r.rank}. <i>{esc(section_label(r.section))}</i>\n{snippet_html(r)}" for r in answer.results]
+        footer = (f"{first}–{last} of {total} passages" if english else f"第 {first}–{last} 段，共 {total} 段")
+        return fit_blocks([header, head, f"<b>{lead}</b>", *blocks, footer])
+    outlines = {o.report_id: o.outline for o in answer.overviews}
+    blocks = []
+    for r in answer.results:
+        outline = outlines.get(r.report.id, [])
+        blocks.append(f"<b>{r.rank}. {esc(citation(r.report))}</b>"
+                      + (f"\n{esc(outline_line(outline, english))}" if outline else "")
+                      + f"\n{snippet_html(r)}\n📄 {esc(r.report.source)}")
+    lead = (f"{total} reports, newest first" if english else f"共 {total} 份报告，按年份从新到旧")
+    footer = f"{first}–{last} of {total} reports" if english else f"第 {first}–{last} 份，共 {total} 份"
+    return fit_blocks([f"{header}\n{esc(lead)}", *blocks, footer])
 
 
 def fit_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> str:

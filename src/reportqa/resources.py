@@ -108,3 +108,22 @@ def config_fingerprint(config_dir: Path) -> str:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@cache
+def load_intents(config_dir: Path) -> dict[str, tuple[str, ...]]:
+    """``config/intents.toml``: cue phrases per intent (overview, figures), normalised by the caller."""
+    path = config_dir / "intents.toml"
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {name: tuple(table.get("cues", [])) for name, table in data.items() if isinstance(table, dict)}
+
+
+@cache
+def load_synonyms(config_dir: Path) -> tuple[tuple[str, ...], ...]:
+    """``config/synonyms.txt``: groups of words that say the same thing, one group a line."""
+    path = config_dir / "synonyms.txt"
+    if not path.is_file():
+        return ()
+    return tuple(tuple(line.split()) for line in _lines(path) if len(line.split()) >= 2)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from reportqa import store
 from reportqa.indexer import unit_words
-from reportqa.question import ParsedQuestion, parse_question
+from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.ranking import Postings
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
@@ -112,6 +114,49 @@ class Ranking:
 EMPTY = Ranking(np.empty(0, np.int32), np.empty(0, np.float64))
 
 
+PHRASE_APART = 0.6  # a compound's pieces found apart (依法行政 … 执法严明) cover it this much
+
+
+def coverage_tokens(parsed: ParsedQuestion) -> set[str]:
+    """Every token whose presence the coverage rule looks at."""
+    tokens = {t for c in parsed.concepts for alt in (*c.alternatives, *c.synonyms) for t in alt}
+    tokens |= {p for c in parsed.concepts for p in c.phrases if p}
+    return tokens | set(parsed.tokens)
+
+
+def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[[str], float],
+           settings: Settings, zero: Any = 0.0) -> Any:
+    """Whether passages carry enough of the question's informative weight (the IDF of its concepts'
+    words) to be answers: ``min_coverage`` of it with the unit words the filter satisfies, and
+    ``min_content_coverage`` of the rest on their own. ``present(token)`` is a bool per passage (an
+    array, or one bool for one text); ``zero`` the matching zero. A concept counts by its best way of
+    saying it, a synonym included; a compound asked for counts in full only where it stands whole."""
+    satisfied = float(sum(idf(t) for t in parsed.filter_tokens))
+    content = 0.0
+    covered = zero + 0.0
+    for concept in parsed.concepts:
+        weights = [sum(idf(t) for t in alt) for alt in concept.alternatives]
+        weight = max(weights)
+        content += weight
+        best = zero + 0.0
+        for i, (alt, alt_weight) in enumerate(zip(concept.alternatives, weights, strict=True)):
+            share = sum(idf(t) * present(t) for t in alt) / alt_weight
+            phrase = concept.phrase_of(i)
+            if phrase:
+                share = np.maximum(share * PHRASE_APART, present(phrase) * 1.0)
+            best = np.maximum(best, share)
+        for alt in concept.synonyms:  # another word for it covers it as well
+            alt_weight = sum(idf(t) for t in alt)
+            if alt_weight > 0:
+                best = np.maximum(best, sum(idf(t) * present(t) for t in alt) / alt_weight)
+        covered = covered + weight * best
+    if content <= 0:
+        return zero > 0  # nothing to cover: no passage answers
+    whole = covered + satisfied >= settings.min_coverage * (content + satisfied) - 1e-9
+    own = covered >= settings.min_content_coverage * content - 1e-9
+    return whole & own
+
+
 class SearchIndex:
     """A loaded index generation, ready to answer."""
 
@@ -137,6 +182,7 @@ class SearchIndex:
         self.passage_report = passage_report
         self.passage_kind = passage_kind
         self.kinds = load_section_kinds(settings.config_dir)
+        self.boilerplate: frozenset[int] = frozenset()  # clause keys found in many reports (boilerplate.py)
         self._scales: dict[int, np.ndarray | None] = {}
         report_ids = np.array(sorted(reports), dtype=np.int64)
         report_years = np.array([reports[int(i)].year or 0 for i in report_ids], dtype=np.int32)
@@ -190,8 +236,11 @@ class SearchIndex:
             passage_ids = arrays["passage_ids"]
             passage_report = arrays["passage_report"]
             passage_kind = arrays["passage_kind"]
+            boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays.files else frozenset()
         postings.densify(settings.dense_budget_mb * 1024 * 1024)
-        return cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+        index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+        index.boilerplate = boilerplate
+        return index
 
     async def close(self) -> None:
         await self.db.close()
@@ -201,7 +250,7 @@ class SearchIndex:
     def parse(self, question: str, today: dt.date | None = None) -> ParsedQuestion:
         return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today)
 
-    def _idf(self, token: str) -> float:
+    def idf(self, token: str) -> float:
         tid = self.term_id.get(token)
         return float(self._coverage_idf[tid]) if tid is not None else self._unknown_idf
 
@@ -229,10 +278,13 @@ class SearchIndex:
 
     def rank(self, parsed: ParsedQuestion) -> Ranking:
         """Passages that answer the question, best first (filters applied, coverage checked)."""
-        query: dict[int, int] = {}
+        query: dict[int, float] = {}
         for token in parsed.tokens:
             if token in self.term_id:
                 query[self.term_id[token]] = query.get(self.term_id[token], 0) + 1
+        for token in parsed.weak_tokens:  # synonyms of the asked words, at a lower weight
+            if token in self.term_id:
+                query[self.term_id[token]] = query.get(self.term_id[token], 0) + SYNONYM_WEIGHT
         docs, scores, _ = self.postings.top(query, CANDIDATE_POOL, self._allowed(parsed), self._scale(parsed.focus))
         if len(docs) == 0:
             return EMPTY
@@ -241,30 +293,12 @@ class SearchIndex:
         by_doc = np.argsort(docs)
         sorted_docs = docs[by_doc]
         present: dict[str, np.ndarray] = {}
-        for token in {t for c in parsed.concepts for alt in c.alternatives for t in alt} | set(parsed.tokens):
+        for token in coverage_tokens(parsed):
             hit = np.zeros(len(docs), dtype=bool)
             if token in self.term_id:
                 hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
             present[token] = hit
-        # what the question says about who (绍兴, 应急局) every passage the filter lets through has
-        satisfied = float(sum(self._idf(t) for t in parsed.filter_tokens))
-        total = satisfied
-        covered = np.full(len(docs), satisfied, dtype=np.float64)
-        for concept in parsed.concepts:
-            weights = [sum(self._idf(t) for t in alt) for alt in concept.alternatives]
-            weight = max(weights)
-            total += weight
-            best = np.zeros(len(docs))
-            for alt, alt_weight in zip(concept.alternatives, weights, strict=True):
-                share = sum(self._idf(t) * present[t] for t in alt) / alt_weight
-                best = np.maximum(best, share)
-            covered += weight * best
-        threshold = self.settings.min_coverage * total
-        content = total - satisfied
-        if content <= 0:
-            return EMPTY
-        own = self.settings.min_content_coverage * content
-        keep = (covered >= threshold - 1e-9) & (covered - satisfied >= own - 1e-9)
+        keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)))
         return Ranking(docs[keep], scores[keep])
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:

@@ -18,12 +18,22 @@ from reportqa.text import normalise
 DONE = 0  # no bit set: what was done, or not said
 
 
+_CLAUSE = re.compile(r"[^，,。；;！？!?\n]+[，,。；;！？!?\n]*")
+
+
 @dataclass(frozen=True)
 class SectionKinds:
     names: tuple[str, ...]
     headings: tuple[tuple[str, ...], ...]
     question: tuple[tuple[str, ...], ...]
     factor: float
+    absence: re.Pattern[str] | None = None  # a clause saying something is lacking or not done
+
+    def without_absence(self, text: str) -> str:
+        """The text without its clauses that say something is lacking (无行政执法权, 尚未开展)."""
+        if self.absence is None:
+            return text
+        return "".join(c for c in _CLAUSE.findall(text) if not self.absence.search(c))
 
     def bit(self, name: str) -> int:
         return 1 << self.names.index(name)
@@ -72,9 +82,11 @@ def load_section_kinds(config_dir: Path) -> SectionKinds:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     kinds = data.get("kinds", {})
     names = tuple(kinds)
+    patterns = data.get("absence", {}).get("patterns", [])
     return SectionKinds(
         names=names,
         headings=tuple(tuple(normalise(w) for w in kinds[n].get("headings", [])) for n in names),
         question=tuple(tuple(normalise(w).lower() for w in kinds[n].get("question", [])) for n in names),
         factor=float(data.get("factor", 1.0)),
+        absence=re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
     )

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS reports (
     removed TEXT NOT NULL DEFAULT '{}',
     passage_count INTEGER NOT NULL,
     indexed_at TEXT NOT NULL,
-    details TEXT NOT NULL DEFAULT '{}'
+    details TEXT NOT NULL DEFAULT '{}',
+    clauses BLOB  -- the report's distinct clause keys (uint64), for finding boilerplate; not read to answer
 );
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY,
@@ -281,6 +282,25 @@ async def read_passages(db: aiosqlite.Connection, ids: list[int]) -> dict[int, P
     sql = f"SELECT id, report_id, ordinal, section, text, norm_text FROM passages WHERE id IN ({marks})"
     async with db.execute(sql, ids) as cursor:
         return {row[0]: PassageRow(*row) async for row in cursor}
+
+
+async def read_norm_texts(db: aiosqlite.Connection, ids: list[int]) -> dict[int, str]:
+    """The normalised texts of passages by id (for checking candidates against their text)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    async with db.execute(f"SELECT id, norm_text FROM passages WHERE id IN ({marks})", ids) as cursor:
+        return {row[0]: row[1] async for row in cursor}
+
+
+async def write_clause_keys(db: aiosqlite.Connection, report_id: int, keys: bytes) -> None:
+    await db.execute("UPDATE reports SET clauses = ? WHERE id = ?", (keys, report_id))
+
+
+async def read_clause_keys(db: aiosqlite.Connection) -> list[bytes]:
+    """Every report's clause keys (uint64 bytes), for counting boilerplate over the corpus."""
+    async with db.execute("SELECT clauses FROM reports WHERE clauses IS NOT NULL") as cursor:
+        return [row[0] async for row in cursor]
 
 
 async def read_report_passages(db: aiosqlite.Connection, report_id: int) -> list[PassageRow]:

@@ -1,0 +1,64 @@
+"""Boilerplate: the clauses that recur across many reports, found from the corpus at index time.
+
+Every report opens with the same formulae (深入学习贯彻习近平法治思想, 加快构建职责明确、依法行政的政府治理体系,
+执法严明…) and quotes the same titles (法治政府建设实施纲要). A passage that matches a question only
+through them says nothing about what its unit did, so they are no evidence when candidates are
+checked against their text (``verify.py``).
+
+A clause is a stretch of normalised text between punctuation (the 、 of a list included). Each report
+keeps the keys of its distinct clauses (``report_clause_keys``, stored with the report); a build counts
+in how many reports each key occurs and keeps those in at least ``threshold(n)`` of them. Keys are a
+CRC-32 with the clause's length: deterministic across processes, cheap enough to compute for every
+candidate passage of a question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Iterable
+
+import numpy as np
+
+_SPLIT = re.compile(r"[，,。；;：:！!？?、\n（）()“”\"‘’《》【】\[\]]+")
+MIN_CLAUSE_CHARS = 4
+SHARE_OF_REPORTS = 0.1  # a clause in a tenth of all reports (and in three at least) is boilerplate
+MIN_REPORTS = 3
+
+
+def clauses(norm_text: str) -> list[str]:
+    """The clauses of a normalised text, in order (short fragments left out)."""
+    return [c for c in (part.strip() for part in _SPLIT.split(norm_text)) if len(c) >= MIN_CLAUSE_CHARS]
+
+
+def clause_key(clause: str) -> int:
+    data = clause.encode("utf-8")
+    return (len(data) << 32) | zlib.crc32(data)
+
+
+def report_clause_keys(norm_texts: Iterable[str]) -> np.ndarray:
+    """The distinct clause keys of one report's passages, sorted (uint64)."""
+    keys = {clause_key(c) for text in norm_texts for c in clauses(text)}
+    return np.array(sorted(keys), dtype=np.uint64)
+
+
+def threshold(n_reports: int) -> int:
+    return max(MIN_REPORTS, math.ceil(SHARE_OF_REPORTS * n_reports))
+
+
+def common_keys(per_report: Iterable[np.ndarray], n_reports: int) -> np.ndarray:
+    """The keys of the clauses found in at least ``threshold(n_reports)`` reports, sorted."""
+    arrays = [a for a in per_report if len(a)]
+    if not arrays:
+        return np.empty(0, dtype=np.uint64)
+    keys, counts = np.unique(np.concatenate(arrays), return_counts=True)
+    return keys[counts >= threshold(n_reports)]
+
+
+def content(norm_text: str, boilerplate: frozenset[int]) -> str:
+    """The text without its boilerplate clauses (what is left to be evidence of anything)."""
+    if not boilerplate:
+        return norm_text
+    return "，".join(c for c in (part.strip() for part in _SPLIT.split(norm_text))
+                    if c and (len(c) < MIN_CLAUSE_CHARS or clause_key(c) not in boilerplate))
