@@ -138,7 +138,7 @@ _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|个|次|场|人|件|项|名|万|亿|
 def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | None:
     """How much a passage reports as done: the figures it gives (培训3期, 办结率98%), then its length;
     None for plans and problems. A preamble counts little: it says what the report is about."""
-    if kinds.of_section(row.section) != DONE:
+    if kinds.of_passage(row.section, row.norm_text) != DONE:
         return None
     figures = len(_FIGURE.findall(row.norm_text))
     length = min(len(row.norm_text), 600) / 600
@@ -186,6 +186,8 @@ async def overview(index: SearchIndex, parsed: ParsedQuestion, top_k: int, offse
     if parsed.years:
         ids = {i for i in ids if index.reports[i].year in parsed.years}
     reports = _newest_first(index, ids)
+    if parsed.focus != DONE:
+        return await _focused_sections(index, parsed, reports, top_k, offset)
     if len(reports) == 1:
         scored, outline = await _strongest(index, reports[0])
         page = scored[offset : offset + top_k]
@@ -200,5 +202,21 @@ async def overview(index: SearchIndex, parsed: ParsedQuestion, top_k: int, offse
                 results.append(_result(index, offset + i + 1, *scored[0]))
         answer = Answer(parsed, results, len(reports), offset, overviews=overviews)
     if not reports:
+        answer.notice, answer.notice_en = empty_notice(index, parsed)
+    return answer
+
+
+async def _focused_sections(index: SearchIndex, parsed: ParsedQuestion, reports: list[int], top_k: int,
+                            offset: int) -> Answer:
+    """明年工作计划, 经信局存在什么不足: the plans or problems sections of the reports named (or of all),
+    newest report first, each report's in their order."""
+    rows: list[store.PassageRow] = []
+    for report_id in reports:
+        rows += [row for row in await index.report_sections(report_id)
+                 if index.kinds.of_passage(row.section, row.norm_text) & parsed.focus]
+    page = rows[offset : offset + top_k]
+    results = [_result(index, offset + i + 1, 0.0, row) for i, row in enumerate(page)]
+    answer = Answer(parsed, results, len(rows), offset)
+    if not rows:
         answer.notice, answer.notice_en = empty_notice(index, parsed)
     return answer

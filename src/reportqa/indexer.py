@@ -458,7 +458,6 @@ async def _write_generation(
         new_reports: list[int] = []
         new_kinds: list[int] = []
         new_report_rows: list[store.ReportRow] = []
-        kind_of: dict[str, int] = {}
         stored_at = time.perf_counter()
         parsed_sources: list[str] = []
         parse_cpu = tokenize_cpu = 0.0
@@ -498,10 +497,7 @@ async def _write_generation(
                 rows.append(row_counts)
                 new_ids.append(next_passage + i)
                 new_reports.append(next_report)
-                kind = kind_of.get(passage.section)
-                if kind is None:
-                    kind = kind_of[passage.section] = kinds.of_section(passage.section)
-                new_kinds.append(kind)
+                new_kinds.append(kinds.of_passage(passage.section, passage.norm_text))
             new_parts.append(TermMatrix.from_rows(rows))  # compact arrays, not a million dicts
             parsed_sources.append(source)
             next_passage += len(report.passages)

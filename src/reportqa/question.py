@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -196,6 +197,10 @@ def parse_question(
     intents = load_intents(config_dir)
     wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
     rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
+    kinds = load_section_kinds(config_dir)
+    focus = kinds.of_question(normalised)
+    # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
+    rest, _ = _take_cues(rest, tuple(c for c in kinds.cues(focus) if not c.isascii()))
 
     query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
     english_parts: list[tuple[str, tuple[str, ...]]] = []
@@ -242,7 +247,7 @@ def parse_question(
     optional_tokens += [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
     rest = _UNIT_LIKE.sub(" ", rest)
 
-    concepts, rest = _synonym_concepts(rest, tokenizer, config_dir, query_stopwords)
+    concepts: list[Concept] = []
     words = []
     for word in tokenizer.words(rest):
         token = word.strip().lower()
@@ -252,7 +257,7 @@ def parse_question(
             continue
         words.append(token)
     words = list(dict.fromkeys(words))
-    concepts += word_concepts(words)
+    concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
@@ -271,8 +276,8 @@ def parse_question(
                                            _synonyms_of("".join(option), tokenizer, config_dir) if alt not in options))
             phrases = tuple("".join(o) if len(o) > 1 and "".join(o) in scored else "" for o in options)
             concepts.append(Concept(phrase, tuple(options), tuple(dict.fromkeys(scored)), synonyms, phrases))
-    if not concepts and (report_ids is not None or years or missing_unit) and not unmatched_units:
-        intent = "overview"  # who or when, and no topic: that unit's (or place's, or year's) reports
+    if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units:
+        intent = "overview"  # who or when (or which sections), no topic: those reports (or sections)
     return ParsedQuestion(
         text=question,
         language=language,
@@ -292,7 +297,7 @@ def parse_question(
         filter_tokens=filter_tokens,
         wants_figure=wants_figure,
         asks_overview=asks_overview,
-        focus=load_section_kinds(config_dir).of_question(normalised),
+        focus=focus,
     )
 
 
@@ -339,6 +344,7 @@ def _take_cues(text: str, cues: tuple[str, ...]) -> tuple[str, bool]:
     return text, found
 
 
+@cache
 def _synonym_groups(config_dir: Path) -> dict[str, tuple[str, ...]]:
     return {normalise(word): tuple(normalise(w) for w in group)
             for group in load_synonyms(config_dir) for word in group}
@@ -359,23 +365,3 @@ def _synonyms_of(phrase: str, tokenizer: Tokenizer, config_dir: Path) -> list[tu
         if tokens and not own <= set(tokens):
             out.append(tokens)
     return list(dict.fromkeys(out))
-
-
-def _synonym_concepts(text: str, tokenizer: Tokenizer, config_dir: Path,
-                      stopwords: frozenset[str]) -> tuple[list[Concept], str]:
-    """Concepts for the words of the question that have synonyms (旁听庭审 → 庭审观摩, 旁听法庭 …),
-    each one concept however many tokens it has; the text without them."""
-    groups = _synonym_groups(config_dir)
-    concepts: list[Concept] = []
-    for word in sorted(groups, key=len, reverse=True):
-        if word not in text or word in stopwords:
-            continue
-        tokens = [t for t in tokenizer.tokens(word) if t not in stopwords]
-        finest_tokens = tuple(finest(tokens))
-        if not finest_tokens:
-            continue
-        concepts.append(Concept(word, (finest_tokens,), tuple(dict.fromkeys(tokens)),
-                                tuple(_synonyms_of(word, tokenizer, config_dir)),
-                                (word if len(finest_tokens) > 1 and word in tokens else "",)))
-        text = text.replace(word, " ")
-    return concepts, text

@@ -108,7 +108,7 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
         fallback = "Nothing found." if english else "没有找到相关内容。"
         notice = (answer.notice_en if english else answer.notice) or fallback
         return fit_blocks([header, esc(notice)])
-    if answer.question.intent == "overview":
+    if answer.question.intent == "overview" and answer.overviews:
         return render_overview_html(answer, header, english)
     first, last, total = answer.offset + 1, answer.offset + len(answer.results), answer.total
     units = answer.question.intent == "units"

@@ -114,7 +114,7 @@ class Ranking:
 EMPTY = Ranking(np.empty(0, np.int32), np.empty(0, np.float64))
 
 
-PHRASE_APART = 0.6  # a compound's pieces found apart (依法行政 … 执法严明) cover it this much
+PHRASE_APART = 0.6  # a compound's pieces all found but apart (依法行政 … 执法严明) cover it this much
 
 
 def coverage_tokens(parsed: ParsedQuestion) -> set[str]:
@@ -130,7 +130,8 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
     words) to be answers: ``min_coverage`` of it with the unit words the filter satisfies, and
     ``min_content_coverage`` of the rest on their own. ``present(token)`` is a bool per passage (an
     array, or one bool for one text); ``zero`` the matching zero. A concept counts by its best way of
-    saying it, a synonym included; a compound asked for counts in full only where it stands whole."""
+    saying it, a synonym included; a compound asked for (执法培训) counts in full where it stands whole,
+    ``PHRASE_APART`` where its pieces all stand apart, and not at all where one is missing."""
     satisfied = float(sum(idf(t) for t in parsed.filter_tokens))
     content = 0.0
     covered = zero + 0.0
@@ -142,8 +143,9 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
         for i, (alt, alt_weight) in enumerate(zip(concept.alternatives, weights, strict=True)):
             share = sum(idf(t) * present(t) for t in alt) / alt_weight
             phrase = concept.phrase_of(i)
-            if phrase:
-                share = np.maximum(share * PHRASE_APART, present(phrase) * 1.0)
+            if phrase:  # whole: in full; its pieces apart: in part; a piece missing: not at all
+                apart = np.logical_and.reduce([present(t) for t in alt]) if len(alt) > 1 else present(alt[0])
+                share = np.maximum(apart * PHRASE_APART, present(phrase) * 1.0)
             best = np.maximum(best, share)
         for alt in concept.synonyms:  # another word for it covers it as well
             alt_weight = sum(idf(t) for t in alt)

@@ -28,6 +28,23 @@ class SectionKinds:
     question: tuple[tuple[str, ...], ...]
     factor: float
     absence: re.Pattern[str] | None = None  # a clause saying something is lacking or not done
+    mixed_cues: tuple[tuple[str, ...], ...] = ()  # per kind, the words that tell its part of a mixed section
+
+    def of_passage(self, section: str, norm_text: str) -> int:
+        """The kind of a passage: its headings', and where they name several kinds (存在的问题和下一步
+        打算) and nothing below them decides, the kind its own words speak for."""
+        bits = self.of_section(section)
+        if bits & (bits - 1) == 0 or not self.mixed_cues:
+            return bits  # one kind (or none)
+        scores = []
+        for i, cues in enumerate(self.mixed_cues):
+            if bits & (1 << i) and cues:
+                scores.append((sum(norm_text.count(c) for c in cues), i))
+        if not scores:
+            return bits
+        best = max(score for score, _ in scores)
+        winners = [i for score, i in scores if score == best]
+        return 1 << (max(winners) if len(winners) > 1 else winners[0])  # a tie: the later kind (plans)
 
     def without_absence(self, text: str) -> str:
         """The text without its clauses that say something is lacking (无行政执法权, 尚未开展)."""
@@ -61,6 +78,11 @@ class SectionKinds:
                 bits |= 1 << i
         return bits
 
+    def cues(self, focus: int) -> tuple[str, ...]:
+        """The question cues of the kinds in ``focus`` (问题, 不足, 明年, 下一步 …), longest first."""
+        words = {w for i, cues in enumerate(self.question) if focus & (1 << i) for w in cues}
+        return tuple(sorted(words, key=len, reverse=True))
+
     def factor_for(self, focus: int, kind: int) -> float:
         """1.0 when a passage's kind suits the question's focus, else ``factor``."""
         if focus == DONE:
@@ -89,4 +111,5 @@ def load_section_kinds(config_dir: Path) -> SectionKinds:
         question=tuple(tuple(normalise(w).lower() for w in kinds[n].get("question", [])) for n in names),
         factor=float(data.get("factor", 1.0)),
         absence=re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+        mixed_cues=tuple(tuple(normalise(w) for w in data.get("mixed", {}).get(n, [])) for n in names),
     )

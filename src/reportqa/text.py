@@ -19,7 +19,7 @@ from pathlib import Path
 import jieba
 import opencc
 
-from reportqa.resources import dictionary_path, load_word_set
+from reportqa.resources import dictionary_path, load_synonyms, load_word_set
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -68,6 +68,10 @@ class Tokenizer:
                 return
             self._jieba.initialize()
             self._jieba.load_userdict(str(dictionary_path(self._config_dir)))
+            for group in load_synonyms(self._config_dir):  # 旁听庭审 is one word, as its synonyms are
+                for word in group:
+                    if len(word) >= 2:
+                        self._jieba.add_word(normalise(word), freq=300)
             for word in sorted(self._extra):
                 self._jieba.add_word(word, freq=1000)
             self._ready = True
