@@ -64,7 +64,8 @@ def test_years(text: str, years: list[int]) -> None:
 def test_years_are_removed_from_the_search_terms() -> None:
     question = parse("哪些单位在2021年开展了执法培训")
     assert question.years == [2021]
-    assert [c.label for c in question.concepts] == ["执法", "培训"]
+    assert [c.label for c in question.concepts] == ["执法培训"]  # the compound, its pieces its alternative
+    assert question.concepts[0].alternatives == (("执法", "培训"),)
 
 
 @pytest.mark.parametrize(
@@ -170,14 +171,14 @@ def test_a_kind_without_reports_falls_back_to_plain_terms() -> None:
     assert question.report_ids is None  # no place named: every report may answer
     assert question.missing_unit == "税务局"
     assert "税务" in question.optional_tokens  # still scored, but not required
-    assert [c.label for c in question.concepts] == ["执法", "培训"]
+    assert [c.label for c in question.concepts] == ["执法培训"]
 
 
 def test_an_unknown_unit_name_is_searched_not_required() -> None:
     question = parse("某研究会的执法培训")
     assert question.report_ids is None
     assert question.unmatched_units == []
-    assert [c.label for c in question.concepts][-2:] == ["执法", "培训"]
+    assert [c.label for c in question.concepts][-1] == "执法培训"
 
 
 def test_traditional_question_is_normalised() -> None:
