@@ -36,7 +36,7 @@ async def test_private_question_is_answered_with_citations_and_buttons(bot: Harn
     assert len(text) <= 4096
     data = [b.get("callback_data", "") for b in buttons(reply)]
     assert any(d.startswith("fs:") for d in data) and any(d.startswith("ol:") for d in data)
-    assert any(d.startswith("pg:") for d in data)  # four units, three a page
+    assert "重庆市长寿区招商投资促进局" not in text  # its 培训 is not 执法培训: it has no enforcement power
     assert all(len(d.encode()) <= 64 for d in data)
     share = [b for b in buttons(reply) if "switch_inline_query" in b]
     assert share and share[0]["switch_inline_query"] == "哪些单位在2021年开展了执法培训"
@@ -320,3 +320,22 @@ async def test_bot_py_without_a_token_exits_2_naming_the_variable(tmp_path: Path
     assert process.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "REPORTQA_BOT_TOKEN" in lines[0]
+
+
+async def test_replies_follow_the_users_language(bot: Harness) -> None:
+    for text in ("😀🎉", "？？？"):
+        [reply] = await bot.ask(message(text))  # language_code zh-hans
+        assert "问题里没有可检索的内容词" in reply.params["text"]
+    [year] = await bot.ask(message("2021"))
+    assert "共 4 份报告" in year.params["text"]
+    [english] = await bot.ask(message("2021", language="en"))
+    assert "4 reports, newest first" in english.params["text"]
+
+
+async def test_an_overview_has_the_buttons_to_read_on(bot: Harness) -> None:
+    [reply] = await bot.ask(message("应急局2021年做了什么"))
+    text = reply.params["text"]
+    assert "目录：一、推进法治政府建设的主要举措及成效" in text and "主要成效" in text
+    data = [b["callback_data"] for row in reply.params["reply_markup"]["inline_keyboard"] for b in row
+            if "callback_data" in b]
+    assert any(d.startswith("fs:") for d in data) and any(d.startswith("ol:") for d in data)

@@ -50,9 +50,10 @@ def section_label(section: str) -> str:
     return "前言" if section == PREAMBLE else section
 
 
-def snippet_html(result: Result, width: int = SNIPPET_CHARS) -> str:
+def snippet_html(result: Result, width: int = SNIPPET_CHARS, figures: bool = False) -> str:
+    """The excerpt of a result, its matched words (and, for a number question, its figures) in bold."""
     spans = find_spans(result.text, result.norm_text, result.matched)
-    return mark(make_snippet(result.text, spans, width), "<b>", "</b>", esc)
+    return mark(make_snippet(result.text, spans, width, figures), "<b>", "</b>", esc)
 
 
 def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
@@ -60,13 +61,13 @@ def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
     return mark(make_snippet(result.text, spans, width), "", "")
 
 
-def result_block_html(result: Result) -> str:
+def result_block_html(result: Result, figures: bool = False) -> str:
     return (
         f"<b>{result.rank}. {esc(unit_label(result.report))}</b>"
         + (f" · {result.report.year}年" if result.report.year else "")
         + (f" · {esc(date_label(result.report) or '')}" if result.report.date else "")
         + f"\n<i>{esc(section_label(result.section))}</i>\n"
-        + snippet_html(result)
+        + snippet_html(result, figures=figures)
         + f"\n📄 {esc(result.report.source)}"
     )
 
@@ -116,7 +117,8 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
         footer = f"{first}–{last} of {total} {'units' if units else 'results'}"
     else:
         footer = f"第 {first}–{last} 个单位，共 {total} 个" if units else f"第 {first}–{last} 条，共 {total} 条"
-    return fit_blocks([header, *(result_block_html(r) for r in answer.results), footer])
+    figures = answer.question.wants_figure
+    return fit_blocks([header, *(result_block_html(r, figures) for r in answer.results), footer])
 
 
 def outline_line(outline: list[str], english: bool = False) -> str:

@@ -6,6 +6,7 @@ characters, so a traditional-character passage is shown as written with the righ
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -56,38 +57,86 @@ class Snippet:
     cut_after: bool
 
 
-_BREAKS = "。；！？\n"
+_SENTENCE = re.compile(r"[^。；！？!?\n]*(?:[。；！？!?]+|\n|$)")
+_CLAUSE_END = "，,、：:"
+# a figure: 23次, 98%, 1.5万余人次, 31个工作日 (the unit and 余 belong to it)
+FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?(?:\s*(?:%|％|‰))?(?:余|多)?"
+                    r"(?:个工作日|人次|万|亿|千)?"
+                    r"(?:个|次|场|人|件|项|名|期|份|元|家|条|部|批|户|所|天|年|月|小时|分钟|台|辆|块|册|处|起|宗)?")
+FIGURE_REACH = 16  # a figure this many characters from a matched word is what the question asks
 
 
-def make_snippet(text: str, spans: list[Span], width: int = 180) -> Snippet:
-    """About ``width`` characters starting at a sentence start, chosen to hold the most matched
-    text; never ends inside a matched word."""
+def sentences(text: str) -> list[Span]:
+    """The sentences of a text as spans (a sentence ends at 。；！？ or a line end)."""
+    out: list[Span] = []
+    for match in _SENTENCE.finditer(text):
+        if match.end() > match.start() and text[match.start():match.end()].strip():
+            out.append(match.span())
+    return out
+
+
+def figure_spans(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> list[Span]:
+    """The figures in ``text[start:end]`` that stand beside a matched word (执法检查工作23次)."""
+    end = len(text) if end is None else end
+    found = []
+    for match in FIGURE.finditer(text, start, end):
+        s, e = match.span()
+        if any(s - me <= FIGURE_REACH and ms - e <= FIGURE_REACH // 2
+               and not any(ch in "。；！？!?\n" for ch in text[min(me, e):max(ms, s)]) for ms, me in spans):
+            found.append((s, e))
+    return found
+
+
+def make_snippet(text: str, spans: list[Span], width: int = 180, figures: bool = False) -> Snippet:
+    """Whole sentences, about ``width`` characters: the sentence carrying the most of the question's
+    words (and, when ``figures``, a figure beside them), then its neighbours while they fit. A
+    sentence too long to show whole is cut after a clause, never inside a word; the figures asked
+    for are marked with the words."""
     if len(text) <= width:
-        return Snippet(text, spans, False, False)
-    starts = [0] + [i + 1 for i, ch in enumerate(text[:-1]) if ch in _BREAKS]
+        marks = spans + (figure_spans(text, spans) if figures else [])
+        return Snippet(text, _merge(marks), False, False)
+    units = sentences(text) or [(0, len(text))]
 
-    def covered(start: int) -> tuple[int, int, int]:
-        """(distinct matched words, matched characters, -lead before the first match) from ``start``."""
-        end = start + width
-        inside = [(s, e) for s, e in spans if s >= start and e <= end]
-        lead = inside[0][0] - start if inside else width
-        return len({text[s:e] for s, e in inside}), sum(e - s for s, e in inside), -lead
+    def worth(unit: Span) -> tuple[bool, int, int]:
+        """(a figure beside the words, how much of the question it says, how often)."""
+        inside = [(s, e) for s, e in spans if s >= unit[0] and e <= unit[1]]
+        figure = bool(figures and inside and figure_spans(text, inside, unit[0], unit[1]))
+        return figure, sum(len(w) for w in {text[s:e] for s, e in inside}), len(inside)
 
-    start = max(starts, key=covered)
-    end = min(len(text), start + width)
-    for i in range(end, min(len(text), end + 30)):  # finish the sentence when it is close
-        if text[i - 1] in _BREAKS:
-            end = i
+    best = max(range(len(units)), key=lambda i: (worth(units[i]), -i))
+    first = last = best
+    while True:  # grow by whole sentences while they fit: the next one first, then the one before
+        if last + 1 < len(units) and units[last + 1][1] - units[first][0] <= width:
+            last += 1
+        elif first > 0 and units[last][1] - units[first - 1][0] <= width:
+            first -= 1
+        else:
             break
-    for s, e in spans:  # never cut a matched word in two
-        if s < end < e:
-            end = e
+    start, end = units[first][0], units[last][1]
+    if end - start > width * 1.5:  # one very long sentence: end after the clause that holds the matches
+        inside = [e for s, e in spans if s >= start and e <= end]
+        limit = max(start + width, max(inside, default=start))
+        cut = next((i + 1 for i in range(limit, end) if text[i] in _CLAUSE_END), end)
+        end = cut if cut - start <= width * 1.5 else end
     window = text[start:end]
-    offset = start + (len(window) - len(window.lstrip("\n")))
-    window = window.strip("\n")
-    inside = [(max(s, offset) - offset, min(e, offset + len(window)) - offset) for s, e in spans
-              if s < offset + len(window) and e > offset]
-    return Snippet(window, [(s, e) for s, e in inside if e > s], start > 0, end < len(text))
+    lead = len(window) - len(window.lstrip())
+    window = window.strip()
+    offset = start + lead
+    marks = [(s, e) for s, e in spans if s >= offset and e <= offset + len(window)]
+    if figures:
+        marks += figure_spans(text, marks, offset, offset + len(window))
+    relative = [(s - offset, e - offset) for s, e in _merge(marks)]
+    return Snippet(window, relative, start > 0, end < len(text))
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def mark(snippet: Snippet, before: str, after: str, escape=lambda s: s) -> str:

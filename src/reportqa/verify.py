@@ -26,8 +26,9 @@ from reportqa.section_kinds import DONE
 from reportqa.text import normalise
 
 FETCH_BATCH = 200  # candidate passages read from SQLite at a time
-_FIGURE = re.compile(r"\d+(?:\.\d+)?%?")
+_FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?%?")  # a figure, not a year
 FIGURE_REACH = 16  # a figure this many characters from the word asked about belongs to it
+_SENTENCE_END = re.compile(r"[。；！？!?\n]")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ def has_figure_near(text: str, words: list[str]) -> bool:
         start = text.find(word)
         while start != -1:
             end = start + len(word)
-            if any(s - end <= FIGURE_REACH and start - e <= FIGURE_REACH // 2 for s, e in figures):
-                return True
+            for s, e in figures:  # near, and in the same sentence
+                if s - end <= FIGURE_REACH and start - e <= FIGURE_REACH // 2 and not _SENTENCE_END.search(
+                        text, min(end, e), max(start, s)):
+                    return True
             start = text.find(word, end)
     return False
 

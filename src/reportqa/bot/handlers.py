@@ -69,6 +69,19 @@ def wants_english(update: Update) -> bool:
     return bool(user and user.language_code and user.language_code.lower().startswith("en"))
 
 
+def reply_english(update: Update, question_language: str) -> bool:
+    """Replies follow the user's language (Telegram's language_code), else the question's script: a
+    Chinese user sending 😀🎉, ？？？ or 2021 is answered in Chinese, one with no code in English only
+    for an English question."""
+    user = update.effective_user
+    code = (user.language_code or "").lower() if user else ""
+    if code.startswith("zh"):
+        return False
+    if code.startswith("en"):
+        return True
+    return question_language == "en"
+
+
 def clean_question(text: str) -> str:
     """Collapse white space and drop control and bidirectional-override characters."""
     kept = "".join(ch for ch in text if ch.isprintable() or ch in " \t\n")
@@ -116,7 +129,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     started = time.perf_counter()
     searcher = await svc.holder.get()
     answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size)
-    english = english or answer.question.language == "en"
+    english = reply_english(update, answer.question.language)
     sid = await svc.state.new_session(question, message.chat_id, user.id if user else None)
     text = render_answer_html(answer, english)
     if cut:
@@ -207,7 +220,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         answer = await answers.answer_question(searcher, session.question, top_k=svc.settings.page_size,
                                                offset=action.number)
-        english = english or answer.question.language == "en"
+        english = reply_english(update, answer.question.language)
         if not answer.results:
             await query.answer(say("no_more", english))
             return
