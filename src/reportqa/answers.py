@@ -105,9 +105,9 @@ async def answer_question(
     return await answer_parsed(index, parsed, top_k, offset)
 
 
-async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion) -> Ranking:
-    """Ranked, checked against their text, one a unit for a units answer."""
-    ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed))
+async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion, need: int) -> Ranking:
+    """Ranked, checked against their text as far as ``need`` results, one a unit for a units answer."""
+    ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed), need)
     return index.group_by_unit(ranked) if parsed.intent == "units" else ranked
 
 
@@ -119,7 +119,7 @@ async def answer_parsed(
     offset = max(0, offset)
     if parsed.intent == "overview":
         return await overview(index, parsed, top_k, offset)
-    ranked = await ranked_answers(index, parsed)
+    ranked = await ranked_answers(index, parsed, offset + top_k + 1)  # one more: is there a next page
     page = ranked.page(offset, top_k)
     results = await index.results(parsed, page, offset)
     answer = Answer(parsed, results, total=len(ranked), offset=offset)

@@ -308,6 +308,10 @@ class SearchIndex:
         one = np.array([doc])
         return [t for t in parsed.tokens if t in self.term_id and self.postings.contains(self.term_id[t], one)[0]]
 
+    def unit_group(self, docs: np.ndarray) -> np.ndarray:
+        """Which unit each passage is of (see ``ReportInfo.unit_key``), as numbers."""
+        return self._doc_group[docs]
+
     def group_by_unit(self, ranking: Ranking) -> Ranking:
         """One passage per unit (its best), units in the order of their best passage. Reports with
         no known unit each stand alone."""

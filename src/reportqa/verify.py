@@ -21,11 +21,11 @@ import numpy as np
 from reportqa import store
 from reportqa.boilerplate import content
 from reportqa.question import ParsedQuestion
-from reportqa.search import Ranking, SearchIndex, covers
+from reportqa.search import PHRASE_APART, Ranking, SearchIndex
 from reportqa.section_kinds import DONE
 from reportqa.text import normalise
 
-FETCH_BATCH = 200  # candidate passages read from SQLite at a time
+FETCH_BATCH = 40  # candidate passages read from SQLite at a time
 _FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?%?")  # a figure, not a year
 FIGURE_REACH = 16  # a figure this many characters from the word asked about belongs to it
 _SENTENCE_END = re.compile(r"[。；！？!?\n]")
@@ -37,7 +37,6 @@ class Checked:
 
     doc: int
     score: float
-    focused: bool  # its section is of the kind the question is about
     figure: bool  # holds a figure next to what is asked
 
 
@@ -67,30 +66,97 @@ def has_figure_near(text: str, words: list[str]) -> bool:
     return False
 
 
-async def verified(index: SearchIndex, parsed: ParsedQuestion, ranking: Ranking) -> Ranking:
-    """The candidates that their text bears out, in the order the question calls for."""
+@dataclass(frozen=True)
+class TextCheck:
+    """The coverage rule of ``search.covers`` compiled for one question, applied to plain texts."""
+
+    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str], ...]], ...]
+    satisfied: float
+    min_whole: float
+    min_own: float
+
+    @classmethod
+    def of(cls, index: SearchIndex, parsed: ParsedQuestion) -> TextCheck:
+        concepts = []
+        content_weight = 0.0
+        for concept in parsed.concepts:
+            ways = [_way(index, alt, concept.phrase_of(i)) for i, alt in enumerate(concept.alternatives)]
+            weight = max(w for _, w, _ in ways)
+            ways += [_way(index, alt, "") for alt in concept.synonyms]
+            concepts.append((weight, tuple(ways)))
+            content_weight += weight
+        satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens))
+        settings = index.settings
+        return cls(tuple(concepts), satisfied, settings.min_coverage * (content_weight + satisfied),
+                   settings.min_content_coverage * content_weight)
+
+    def passes(self, text: str) -> bool:
+        covered = 0.0
+        for weight, ways in self.concepts:
+            best = 0.0
+            for tokens, total, phrase in ways:
+                if total <= 0:
+                    continue
+                if phrase:  # whole: in full; its pieces all apart: in part; a piece missing: not at all
+                    share = 1.0 if phrase in text else (PHRASE_APART if all(t in text for t, _ in tokens) else 0.0)
+                else:
+                    share = sum(w for t, w in tokens if t in text) / total
+                best = max(best, share)
+                if best >= 1.0:
+                    break
+            covered += weight * best
+        return bool(self.concepts) and covered + self.satisfied >= self.min_whole - 1e-9 and (
+            covered >= self.min_own - 1e-9)
+
+
+def _way(index: SearchIndex, tokens: tuple[str, ...], phrase: str) -> tuple[tuple[tuple[str, float], ...], float, str]:
+    """One way of saying a concept: its tokens with their IDF, their sum, the compound it is."""
+    weights = tuple((t, index.idf(t)) for t in tokens)
+    return weights, sum(w for _, w in weights), phrase
+
+
+async def verified(index: SearchIndex, parsed: ParsedQuestion, ranking: Ranking, need: int) -> Ranking:
+    """The candidates that their text bears out, in the order the question calls for.
+
+    What needs no text is done for all of them: a units answer about doing keeps done sections
+    only, a question about problems or plans gets those sections first. The text is then read in
+    windows from the top until ``need`` results (units, for a units answer) have passed, so a
+    question costs a page's worth of reading; the candidates below stay in their order, unread.
+    """
     if len(ranking) == 0:
         return ranking
-    problems = bool(parsed.focus & index.kinds.bit("problems")) if "problems" in index.kinds.names else False
+    docs, scores = ranking.docs, ranking.scores
+    kinds = index.passage_kind[docs].astype(np.int64)
+    if parsed.intent == "units" and parsed.focus == DONE:  # what a unit plans or lacks is not what it did
+        keep = kinds == DONE
+        docs, scores, kinds = docs[keep], scores[keep], kinds[keep]
+    if parsed.focus != DONE:  # the sections asked about first, each group in its scores' order
+        order = np.argsort(~((kinds & parsed.focus) > 0), kind="stable")
+        docs, scores = docs[order], scores[order]
+    problems = "problems" in index.kinds.names and bool(parsed.focus & index.kinds.bit("problems"))
     # a question about what is lacking (哪些单位没有发生行政复议案件) takes such statements as its answer
     asks_absence = problems or (index.kinds.absence is not None and bool(index.kinds.absence.search(
         normalise(parsed.text))))
-    doing_units = parsed.intent == "units" and parsed.focus == DONE
+    check = TextCheck.of(index, parsed)
     words = sorted({t for c in parsed.concepts for alt in c.alternatives for t in alt}, key=len, reverse=True)
+    groups = index.unit_group(docs) if parsed.intent == "units" else None
     kept: list[Checked] = []
-    for start in range(0, len(ranking), FETCH_BATCH):
-        docs = ranking.docs[start : start + FETCH_BATCH]
-        ids = [int(index.passage_ids[d]) for d in docs]
+    seen_groups: set[int] = set()
+    read = 0
+    while read < len(docs) and (len(seen_groups) if groups is not None else len(kept)) < need:
+        window = docs[read : read + FETCH_BATCH]
+        ids = [int(index.passage_ids[d]) for d in window]
         texts = await store.read_norm_texts(index.db, ids)
-        for doc, score, pid in zip(docs, ranking.scores[start : start + FETCH_BATCH], ids, strict=True):
-            kind = int(index.passage_kind[doc])
-            if doing_units and kind != DONE:
-                continue  # what a unit plans or lacks is not what it did
+        for offset, (doc, pid) in enumerate(zip(window, ids, strict=True)):
             text = evidence_text(texts.get(pid, ""), index, keep_absence=asks_absence)
-            if not covers(parsed, lambda token, text=text: token in text, index.idf, index.settings):
+            if not check.passes(text):
                 continue
-            focused = parsed.focus != DONE and bool(kind & parsed.focus)
             figure = parsed.wants_figure and has_figure_near(text, words)
-            kept.append(Checked(int(doc), float(score), focused, figure))
-    kept.sort(key=lambda c: (not c.focused, not c.figure))  # stable: the scores' order within
-    return Ranking(np.array([c.doc for c in kept], dtype=np.int64), np.array([c.score for c in kept]))
+            kept.append(Checked(int(doc), float(scores[read + offset]), figure))
+            if groups is not None:
+                seen_groups.add(int(groups[read + offset]))
+        read += len(window)
+    if parsed.wants_figure:
+        kept.sort(key=lambda c: not c.figure)  # stable: the scores' order within
+    return Ranking(np.concatenate([np.array([c.doc for c in kept], dtype=np.int64), docs[read:]]),
+                   np.concatenate([np.array([c.score for c in kept]), scores[read:]]))
