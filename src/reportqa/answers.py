@@ -132,17 +132,18 @@ async def answer_parsed(
 
 # -- overview: a unit's (or a place's, or a year's) reports themselves -----------------------------
 
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|个|次|场|人|件|项|名|万|亿|期|份|元|家|余|条|部|批|户|所)")
+_FIGURE = re.compile(r"(?:\d+(?:\.\d+)?\s*|[一二三四五六七八九十两]+)"
+                     r"(?:%|个|次|场|人|件|项|名|位|万|亿|期|份|元|家|余|条|部|批|户|所)")
 
 
 def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | None:
-    """How much a passage reports as done: the figures it gives (培训3期, 办结率98%), then its length;
+    """How much a passage reports as done: the figures it gives (培训3期, 办结率98%, 三位律师), then its length;
     None for plans and problems. A preamble counts little: it says what the report is about."""
     if kinds.of_passage(row.section, row.norm_text) != DONE:
         return None
     figures = len(_FIGURE.findall(row.norm_text))
     length = min(len(row.norm_text), 600) / 600
-    return (figures + length) * (0.2 if row.section == PREAMBLE else 1.0)
+    return (2 * figures + length) * (0.2 if row.section == PREAMBLE else 1.0)
 
 
 def outline_of(sections: list[str]) -> list[str]:
