@@ -26,9 +26,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from reportqa import answers
 from reportqa.indexer import build_index
 from reportqa.render import html_to_text
-from reportqa.search import SearchIndex
 from reportqa.settings import Settings
 from tests.bot_harness import start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram, bot_message, callback, document, inline_query, message
@@ -148,15 +148,15 @@ async def transcript_of_an_upload(harness, fake: FakeTelegram) -> None:
 async def slow_question_beside_fast_ones(harness, fake: FakeTelegram) -> None:
     """One question made slow (its search sleeps 2 s) while other chats ask: their answers must come
     at the usual speed, not after the slow one."""
-    original = SearchIndex.answer
+    original = answers.answer_question
     slow_text = "新冠疫苗接种情况"
 
-    async def answer(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def answer(index, question, *args, **kwargs):  # type: ignore[no-untyped-def]
         if slow_text in question:
             await asyncio.sleep(2.0)
-        return await original(self, question, *args, **kwargs)
+        return await original(index, question, *args, **kwargs)
 
-    SearchIndex.answer = answer  # type: ignore[method-assign]
+    answers.answer_question = answer
     try:
         before = len(fake.sent("sendMessage"))
         started = time.perf_counter()
@@ -171,7 +171,7 @@ async def slow_question_beside_fast_ones(harness, fake: FakeTelegram) -> None:
         print(f"slow question (2 s) beside 20 fast ones from other chats: fast ones all answered after "
               f"{fast_done * 1000:.0f} ms, the slow one after {slow_done * 1000:.0f} ms ({answered} replies)")
     finally:
-        SearchIndex.answer = original  # type: ignore[method-assign]
+        answers.answer_question = original
 
 
 async def burst_against_bot_process(index_dir: Path, tmp_path: Path, burst: int) -> None:
