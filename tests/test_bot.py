@@ -339,3 +339,28 @@ async def test_an_overview_has_the_buttons_to_read_on(bot: Harness) -> None:
     data = [b["callback_data"] for row in reply.params["reply_markup"]["inline_keyboard"] for b in row
             if "callback_data" in b]
     assert any(d.startswith("fs:") for d in data) and any(d.startswith("ol:") for d in data)
+
+
+async def test_outsiders_get_one_short_refusal_and_nothing_else(make_bot) -> None:
+    """/start, /help, admin commands, a document, a button, a question and a mention whose entity
+    splits an emoji: the same one line every time, no help text, no admin wording, no error text."""
+    from tests.fake_telegram import callback, document
+
+    bot = await make_bot(allowed_users=frozenset({42}), admins=frozenset({42}))
+    refusal = "抱歉，您没有使用本机器人的权限。如需使用，请联系管理员。"
+    bot.fake.files["f9"] = b"2024\xe5\xb9\xb4"
+    for update in (message("/start"), message("/help"), message("/stats"), message("/reindex"),
+                   message("/remove a.txt"), message("/units"), message("/unit 应急"), message("执法培训"),
+                   document("x.txt", file_id="f9", size=7)):
+        [reply] = await bot.ask(update)
+        assert reply.params["text"] == refusal, update
+    [button] = await bot.ask(callback("ol:1"), method="answerCallbackQuery")
+    assert button.params["text"] == refusal
+    username = bot.app.bot.username
+    text = f"😀@{username} 执法培训"
+    split = {"type": "mention", "offset": 1, "length": len(username) + 1}  # in UTF-16 the emoji is 2 units
+    before = len(bot.fake.sent("sendMessage"))
+    await bot.handled_all(await bot.push(message(text, chat_id=-100, user_id=5, chat_type="supergroup",
+                                                 entities=[split])))
+    assert all(m.params["text"] == refusal for m in bot.fake.sent("sendMessage")[before:])  # never the error text
+    assert bot.fake.downloads == [] and bot.fake.sent("getFile") == []

@@ -17,9 +17,10 @@ from reportqa import store
 from reportqa.answers import Answer, answer_parsed, answer_question
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
-from reportqa.ingest.readers import UnreadableFile
+from reportqa.ingest.readers import UnreadableFile, decode_text
 from reportqa.library import LibraryOutcome, add_report, remove_report
 from reportqa.model import ReportMeta
+from reportqa.question import clean_question
 from reportqa.render import (
     html_to_text,
     render_answer_html,
@@ -167,8 +168,7 @@ async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
 
 
 def _clip(question: str, settings: Settings) -> str:
-    question = " ".join(question.split())
-    return question[: settings.max_question_chars]
+    return clean_question(question)[: settings.max_question_chars]
 
 
 @app.command()
@@ -184,18 +184,26 @@ def ask(
     settings = _settings()
     questions: list[str] = []
     if batch is not None:
-        try:
-            questions = [line.strip() for line in batch.read_text(encoding="utf-8-sig").splitlines()]
+        try:  # read as reports are read: UTF-8, GB18030/GBK, UTF-16, detected; - is standard input
+            data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
+            text, _ = decode_text(data) if data else ("", None)
         except OSError as exc:
             err.print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
             raise typer.Exit(2) from exc
-        questions = [q for q in questions if q]
+        except UnreadableFile as exc:
+            err.print(f"[red]error:[/] cannot read {batch}: {exc}")
+            raise typer.Exit(2) from exc
+        questions = [q for q in (line.strip() for line in text.splitlines()) if q]
     if question:
         questions.insert(0, question)
     if not questions:
         err.print("[red]error:[/] give a QUESTION or --batch FILE")
         raise typer.Exit(2)
-    when = dt.date.fromisoformat(today) if today else None
+    try:
+        when = dt.date.fromisoformat(today) if today else None
+    except ValueError as exc:
+        err.print(f"[red]error:[/] --today must be a date YYYY-MM-DD, not {today!r}")
+        raise typer.Exit(2) from exc
 
     async def run() -> None:
         searcher = await _open_index(settings, index_dir or settings.index_dir)

@@ -565,6 +565,7 @@ async def _write_generation(
         }
         await db.executemany("INSERT INTO info VALUES (?, ?)", list(info.items()))
         await db.commit()
+        await db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file: served read-only anywhere
     finally:
         with contextlib.suppress(ValueError):  # "generator already executing": a cancelled next()
             stream.close()  # shuts the worker processes down if we stopped early

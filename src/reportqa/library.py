@@ -12,12 +12,15 @@ change that cannot be made leaves both as they were:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -28,6 +31,7 @@ from reportqa.ingest.pipeline import discover, file_sha256, parse_report, source
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
 from reportqa.settings import Settings
 
+LOCK_NAME = ".library.lock"  # hidden: never read as a report
 UPLOADS_FOLDER = "uploads"
 REMOVED_FOLDER = ".removed"  # hidden: the indexer skips it
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile serves files up to 20 MB
@@ -110,15 +114,35 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-def _place(source_file: Path, target: Path) -> None:
-    """Copy into the folder under a hidden temporary name, then rename: a build never sees half a
+def _place(source_file: Path, folder: Path, name: str) -> Path:
+    """Copy into the folder under a hidden temporary name, then link it to the first free name
+    (linking never replaces a file, so two adds of one name keep both); a build never sees half a
     file."""
-    tmp = target.with_name(f".{uuid.uuid4().hex[:8]}.part")
+    tmp = folder / f".{uuid.uuid4().hex[:8]}.part"
     try:
         shutil.copyfile(source_file, tmp)
-        os.replace(tmp, target)
+        while True:
+            target = _free_name(folder, name)
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                continue  # taken since we looked: the next free one
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def library_lock(reports_dir: Path) -> Iterator[None]:
+    """One change to the library at a time (``add``, ``remove``): concurrent adds never see the
+    same free name or miss each other's duplicate."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with (reports_dir / LOCK_NAME).open("a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 async def add_report(settings: Settings, file: Path, original_name: str | None = None) -> LibraryOutcome:
@@ -134,23 +158,26 @@ async def add_report(settings: Settings, file: Path, original_name: str | None =
     if size > limit:
         return LibraryOutcome("refused", reason=f"too large: {size / 1048576:.1f} MB (limit {settings.max_file_mb} MB)")
     reports_dir = settings.reports_dir.resolve()
-    same = find_same_content(reports_dir, file) if reports_dir.is_dir() else None
-    if same is not None:
-        outcome = await _describe(settings, "duplicate", same)
-        outcome.reason = f"the same file is already in the library as {same}"
-        return outcome
     try:  # read it where it is: a file that cannot be read never reaches the folder
         parse_report(file, file.parent, parse_options(settings))
     except UnreadableFile as exc:
-        return LibraryOutcome("unreadable", reason=str(exc))
+        unreadable = LibraryOutcome("unreadable", reason=str(exc))
     except Exception as exc:  # a file no reader expected
-        return LibraryOutcome("unreadable", reason=f"could not parse: {type(exc).__name__}"[:200])
-
-    folder = reports_dir / UPLOADS_FOLDER
+        unreadable = LibraryOutcome("unreadable", reason=f"could not parse: {type(exc).__name__}"[:200])
+    else:
+        unreadable = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = _free_name(folder, name)
-        _place(file, target)
+        with library_lock(reports_dir):
+            same = find_same_content(reports_dir, file)
+            if same is not None and unreadable is None:
+                outcome = await _describe(settings, "duplicate", same)
+                outcome.reason = f"the same file is already in the library as {same}"
+                return outcome
+            if unreadable is not None:  # corrupt, even if a copy of it already sits in the folder
+                return unreadable
+            folder = reports_dir / UPLOADS_FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            target = _place(file, folder, name)
     except OSError as exc:
         return LibraryOutcome("refused", reason=f"cannot write to the reports folder: {exc.strerror or exc}")
     source = source_name(target, reports_dir)
@@ -191,8 +218,9 @@ async def remove_report(settings: Settings, name: str) -> LibraryOutcome:
     before = await _describe(settings, "removed", source)
     path = reports_dir / source
     parked = reports_dir / REMOVED_FOLDER / time.strftime("%Y%m%dT%H%M%S")
-    parked.mkdir(parents=True, exist_ok=True)
-    os.replace(path, _free_name(parked, path.name))
+    with library_lock(reports_dir):
+        parked.mkdir(parents=True, exist_ok=True)
+        os.replace(path, _free_name(parked, path.name))
     summary = await build_index(reports_dir, settings.index_dir, settings)
     before.index = summary_dict(summary)
     return before

@@ -112,6 +112,22 @@ class ParsedQuestion:
         return list(dict.fromkeys(t for c in self.concepts for alt in c.synonyms for t in alt if t not in asked))
 
 
+_INVISIBLE = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_question(text: str) -> str:
+    """A question as it may be searched: no lone surrogates (a broken emoji, bytes that were not
+    UTF-8), no control or bidirectional-override characters, white space collapsed."""
+    text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    text = text.replace("\ufffd", " ") if "\ufffd" in text else text
+    kept = "".join(ch for ch in text if (ch.isprintable() or ch in " \t\n") and ch not in _INVISIBLE)
+    return " ".join(kept.split())
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def _year_value(text: str) -> int:
     return int("".join(_CN_DIGIT.get(ch, ch) for ch in text))
 
@@ -188,6 +204,7 @@ def parse_question(
 ) -> ParsedQuestion:
     """Years, units, intent, language and search concepts of a question."""
     today = today or dt.date.today()
+    question = clean_question(question)
     raw = unicodedata.normalize("NFKC", question).strip()
     # English only when it has English words and no Chinese: 😀🎉, ？？？ or 2021 are nobody's English
     language: Literal["zh", "en"] = "en" if not has_cjk(raw) and _ASCII_RUN.search(raw) else "zh"

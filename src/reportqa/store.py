@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -218,8 +219,11 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 
 async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    """A connection to an index database. Read-only connections open a published generation as
+    immutable (it never changes once published): no lock or ``-shm`` file is needed, so an index on
+    a read-only mount is served."""
     if readonly:
-        db = await aiosqlite.connect(f"file:{db_path}?mode=ro", uri=True)
+        db = await aiosqlite.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True)
     else:
         db = await aiosqlite.connect(db_path)
         await db.execute("PRAGMA journal_mode=WAL")
@@ -234,7 +238,7 @@ def copy_database(source: Path, target: Path) -> None:
     copies what it holds too."""
     wal = source.with_name(source.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(f"file:{quote(str(source.absolute()))}?mode=ro", uri=True)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)

@@ -26,7 +26,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from reportqa.bot.handlers import admin_command, is_admin, services, wants_english
+from reportqa.bot.handlers import admin_command, allowed, is_admin, services, wants_english
 from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.library import safe_report_name, upload_limit_bytes
@@ -159,6 +159,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or message.document is None or message.chat.type != ChatType.PRIVATE:
         return
     english = wants_english(update)
+    if not await allowed(update, context):
+        return  # an outsider: the one refusal, nothing about uploads
     if not is_admin(update, context):
         await message.reply_text(say("upload_refused", english))
         return

@@ -29,6 +29,7 @@ from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.keyboards import answer_keyboard, parse_callback
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import HELP, INLINE_HELP_BODY, INLINE_HELP_TITLE, say
+from reportqa.question import clean_question
 from reportqa.render import (
     TELEGRAM_LIMIT,
     citation,
@@ -82,18 +83,16 @@ def reply_english(update: Update, question_language: str) -> bool:
     return question_language == "en"
 
 
-def clean_question(text: str) -> str:
-    """Collapse white space and drop control and bidirectional-override characters."""
-    kept = "".join(ch for ch in text if ch.isprintable() or ch in " \t\n")
-    kept = "".join(ch for ch in kept if ch not in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-    return " ".join(kept.split())
+def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the allowlist admits the update's user or chat."""
+    user, chat = update.effective_user, update.effective_chat
+    return services(context).access.allows(user.id if user else None, chat.id if chat else None)
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    svc = services(context)
-    user = update.effective_user
-    chat = update.effective_chat
-    if svc.access.allows(user.id if user else None, chat.id if chat else None):
+async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for an insider; an outsider gets one short refusal, the same for every command,
+    document and button, and nothing else."""
+    if insider(update, context):
         return True
     english = wants_english(update)
     if update.callback_query:
@@ -109,7 +108,7 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
     """Search, reply with the first page and its buttons, log the question."""
     message = update.effective_message
-    if message is None or not await _allowed(update, context):
+    if message is None or not await allowed(update, context):
         return
     svc = services(context)
     english = wants_english(update)
@@ -164,7 +163,11 @@ def _addressed_to_bot(message: Message, bot_id: int, username: str | None) -> st
     mention = f"@{username}".lower() if username else None
     mentioned = False
     if mention:
-        for value in message.parse_entities([MessageEntity.MENTION]).values():
+        try:
+            values = list(message.parse_entities([MessageEntity.MENTION]).values())
+        except (IndexError, UnicodeError, ValueError):  # an entity that splits a character: read the text
+            values = [word for word in text.split() if word.lower().startswith(mention)]
+        for value in values:
             if value.lower() == mention:
                 mentioned = True
                 text = text.replace(value, " ")
@@ -187,7 +190,7 @@ async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     question = " ".join(context.args or [])
     if not question.strip():
         message = update.effective_message
-        if message is not None and await _allowed(update, context):
+        if message is not None and await allowed(update, context):
             await message.reply_text(say("ask_usage", wants_english(update)))
         return
     await answer_question(update, context, question)
@@ -203,7 +206,7 @@ async def _send_pieces(message: Message, pieces: list[str]) -> None:
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    if query is None or not await _allowed(update, context):
+    if query is None or not await allowed(update, context):
         return
     english = wants_english(update)
     action = parse_callback(query.data)
@@ -314,15 +317,15 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None:
-        return
+    if message is None or not await allowed(update, context):
+        return  # an outsider learns nothing of what the bot is for
     text = HELP["en" if wants_english(update) else "zh"].format(bot=context.bot.username or "bot")
     await message.reply_html(text, disable_web_page_preview=True)
 
 
 async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _allowed(update, context):
+    if message is None or not await allowed(update, context):
         return
     searcher = await services(context).holder.get()
     english = wants_english(update)
@@ -351,7 +354,7 @@ def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
 
 async def cmd_years(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _allowed(update, context):
+    if message is None or not await allowed(update, context):
         return
     searcher = await services(context).holder.get()
     counts = Counter(r.year for r in searcher.reports.values() if r.year)
@@ -362,7 +365,7 @@ async def cmd_years(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _allowed(update, context):
+    if message is None or not await allowed(update, context):
         return
     english = wants_english(update)
     name = clean_question(" ".join(context.args or []))[:50]
@@ -393,8 +396,8 @@ def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, bool] | None:
     """(message, english) for an administrator's command; anyone else is told it is not for them."""
     message = update.effective_message
-    if message is None:
-        return None
+    if message is None or not await allowed(update, context):
+        return None  # an outsider gets the one refusal, not a word about administrators
     english = wants_english(update)
     if not is_admin(update, context):
         await message.reply_text(say("admins_only", english))
@@ -446,7 +449,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("cannot reach a user: %s", error)
         return
     log.error("error while handling an update", exc_info=error)
-    if isinstance(update, Update) and update.effective_message is not None:
+    if isinstance(update, Update) and update.effective_message is not None and insider(update, context):
         try:
             await update.effective_message.reply_text(say("error", wants_english(update)))
         except Exception:  # the reply itself may be what fails
