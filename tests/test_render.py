@@ -53,8 +53,12 @@ def test_report_text_and_the_question_are_escaped() -> None:
 def test_many_long_results_fit_in_one_message() -> None:
     text = "执法培训。" + "很长的段落内容<&>" * 400
     message = render_answer_html(answer([result(text, ["执法"], rank=i) for i in range(1, 40)]))
-    assert len(message) <= TELEGRAM_LIMIT
+    from reportqa.render import telegram_length
+
+    assert telegram_length(message) <= TELEGRAM_LIMIT
     assert balanced(message)
+    shown = message.count("📄")
+    assert f"第 1–{shown} 条，共 39 条" in message  # the footer counts what the page shows
 
 
 def test_a_passage_longer_than_a_message_is_split_without_breaking_tags() -> None:
@@ -94,3 +98,24 @@ def test_snippet_window_marks_terms_in_traditional_text() -> None:
     snippet = make_snippet(text, spans, width=60)
     assert snippet.text.startswith("聘請") and snippet.cut_before and snippet.cut_after
     assert mark(snippet, "[", "]").startswith("…[聘請]重慶中渡律師事務所三位專家為[法律顧問]")
+
+
+def test_every_reply_fits_as_telegram_counts_it_with_hostile_paths_and_names() -> None:
+    """A path of 3,000 & (5 characters each escaped, 1 once parsed), a unit and a section of markup:
+    the answer, the full section, the outline and the inline share stay within 4096 as Telegram
+    counts them, never cut inside an entity, and a page shows every result its footer counts."""
+    from reportqa.bot.handlers import share_html
+    from reportqa.render import telegram_length
+
+    report = ReportInfo(1, "&" * 3000 + "/报告&.txt", "<&>" * 500, 2021, "2021-11-23", "&标题" * 900, None, 3)
+    section = "一、<举措>&" * 200
+    results = [Result(i, 1.0, i, report, section, "执法培训&<b>。" * 800, "执法培训&<b>。" * 800, 0, ["执法"])
+               for i in range(1, 4)]
+    page = render_answer_html(Answer(ParsedQuestion("执法培训&" * 40, "zh", "passages"), results, total=3))
+    messages = [page, *render_passage_html(results[0]), render_outline_html(report, [section] * 3),
+                share_html(results[0])]
+    for message in messages:
+        assert telegram_length(message) <= TELEGRAM_LIMIT and balanced(message)
+        assert not re.search(r"&[a-z]*(?:$|[^a-z;])", message.replace("&amp;", "").replace("&lt;", "").replace(
+            "&gt;", ""))  # no entity cut in two
+    assert page.count("📄") == 3 and "第 1–3 条，共 3 条" in page  # no result dropped from the page

@@ -26,7 +26,7 @@ def esc(text: str) -> str:
 
 
 def unit_label(report: ReportInfo) -> str:
-    return report.unit or UNKNOWN_UNIT
+    return short(report.unit, LABEL_CHARS) if report.unit else UNKNOWN_UNIT
 
 
 def date_label(report: ReportInfo) -> str | None:
@@ -46,8 +46,30 @@ def citation(report: ReportInfo) -> str:
     return " · ".join(parts)
 
 
+SOURCE_CHARS = 120  # a report's path is shown up to this long (its end: the file name)
+LABEL_CHARS = 200  # a section path, a title, a unit name: at most this long
+
+
 def section_label(section: str) -> str:
-    return "前言" if section == PREAMBLE else section
+    return "前言" if section == PREAMBLE else short(section, LABEL_CHARS)
+
+
+def short(text: str, limit: int, keep_end: bool = False) -> str:
+    """Plain text at most ``limit`` characters, cut with …: escaped after, never inside an entity."""
+    if len(text) <= limit:
+        return text
+    return "…" + text[-(limit - 1):] if keep_end else text[: limit - 1] + "…"
+
+
+def source_label(report: ReportInfo) -> str:
+    return short(report.source, SOURCE_CHARS, keep_end=True)
+
+
+def telegram_length(message: str) -> int:
+    """How long Telegram counts an HTML message: its text once tags and entities are parsed, in
+    UTF-16 code units."""
+    text = html.unescape(_TAG.sub("", message))
+    return len(text.encode("utf-16-le")) // 2
 
 
 def snippet_html(result: Result, width: int = SNIPPET_CHARS, figures: bool = False) -> str:
@@ -61,14 +83,14 @@ def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
     return mark(make_snippet(result.text, spans, width), "", "")
 
 
-def result_block_html(result: Result, figures: bool = False) -> str:
+def result_block_html(result: Result, figures: bool = False, width: int = SNIPPET_CHARS) -> str:
     return (
         f"<b>{result.rank}. {esc(unit_label(result.report))}</b>"
         + (f" · {result.report.year}年" if result.report.year else "")
         + (f" · {esc(date_label(result.report) or '')}" if result.report.date else "")
         + f"\n<i>{esc(section_label(result.section))}</i>\n"
-        + snippet_html(result, figures=figures)
-        + f"\n📄 {esc(result.report.source)}"
+        + snippet_html(result, width, figures=figures)
+        + f"\n📄 {esc(source_label(result.report))}"
     )
 
 
@@ -111,14 +133,26 @@ def render_answer_html(answer: Answer, english: bool = False) -> str:
         return fit_blocks([header, esc(notice)])
     if answer.question.intent == "overview" and answer.overviews:
         return render_overview_html(answer, header, english)
-    first, last, total = answer.offset + 1, answer.offset + len(answer.results), answer.total
     units = answer.question.intent == "units"
-    if english:
-        footer = f"{first}–{last} of {total} {'units' if units else 'results'}"
-    else:
-        footer = f"第 {first}–{last} 个单位，共 {total} 个" if units else f"第 {first}–{last} 条，共 {total} 条"
     figures = answer.question.wants_figure
-    return fit_blocks([header, *(result_block_html(r, figures) for r in answer.results), footer])
+    shown = len(answer.results)
+    while True:  # shorter excerpts first; only then fewer results, and the footer says how many
+        for width in (SNIPPET_CHARS, 120, 60):
+            blocks = [header, *(result_block_html(r, figures, width) for r in answer.results[:shown]),
+                      page_footer(answer.offset, shown, answer.total, units, english)]
+            message = "\n\n".join(blocks)
+            if telegram_length(message) <= TELEGRAM_LIMIT or shown == 1:
+                break
+        if telegram_length(message) <= TELEGRAM_LIMIT or shown == 1:
+            return fit_blocks(blocks)
+        shown -= 1
+
+
+def page_footer(offset: int, shown: int, total: int, units: bool, english: bool) -> str:
+    first, last = offset + 1, offset + shown
+    if english:
+        return f"{first}–{last} of {total} {'units' if units else 'results'}"
+    return f"第 {first}–{last} 个单位，共 {total} 个" if units else f"第 {first}–{last} 条，共 {total} 条"
 
 
 def outline_line(outline: list[str], english: bool = False) -> str:
@@ -133,7 +167,7 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
     if len(answer.overviews) == 1:
         report = answer.results[0].report
         outline = answer.overviews[0].outline
-        head = (f"<b>{esc(citation(report))}</b>\n📄 {esc(report.source)}"
+        head = (f"<b>{esc(citation(report))}</b>\n📄 {esc(source_label(report))}"
                 + (f"\n{esc(outline_line(outline, english))}" if outline else ""))
         lead = "Main achievements" if english else "主要成效"
         blocks = [f"{r.rank}. <i>{esc(section_label(r.section))}</i>\n{snippet_html(r)}" for r in answer.results]
@@ -145,20 +179,21 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
         outline = outlines.get(r.report.id, [])
         blocks.append(f"<b>{r.rank}. {esc(citation(r.report))}</b>"
                       + (f"\n{esc(outline_line(outline, english))}" if outline else "")
-                      + f"\n{snippet_html(r)}\n📄 {esc(r.report.source)}")
+                      + f"\n{snippet_html(r)}\n📄 {esc(source_label(r.report))}")
     lead = (f"{total} reports, newest first" if english else f"共 {total} 份报告，按年份从新到旧")
     footer = f"{first}–{last} of {total} reports" if english else f"第 {first}–{last} 份，共 {total} 份"
     return fit_blocks([f"{header}\n{esc(lead)}", *blocks, footer])
 
 
 def fit_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> str:
-    """Join blocks with blank lines, dropping whole blocks from the end (keeping the last, the
-    footer) until the message fits; a single over-long block is replaced by a notice."""
+    """Join blocks with blank lines, within Telegram's limit as it counts (``telegram_length``).
+    Every block is bounded (excerpts, labels and paths are), so a page fits; should one still not,
+    whole blocks go from the end (the footer stays), never a piece of one."""
     blocks = [b for b in blocks if b]
-    while len(blocks) > 2 and len("\n\n".join(blocks)) > limit:
+    while len(blocks) > 2 and telegram_length("\n\n".join(blocks)) > limit:
         del blocks[-2]
     message = "\n\n".join(blocks)
-    if len(message) > limit:  # only when the question itself is absurdly long: never cut HTML
+    if telegram_length(message) > limit:  # only when the question itself is absurdly long
         message = esc("（内容过长，已省略）")
     return message
 
@@ -192,8 +227,8 @@ def split_plain(text: str, limit: int) -> list[str]:
 def render_passage_html(result: Result, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A whole passage with its citation, split into as many messages as it needs."""
     head = (f"<b>{esc(citation(result.report))}</b>\n<i>{esc(section_label(result.section))}</i>\n"
-            f"📄 {esc(result.report.source)}\n\n")
-    room = limit - len(head) - 20
+            f"📄 {esc(source_label(result.report))}\n\n")
+    room = limit - telegram_length(head) - 20
     pieces = split_plain(result.text, max(200, room))
     messages = []
     for i, piece in enumerate(pieces):
@@ -205,7 +240,8 @@ def render_passage_html(result: Result, limit: int = TELEGRAM_LIMIT) -> list[str
 
 def render_outline_html(report: ReportInfo, sections: Iterable[str], limit: int = TELEGRAM_LIMIT) -> str:
     """Title, unit, date and the list of sections of one report."""
-    lines = [f"<b>{esc(report.title or report.source)}</b>", esc(citation(report)), f"📄 {esc(report.source)}", ""]
+    lines = [f"<b>{esc(short(report.title, LABEL_CHARS) if report.title else source_label(report))}</b>",
+             esc(citation(report)), f"📄 {esc(source_label(report))}", ""]
     seen: list[str] = []
     for section in sections:
         label = section_label(section)
@@ -213,7 +249,7 @@ def render_outline_html(report: ReportInfo, sections: Iterable[str], limit: int 
             seen.append(label)
     for label in seen:
         line = "• " + esc(label)
-        if len("\n".join(lines)) + len(line) + 20 > limit:
+        if telegram_length("\n".join(lines)) + telegram_length(line) + 20 > limit:
             lines.append("…")
             break
         lines.append(line)

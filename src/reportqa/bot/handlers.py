@@ -34,12 +34,16 @@ from reportqa.render import (
     TELEGRAM_LIMIT,
     citation,
     esc,
+    html_to_text,
     render_answer_html,
     render_outline_html,
     render_passage_html,
     section_label,
+    short,
     snippet_html,
     snippet_text,
+    source_label,
+    telegram_length,
     unit_label,
 )
 from reportqa.search import Result, SearchIndex
@@ -133,7 +137,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     text = render_answer_html(answer, english)
     if cut:
         note = esc(say("cut", english, n=limit))
-        if len(text) + len(note) + 1 <= TELEGRAM_LIMIT:
+        if telegram_length(text) + telegram_length(note) + 1 <= TELEGRAM_LIMIT:
             text = f"{note}\n{text}"
     await message.reply_html(
         text,
@@ -257,12 +261,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def share_html(result: Result) -> str:
     """What an inline result posts: the excerpt and its citation line, within the message limit."""
     cite = (f"\n\n— {esc(citation(result.report))}\n{esc(section_label(result.section))}"
-            f"\n📄 {esc(result.report.source)}")
+            f"\n📄 {esc(source_label(result.report))}")
     for width in (700, 300, 100):
         body = snippet_html(result, width=width)
-        if len(body) + len(cite) <= TELEGRAM_LIMIT:
+        if telegram_length(body + cite) <= TELEGRAM_LIMIT:
             return body + cite
-    return cite.strip()[:TELEGRAM_LIMIT]
+    return cite.strip()  # every part of it is bounded: it fits
 
 
 async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -383,8 +387,8 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lines = [f"<b>{esc(name)}</b>"]
     for report in sorted(reports, key=lambda r: (r.unit or "", r.year or 0)):
-        lines.append(f"• {esc(citation(report))}\n  {esc(report.title or '-')} · "
-                     f"{report.passage_count} {'passages' if english else '段'}\n  📄 {esc(report.source)}")
+        lines.append(f"• {esc(citation(report))}\n  {esc(short(report.title or '-', 200))} · "
+                     f"{report.passage_count} {'passages' if english else '段'}\n  📄 {esc(source_label(report))}")
     await _send_pieces(message, _chunk_lines(lines))
 
 
@@ -425,7 +429,8 @@ def _chunk_lines(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     chunks: list[str] = []
     current = ""
     for line in lines:
-        line = line[: limit - 1]
+        if telegram_length(line) > limit - 1:  # never cut inside a tag or an entity: cut its text
+            line = esc(short(html_to_text(line), limit - 2))
         if current and len(current) + 1 + len(line) > limit:
             chunks.append(current)
             current = line
