@@ -118,7 +118,8 @@ _INVISIBLE = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u
 def clean_question(text: str) -> str:
     """A question as it may be searched: no lone surrogates (a broken emoji, bytes that were not
     UTF-8), no control or bidirectional-override characters, white space collapsed."""
-    text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    if _has_surrogate(text):
+        text = "".join(ch for ch in text if not "\ud800" <= ch <= "\udfff")
     text = text.replace("\ufffd", " ") if "\ufffd" in text else text
     kept = "".join(ch for ch in text if (ch.isprintable() or ch in " \t\n") and ch not in _INVISIBLE)
     return " ".join(kept.split())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
+import io
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from reportqa.ingest.cleaning import clean_lines, drop_preamble, is_preamble_line
 from reportqa.ingest.dates import parse_date
 from reportqa.ingest.metadata import extract_metadata, find_title
-from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_document
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, decode_text, read_document
 from reportqa.ingest.sections import sections_of
 from reportqa.model import ParsedReport, Passage, ReportMeta
 from reportqa.resources import load_cleaning_rules
@@ -35,15 +36,30 @@ class Skipped:
     reason: str
 
 
+MAX_FOLDER_DEPTH = 32  # folders nested deeper than this are listed as skipped, not walked
+
+
+def readable_name(name: str) -> str:
+    """A file name as text: a name whose bytes are not UTF-8 (GBK from a Windows zip) read as
+    GB18030, else with the undecodable bytes shown as \\xNN — never a string SQLite cannot store."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in name):
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+
+
 def source_name(path: Path, reports_dir: Path) -> str:
-    """The path of a report relative to the reports folder, with '/' separators."""
+    """The path of a report relative to the reports folder, with '/' separators (as readable text)."""
     text, folder = str(path), str(reports_dir)
     if text.startswith(folder) and text[len(folder):len(folder) + 1] == os.sep:  # the common case, fast
-        return text[len(folder) + 1:].replace(os.sep, "/")
+        return readable_name(text[len(folder) + 1:].replace(os.sep, "/"))
     try:
-        return path.relative_to(reports_dir).as_posix()
+        return readable_name(path.relative_to(reports_dir).as_posix())
     except ValueError:
-        return path.name
+        return readable_name(path.name)
 
 
 def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
@@ -52,16 +68,18 @@ def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
     the reader for ever) are listed as skipped."""
     files: list[Path] = []
     skipped: list[Skipped] = []
-
-    def walk(folder: str, prefix: str) -> None:
+    # folders to walk, depth first and in name order, without recursion (a tree 1,000 deep is data)
+    stack: list[tuple[str, str, int]] = [(str(reports_dir), "", 0)]
+    while stack:
+        folder, prefix, depth = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(prefix or ".", f"cannot list folder: {exc.strerror or exc}"))
-            return
+            skipped.append(Skipped(readable_name(prefix) or ".", f"cannot list folder: {exc.strerror or exc}"))
+            continue
         subfolders = []
         for entry in entries:
-            name, source = entry.name, prefix + entry.name
+            name, source = entry.name, readable_name(prefix + entry.name)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_link = entry.is_symlink()
@@ -70,6 +88,8 @@ def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
             if is_dir:
                 if name.startswith("."):
                     skipped.append(Skipped(source + "/", "hidden folder"))
+                elif depth >= MAX_FOLDER_DEPTH:
+                    skipped.append(Skipped(source + "/", f"folder nested deeper than {MAX_FOLDER_DEPTH}"))
                 else:
                     subfolders.append(entry)
                 continue
@@ -81,17 +101,16 @@ def discover(reports_dir: Path) -> tuple[list[Path], list[Skipped]]:
                 if is_link and os.path.isdir(entry.path):
                     skipped.append(Skipped(source + "/", "linked folder not followed"))
                 else:
-                    skipped.append(Skipped(source, f"unsupported file type {os.path.splitext(name)[1] or '(none)'}"))
+                    suffix = os.path.splitext(source)[1] or "(none)"
+                    skipped.append(Skipped(source, f"unsupported file type {suffix}"))
             elif is_link and (problem := _link_problem(entry.path)):
                 skipped.append(Skipped(source, problem))
             elif not (entry.is_file() if is_link else entry.is_file(follow_symlinks=False)):
                 skipped.append(Skipped(source, "not a regular file"))
             else:
                 files.append(Path(entry.path))
-        for entry in subfolders:
-            walk(entry.path, prefix + entry.name + "/")
-
-    walk(str(reports_dir), "")
+        for entry in reversed(subfolders):  # popped in name order
+            stack.append((entry.path, prefix + entry.name + "/", depth + 1))
     return files, skipped
 
 
@@ -110,7 +129,11 @@ def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         return {}
     overrides: dict[str, dict[str, str]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:  # read as the reports are read: Excel on Chinese Windows saves GBK, others UTF-16 or UTF-8-BOM
+        text, _ = decode_text(path.read_bytes())
+    except (OSError, UnreadableFile):
+        return {}  # an unreadable metadata.csv names nothing; the reports still index
+    with io.StringIO(text, newline="") as handle:
         for row in csv.DictReader(handle):
             source = (row.get("file") or "").strip()
             if source:
