@@ -102,9 +102,9 @@ def test_truncated_docx_is_refused(tmp_path: Path) -> None:
 
 
 def test_docx_zip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reportqa.ingest import readers
+    from reportqa.ingest import docx_text
 
-    monkeypatch.setattr(readers, "MAX_DOCX_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(docx_text, "MAX_XML_BYTES", 1024 * 1024)
     path = tmp_path / "bomb.docx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", "<w:document>" + " " * (4 * 1024 * 1024) + "</w:document>")

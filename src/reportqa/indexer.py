@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
-import itertools
 import json
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from reportqa.ingest.pipeline import (
     source_name,
 )
 from reportqa.ingest.readers import UnreadableFile
+from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, ReportMeta
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
@@ -43,7 +43,7 @@ from reportqa.text import Tokenizer, get_tokenizer, normalise
 
 PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len", "post_indptr", "post_docs",
                    "post_tf"}
-IN_FLIGHT_PER_WORKER = 8  # files submitted ahead per worker process
+IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
 INDEX_FORMAT = "5"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses
 
@@ -69,6 +69,7 @@ class BuildSummary:
     # where the time went: parse (read + clean + split, summed over workers), tokenize (summed over
     # workers), then wall time of scanning files, storing rows and computing BM25
     timings: dict[str, float] = field(default_factory=dict)
+    parse_peak_mb: float = 0.0  # the largest resident memory a parse worker reached
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,6 +128,8 @@ def parse_and_tokenize(
         report = parse_report(path, reports_dir, options, override)
     except UnreadableFile as exc:
         return Parsed(path, None, [], str(exc))
+    except MemoryError:
+        raise  # over the worker's memory budget: the sandbox names the file and replaces the worker
     except Exception as exc:  # a bug or a file no reader expected: report it, keep indexing
         return Parsed(path, None, [], f"could not parse: {type(exc).__name__}: {exc}"[:200])
     parsed_at = time.perf_counter()
@@ -214,27 +217,49 @@ async def _load_previous(generation: Path) -> _Previous | None:
     return _Previous(generation, reports, stamps, info)
 
 
+_ParseJob = tuple[Path, Path, ParseOptions, "dict[str, str] | None"]
+
+
+def parse_job(job: _ParseJob) -> Parsed:
+    """``parse_and_tokenize`` for one job of the sandbox (runs in a worker process)."""
+    return parse_and_tokenize(*job)
+
+
+def parse_job_failed(job: _ParseJob, reason: str) -> Parsed:
+    """What a file that ran out of time or memory, or took its worker down, yields: named, skipped."""
+    return Parsed(job[0], None, [], reason)
+
+
+def warm_parser(config_dir: Path) -> None:
+    """Load what every parse needs (dictionary, cleaning rules, gazetteer) before a worker's first
+    file, so that a file's time budget is the file's own."""
+    from reportqa.places import load_gazetteer
+    from reportqa.resources import load_cleaning_rules
+
+    get_tokenizer(config_dir)
+    load_cleaning_rules(config_dir)
+    load_gazetteer(config_dir)
+
+
 def _parse_stream(
-    jobs: list[tuple[Path, dict[str, str] | None]], reports_dir: Path, options: ParseOptions
+    jobs: list[tuple[Path, dict[str, str] | None]], reports_dir: Path, options: ParseOptions, settings: Settings,
+    peak: list[float],
 ) -> Iterator[Parsed]:
-    """Parse and tokenise files in order, on every core when there are enough of them (jieba is pure
-    Python: processes, not threads). Results stream out as they come, with a bounded number in
-    flight, so memory does not grow with the corpus."""
-    workers = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        for path, override in jobs:
-            yield parse_and_tokenize(path, reports_dir, options, override)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[Parsed]] = deque()
-        queue = iter(jobs)
-        for path, override in itertools.islice(queue, IN_FLIGHT_PER_WORKER * workers):
-            pending.append(pool.submit(parse_and_tokenize, path, reports_dir, options, override))
-        while pending:
-            result = pending.popleft().result()
-            for path, override in itertools.islice(queue, 1):
-                pending.append(pool.submit(parse_and_tokenize, path, reports_dir, options, override))
-            yield result
+    """Parse and tokenise files in order, in bounded worker processes (see ingest/sandbox.py), on
+    every core when there are enough files (jieba is pure Python: processes, not threads). Results
+    stream out in order, with a bounded number held, so memory does not grow with the corpus."""
+    workers = settings.parse_workers or os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD:
+        workers = 1  # one process is faster than starting several for a handful of files
+    runner = BoundedRunner(
+        parse_job, parse_job_failed, Budget(settings.parse_seconds_per_file, settings.parse_memory_mb or None),
+        workers, warm_up=functools.partial(warm_parser, options.config_dir),
+        window=IN_FLIGHT_PER_WORKER * workers, preload=["reportqa.indexer"],
+    )
+    try:
+        yield from runner.run([(path, reports_dir, options, override) for path, override in jobs])
+    finally:
+        peak[0] = runner.peak_kb / 1024
 
 
 @dataclass
@@ -417,7 +442,8 @@ async def _write_generation(
     started = time.perf_counter()
     # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
     loop = asyncio.get_running_loop()
-    stream = _parse_stream([(p, o) for p, o, _, _ in scan.to_parse], reports_dir, options)
+    parse_peak_mb = [0.0]  # filled in by the stream as it ends
+    stream = _parse_stream([(p, o) for p, o, _, _ in scan.to_parse], reports_dir, options, settings, parse_peak_mb)
     first = loop.run_in_executor(None, next, stream, None)
     db = None
     try:
@@ -574,6 +600,7 @@ async def _write_generation(
     summary.parsed = parsed_sources
     summary.changed = True
     summary.timings = timings
+    summary.parse_peak_mb = round(parse_peak_mb[0], 1)
     return summary
 
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
 
     # Files
     max_file_mb: int = Field(20, ge=1)  # larger report files are refused (a real report is well under 1 MB)
+    # Each file is parsed in a worker process within these budgets; a file over one is named and
+    # skipped (a real report takes well under a second and a hundred MB)
+    parse_seconds_per_file: float = Field(120.0, gt=0)
+    parse_memory_mb: int = Field(2048, ge=0)  # beyond the worker's own; 0: no memory limit
+    parse_workers: int = Field(0, ge=0)  # 0: one per core
 
     # Passages
     passage_max_chars: int = Field(1200, ge=200)

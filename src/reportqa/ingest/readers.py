@@ -7,13 +7,12 @@ reason a person can act on.
 from __future__ import annotations
 
 import codecs
-import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportqa.ingest.docx_text import MAX_TEXT_CHARS, DocxRefused, read_docx_lines
+
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf"})
-MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024  # a .docx whose XML expands beyond this is refused
 
 
 class UnreadableFile(Exception):
@@ -147,64 +146,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnreadableFile("binary file or unknown encoding, not text")
 
 
-_HEADING_STYLE = re.compile(r"(?:heading|标题)\s*(\d)", re.IGNORECASE)
-
-
-def _docx_heading_level(paragraph: object) -> int | None:
-    style = getattr(paragraph, "style", None)
-    name = getattr(style, "name", "") or ""
-    match = _HEADING_STYLE.search(name)
-    if match:
-        return max(1, min(4, int(match.group(1))))
-    if name.lower() == "title":
-        return None
-    return None
-
-
-def _check_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-            if total > MAX_DOCX_UNPACKED_BYTES:
-                raise UnreadableFile(
-                    f"refused: unpacks to {total // (1024 * 1024)} MB (zip bomb?)"
-                )
-            if "word/document.xml" not in archive.namelist():
-                raise UnreadableFile("corrupt .docx: no word/document.xml")
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFile("corrupt .docx (not a zip archive)") from exc
-
-
 def read_docx(path: Path) -> RawDocument:
-    """Paragraphs and table rows in document order; Word heading styles become heading levels."""
-    _check_zip(path)
+    """Paragraphs and table rows in document order, read as a bounded stream (see docx_text.py);
+    Word heading styles become heading levels."""
     try:
-        import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
-        document = docx.Document(str(path))
-        lines: list[Line] = []
-        body = document.element.body
-        for child in body.iterchildren():
-            tag = child.tag.rsplit("}", 1)[-1]
-            if tag == "p":
-                paragraph = Paragraph(child, document)
-                lines.append(Line(paragraph.text, _docx_heading_level(paragraph)))
-            elif tag == "tbl":
-                table = Table(child, document)
-                for row in table.rows:
-                    cells: list[str] = []
-                    for cell in row.cells:
-                        text = cell.text.strip()
-                        if text and (not cells or cells[-1] != text):  # merged cells repeat
-                            cells.append(text)
-                    if cells:
-                        lines.append(Line(" | ".join(cells)))
-    except UnreadableFile:
-        raise
-    except Exception as exc:  # python-docx raises many kinds on broken files
-        raise UnreadableFile(f"corrupt .docx: {type(exc).__name__}: {exc}"[:200]) from exc
+        lines = [Line(line.text, line.heading_level) for line in read_docx_lines(str(path))]
+    except DocxRefused as exc:
+        raise UnreadableFile(str(exc)) from exc
     if not any(line.text.strip() for line in lines):
         raise UnreadableFile("no text in .docx")
     return RawDocument(lines)
@@ -242,6 +190,36 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
     return out
 
 
+MAX_PDF_PAGES = 3000  # distinct pages read from one PDF; a work report has tens
+
+
+def _pdf_page_lines(reader: object) -> list[str]:
+    """Each distinct page's text lines, a blank line after each. A page tree that lists one page (or
+    one content stream) many times — 100,000 references in a 600 KB file — is read once per page."""
+    raw_lines: list[str] = []
+    seen: set[object] = set()
+    chars = pages = 0
+    for page in reader.pages:  # type: ignore[attr-defined]
+        ref = page.indirect_reference
+        contents = page.get("/Contents")
+        content_ref = getattr(contents, "indirect_reference", None) or getattr(contents, "idnum", None)
+        keys = {("page", ref.idnum, ref.generation) if ref is not None else None,
+                ("contents", repr(content_ref)) if content_ref is not None else None} - {None}
+        if keys & seen:
+            continue
+        seen |= keys
+        pages += 1
+        if pages > MAX_PDF_PAGES:
+            raise UnreadableFile(f"refused: more than {MAX_PDF_PAGES:,} distinct pages")
+        text = page.extract_text() or ""
+        chars += len(text)
+        if chars > MAX_TEXT_CHARS:
+            raise UnreadableFile(f"refused: more than {MAX_TEXT_CHARS:,} characters of text")
+        raw_lines.extend(text.splitlines())
+        raw_lines.append("")
+    return raw_lines
+
+
 def read_pdf(path: Path) -> RawDocument:
     """The text layer of a PDF, page by page, with layout line breaks undone."""
     try:
@@ -257,14 +235,13 @@ def read_pdf(path: Path) -> RawDocument:
                 raise
             except Exception as exc:
                 raise UnreadableFile("encrypted PDF (cannot decrypt)") from exc
-        raw_lines: list[str] = []
-        for page in reader.pages:
-            raw_lines.extend((page.extract_text() or "").splitlines())
-            raw_lines.append("")
+        raw_lines = _pdf_page_lines(reader)
     except UnreadableFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}: {exc}"[:200]) from exc
+    except MemoryError:
+        raise  # over the parse's memory budget: the sandbox names it, not "corrupt"
     except Exception as exc:  # pypdf raises assorted errors on damaged files
         raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}"[:200]) from exc
     if sum(len(line.strip()) for line in raw_lines) < 10:

@@ -101,6 +101,27 @@ def _pieces(block_text: str) -> list[tuple[str, bool]]:
     return pieces
 
 
+_CLAUSE_MARKS = "，,；;、 　"
+
+
+def cut_run_on(sentence: str, max_chars: int) -> list[str]:
+    """A "sentence" longer than a passage (a table flattened to one line, text with no full stops)
+    cut at its last clause mark within each passage's length, or at the length where it has none:
+    a passage is never megabytes of one line, which no reader could use and jieba would hold whole."""
+    if len(sentence) <= max_chars:
+        return [sentence]
+    cuts: list[str] = []
+    start = 0
+    while len(sentence) - start > max_chars:
+        window = sentence[start:start + max_chars]
+        mark = max(window.rfind(m) for m in _CLAUSE_MARKS)
+        end = start + (mark + 1 if mark >= max_chars // 2 else max_chars)
+        cuts.append(sentence[start:end])
+        start = end
+    cuts.append(sentence[start:])
+    return cuts
+
+
 def split_long(text: str, max_chars: int) -> list[str]:
     """Split a block longer than ``max_chars`` at 一是/二是 markers, line or sentence ends."""
     if len(text) <= max_chars:
@@ -110,7 +131,7 @@ def split_long(text: str, max_chars: int) -> list[str]:
         if len(piece) <= max_chars:
             pieces.append((piece, new_line))
             continue
-        sentences = [s for s in _SENTENCE_END.split(piece) if s]
+        sentences = [cut for s in _SENTENCE_END.split(piece) if s for cut in cut_run_on(s, max_chars)]
         buffer = ""
         first = new_line
         for sentence in sentences:
