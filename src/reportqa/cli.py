@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import sys
+import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reportqa import store
 from reportqa.answers import Answer, answer_parsed, answer_question
+from reportqa.faults import ExitCode, fault_of
+from reportqa.index_check import IndexDamaged, verified_load
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
 from reportqa.ingest.readers import UnreadableFile, decode_text
@@ -48,7 +54,52 @@ def _settings() -> Settings:
     return get_settings()
 
 
+_debug = {"on": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an expected fault too.")] = False,
+) -> None:
+    """Question answering over government work reports (法治政府建设情况报告).
+
+    Exit codes: 0 done; 1 refused (add: unreadable or a duplicate); 2 a bad argument or input file;
+    3 no index; 4 the index is damaged; 5 no space left; 6 a folder cannot be written; 7 another
+    read or write failure; 130 interrupted."""
+    _debug["on"] = debug
+
+
+def fail(code: int, message: str) -> NoReturn:
+    """One line on standard error, and the exit code."""
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def handles_faults(command: Callable[..., None]) -> Callable[..., None]:
+    """A command whose expected faults (faults.py) end it with one line and their exit code."""
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except BaseException as exc:
+            fault = fault_of(exc)
+            if fault is None:
+                raise
+            if _debug["on"]:
+                traceback.print_exception(exc)
+            fail(fault.code, fault.message)
+
+    return run
+
+
 def _print_summary(summary: BuildSummary, console: Console) -> None:
+    if summary.rebuilt_because:
+        console.print(f"The served index was damaged ({summary.rebuilt_because}): every file was read again.",
+                      markup=False)
     if not summary.changed:
         console.print(f"Index up to date ({summary.reused} reports unchanged, nothing parsed).")
     else:
@@ -83,6 +134,7 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
 
 
 @app.command()
+@handles_faults
 def index(
     reports_dir: Annotated[Path, typer.Argument(help="Folder of report files (.txt .md .docx .pdf).")],
     index_dir: IndexDir = None,
@@ -136,6 +188,7 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
 
 
 @app.command()
+@handles_faults
 def add(
     file: Annotated[Path, typer.Argument(help="A report file (.txt .md .docx .pdf).")],
     name: Annotated[str | None, typer.Option("--name", help="The file name to keep (made safe).")] = None,
@@ -151,6 +204,7 @@ def add(
 
 
 @app.command()
+@handles_faults
 def remove(
     name: Annotated[str, typer.Argument(help="The report: its path in the reports folder, its file name or a part.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
@@ -160,7 +214,8 @@ def remove(
 
 
 async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
-    if store.current_generation(index_dir) is None:
+    generation, problem = store.read_pointer(index_dir)
+    if generation is None and problem is None:
         err.print(f"No index in {index_dir.resolve()} yet: building it from {settings.reports_dir} …")
         summary = await build_index(settings.reports_dir, index_dir, settings)
         err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
@@ -172,6 +227,7 @@ def _clip(question: str, settings: Settings) -> str:
 
 
 @app.command()
+@handles_faults
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question, in Chinese or English.")] = None,
     index_dir: IndexDir = None,
@@ -264,6 +320,7 @@ async def chat_turn(searcher: SearchIndex, state: dict, line: str, page_size: in
 
 
 @app.command()
+@handles_faults
 def chat(index_dir: IndexDir = None) -> None:
     """Talk to the bot in the terminal: its replies as plain text, with more / full / outline."""
     settings = _settings()
@@ -308,6 +365,7 @@ def metadata_lines(meta: ReportMeta) -> list[tuple[str, str]]:
 
 
 @app.command()
+@handles_faults
 def inspect(
     file: Annotated[Path, typer.Argument(help="One report file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
@@ -357,5 +415,47 @@ def inspect(
         console.print(passage.text, markup=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
+@app.command()
+@handles_faults
+def check(
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Verify the served index: every file's size and checksum, its arrays' invariants, that its
+    database is of the same build, and SQLite's integrity check. Exit 0 when sound, 4 when damaged."""
+    target = index_dir or _settings().index_dir
+    started = time.perf_counter()
+    generation, problem = store.read_pointer(target)
+    verdict: dict[str, object] = {"index_dir": str(target), "generation": generation.name if generation else None}
+    if problem is None and generation is None:
+        problem = f"no index in {target}"
+        code = ExitCode.NO_INDEX
+    else:
+        code = ExitCode.INDEX_DAMAGED
+    if problem is None and generation is not None:
+        try:
+            arrays, vocab, manifest = verified_load(generation, deep=True, integrity=True)
+            verdict.update(reports=manifest["shape"]["reports"], passages=len(arrays["passage_ids"]),
+                           terms=len(vocab), postings=len(arrays["post_docs"]), build_id=manifest["build_id"])
+        except IndexDamaged as exc:
+            problem = str(exc)
+    verdict.update(ok=problem is None, problem=problem, seconds=round(time.perf_counter() - started, 2))
+    if as_json:
+        typer.echo(json.dumps(verdict, ensure_ascii=False))
+    elif problem is None:
+        typer.echo(f"ok: {verdict['generation']} — {verdict['reports']} reports, {verdict['passages']} passages, "
+                   f"{verdict['terms']} terms; sizes, checksums, invariants and SQLite integrity checked in "
+                   f"{verdict['seconds']} s")
+    if problem is not None:
+        if as_json:
+            raise typer.Exit(code)
+        fail(code, problem)
+
+
+def main() -> None:
+    """The ``reportqa`` command."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -13,9 +13,10 @@ import functools
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from reportqa import store
 from reportqa.boilerplate import common_keys, report_clause_keys
+from reportqa.index_check import IndexDamaged, Shape, new_build_id, verified_load, write_manifest
 from reportqa.ingest.pipeline import (
     ParseOptions,
     Skipped,
@@ -45,7 +47,8 @@ PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len
                    "post_tf"}
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "5"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses
+INDEX_FORMAT = "6"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
+# 6: a manifest (sizes, checksums, build id, shape) checked before serving
 
 
 @dataclass
@@ -70,6 +73,7 @@ class BuildSummary:
     # workers), then wall time of scanning files, storing rows and computing BM25
     timings: dict[str, float] = field(default_factory=dict)
     parse_peak_mb: float = 0.0  # the largest resident memory a parse worker reached
+    rebuilt_because: str | None = None  # the served index was damaged: every file was read again
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,13 +166,15 @@ def _ranking_key(settings: Settings) -> str:
 
 @dataclass
 class _Previous:
-    """The served generation, as much as scanning needs; its arrays are read only when a build
-    goes ahead (``load_arrays``)."""
+    """The served generation, checked: what scanning needs, and its arrays for a build that goes
+    ahead (``load_arrays``)."""
 
     generation: Path
     reports: dict[str, store.ReportRow]
     stamps: dict[str, store.FileStamp]
     info: dict[str, str]
+    arrays: dict[str, np.ndarray]  # checked (index_check.verified_load)
+    vocab: list[str]
 
     @property
     def unreadable(self) -> dict[str, list[str]]:
@@ -180,12 +186,11 @@ class _Previous:
         return int(self.info.get("scan_started_ns", "0"))
 
     def load_arrays(self) -> _PreviousArrays:
-        vocab = json.loads((self.generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
-        with np.load(self.generation / store.TERMS_NAME) as arrays:
-            ids = arrays["passage_ids"]
-            freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"], len(ids))
-            return _PreviousArrays(vocab, freqs, ids, arrays["passage_report"], arrays["passage_kind"],
-                                   arrays["passage_len"])
+        arrays = self.arrays
+        ids = arrays["passage_ids"]
+        freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"], len(ids))
+        return _PreviousArrays(self.vocab, freqs, ids, arrays["passage_report"], arrays["passage_kind"],
+                               arrays["passage_len"])
 
 
 @dataclass
@@ -198,23 +203,28 @@ class _PreviousArrays:
     passage_len: np.ndarray  # tokens per passage, int32
 
 
-async def _load_previous(generation: Path) -> _Previous | None:
+async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None]:
+    """The served generation, checked, to build on; or None and why not, when it is damaged (then
+    the build reads every file again instead of carrying the damage forward) or of another format."""
+    try:
+        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation, deep=True)
+    except IndexDamaged as exc:
+        return None, str(exc).split(". Run ")[0]
     try:
         db = await store.connect(generation / store.DB_NAME, readonly=True)
         try:
             info = await store.read_info(db)
             if info.get("format") != INDEX_FORMAT:
-                return None
+                return None, None
             reports = {row.source: row for row in await store.read_reports(db)}
             stamps = await store.read_file_stamps(db)
         finally:
             await db.close()
-        with np.load(generation / store.TERMS_NAME) as arrays:  # reads the member list only
-            if not set(arrays.files) >= PREVIOUS_ARRAYS:
-                return None
-    except Exception:  # an unreadable previous index is rebuilt from scratch
-        return None
-    return _Previous(generation, reports, stamps, info)
+    except (sqlite3.Error, ValueError, TypeError) as exc:  # checked, yet unreadable: rebuild
+        return None, f"the index {generation.name} is damaged: {exc}"
+    if not set(arrays) >= PREVIOUS_ARRAYS:
+        return None, None
+    return _Previous(generation, reports, stamps, info, arrays, vocab), None
 
 
 _ParseJob = tuple[Path, Path, ParseOptions, "dict[str, str] | None"]
@@ -241,25 +251,18 @@ def warm_parser(config_dir: Path) -> None:
     load_gazetteer(config_dir)
 
 
-def _parse_stream(
-    jobs: list[tuple[Path, dict[str, str] | None]], reports_dir: Path, options: ParseOptions, settings: Settings,
-    peak: list[float],
-) -> Iterator[Parsed]:
-    """Parse and tokenise files in order, in bounded worker processes (see ingest/sandbox.py), on
-    every core when there are enough files (jieba is pure Python: processes, not threads). Results
-    stream out in order, with a bounded number held, so memory does not grow with the corpus."""
+def parse_runner(n_jobs: int, options: ParseOptions, settings: Settings) -> BoundedRunner:
+    """The bounded workers (see ingest/sandbox.py) that parse and tokenise files, on every core when
+    there are enough files (jieba is pure Python: processes, not threads). Results stream out in
+    order, with a bounded number held, so memory does not grow with the corpus."""
     workers = settings.parse_workers or os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD:
+    if n_jobs < PARALLEL_THRESHOLD:
         workers = 1  # one process is faster than starting several for a handful of files
-    runner = BoundedRunner(
+    return BoundedRunner(
         parse_job, parse_job_failed, Budget(settings.parse_seconds_per_file, settings.parse_memory_mb or None),
         workers, warm_up=functools.partial(warm_parser, options.config_dir),
         window=IN_FLIGHT_PER_WORKER * workers, preload=["reportqa.indexer"],
     )
-    try:
-        yield from runner.run([(path, reports_dir, options, override) for path, override in jobs])
-    finally:
-        peak[0] = runner.peak_kb / 1024
 
 
 @dataclass
@@ -383,7 +386,7 @@ async def _build_locked(
     on_file: Callable[[str], None],
     started: float,
 ) -> BuildSummary:
-    previous = None if (full or served is None) else await _load_previous(served)
+    previous, damage = (None, None) if (full or served is None) else await _load_previous(served)
     fingerprint = config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
     scan = _scan(reports_dir, previous, fingerprint, on_file, on_start)
     parsing = {source_name(p, reports_dir) for p, *_ in scan.to_parse}
@@ -395,6 +398,8 @@ async def _build_locked(
         summary.reused = len(scan.reused)
         summary.seconds = time.perf_counter() - started
         return summary
+    if damage is None and served is None and store.pointer_problem(index_dir):
+        damage = store.pointer_problem(index_dir)
 
     scanned_at = time.perf_counter()
     generation = store.new_generation(index_dir)
@@ -404,6 +409,7 @@ async def _build_locked(
         store.remove_stale(index_dir, {served.name} if served else set())
         raise
     store.publish(index_dir, generation)
+    summary.rebuilt_because = damage
     summary.removed = removed
     summary.reused = len(scan.reused)
     summary.seconds = time.perf_counter() - started
@@ -418,14 +424,18 @@ async def _start_database(generation: Path, previous: _Previous | None, reused: 
     if previous is not None and reused:
         await asyncio.to_thread(store.copy_database, previous.generation / store.DB_NAME, path)
     db = await store.connect(path)
-    await store.create_schema(db)
-    if previous is not None and reused:
-        kept = {r.id for r in reused}
-        dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
-        await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
-        await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
-        for table in ("skipped", "duplicates", "info", "files"):
-            await db.execute(f"DELETE FROM {table}")
+    try:
+        await store.create_schema(db)
+        if previous is not None and reused:
+            kept = {r.id for r in reused}
+            dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
+            await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
+            await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
+            for table in ("skipped", "duplicates", "info", "files"):
+                await db.execute(f"DELETE FROM {table}")
+    except BaseException:
+        await store.close_quietly(db)  # an open connection's thread would keep the process alive
+        raise
     return db
 
 
@@ -442,8 +452,8 @@ async def _write_generation(
     started = time.perf_counter()
     # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
     loop = asyncio.get_running_loop()
-    parse_peak_mb = [0.0]  # filled in by the stream as it ends
-    stream = _parse_stream([(p, o) for p, o, _, _ in scan.to_parse], reports_dir, options, settings, parse_peak_mb)
+    runner = parse_runner(len(scan.to_parse), options, settings)
+    stream = runner.run([(path, reports_dir, options, override) for path, override, _, _ in scan.to_parse])
     first = loop.run_in_executor(None, next, stream, None)
     db = None
     try:
@@ -452,10 +462,12 @@ async def _write_generation(
         timings["load_previous"] = time.perf_counter() - started
         first_parsed = await first
     except BaseException:
+        runner.stop()  # the thread waiting for the first file returns
         first.cancel()
-        stream.close()
+        with contextlib.suppress(ValueError):
+            stream.close()
         if db is not None:
-            await db.close()
+            await store.close_quietly(db)
         raise
 
     async def parsed_files() -> AsyncIterator[Parsed]:
@@ -465,6 +477,7 @@ async def _write_generation(
             yield item
             item = await loop.run_in_executor(None, next, stream, None)
 
+    build_id = new_build_id()
     vocab: list[str] = list(arrays.vocab) if arrays else []
     term_id = {term: i for i, term in enumerate(vocab)}
     kinds = load_section_kinds(settings.config_dir)
@@ -581,6 +594,7 @@ async def _write_generation(
         )
         info = {
             "format": INDEX_FORMAT,
+            "build_id": build_id,
             "built_at": now,
             "scan_started_ns": str(scan.started_ns),
             "reports_dir": str(reports_dir),
@@ -593,14 +607,19 @@ async def _write_generation(
         await db.commit()
         await db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file: served read-only anywhere
     finally:
+        runner.stop()  # after a failure, a thread still waiting on a worker returns at once
         with contextlib.suppress(ValueError):  # "generator already executing": a cancelled next()
             stream.close()  # shuts the worker processes down if we stopped early
-        await db.close()
+        await store.close_quietly(db)
+    shape = Shape(passages=len(ids), terms=len(vocab), postings=len(postings.docs),
+                  reports=len(scan.reused) + len(new_report_rows))
+    await asyncio.to_thread(write_manifest, generation, build_id, [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME],
+                            shape)
     summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
     summary.parsed = parsed_sources
     summary.changed = True
     summary.timings = timings
-    summary.parse_peak_mb = round(parse_peak_mb[0], 1)
+    summary.parse_peak_mb = round(runner.peak_kb / 1024, 1)
     return summary
 
 

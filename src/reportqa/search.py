@@ -6,8 +6,8 @@ SQLite for the few results shown); a question costs what the postings of its ter
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from reportqa import store
+from reportqa.index_check import IndexDamaged, verified_load
 from reportqa.indexer import unit_words
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.ranking import Postings
@@ -29,7 +30,7 @@ CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutti
 
 
 class IndexMissing(Exception):
-    """No complete index in the folder."""
+    """No index in the folder yet."""
 
 
 @dataclass(frozen=True)
@@ -214,33 +215,39 @@ class SearchIndex:
 
     @classmethod
     async def load(cls, index_dir: Path, settings: Settings) -> SearchIndex:
-        generation = store.current_generation(index_dir)
+        generation, problem = store.read_pointer(index_dir)
+        if problem is not None:
+            raise IndexDamaged(f"{problem}. Run `reportqa index REPORTS_DIR --index-dir {index_dir}` to rebuild")
         if generation is None:
             raise IndexMissing(f"no index in {index_dir}: run `reportqa index REPORTS_DIR --index-dir {index_dir}`")
+        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation)  # raises IndexDamaged
         db = await store.connect(generation / store.DB_NAME, readonly=True)
         try:
             rows = await store.read_reports(db)
-        except Exception:
-            await db.close()
-            raise
+        except Exception as exc:
+            await store.close_quietly(db)
+            raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
+                               "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
         reports = {r.id: ReportInfo.from_row(r) for r in rows}
-        vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
-        with np.load(generation / store.TERMS_NAME) as arrays:
-            postings = Postings(
-                indptr=arrays["post_indptr"],
-                docs=arrays["post_docs"],
-                weights=arrays["post_weights"],
-                absent=arrays["post_absent"],
-                idf=arrays["post_idf"],
-                df=arrays["post_df"],
-                n_docs=len(arrays["passage_ids"]),
-            )
-            passage_ids = arrays["passage_ids"]
-            passage_report = arrays["passage_report"]
-            passage_kind = arrays["passage_kind"]
-            boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays.files else frozenset()
-        postings.densify(settings.dense_budget_mb * 1024 * 1024)
-        index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+        postings = Postings(
+            indptr=arrays["post_indptr"],
+            docs=arrays["post_docs"],
+            weights=arrays["post_weights"],
+            absent=arrays["post_absent"],
+            idf=arrays["post_idf"],
+            df=arrays["post_df"],
+            n_docs=len(arrays["passage_ids"]),
+        )
+        passage_ids = arrays["passage_ids"]
+        passage_report = arrays["passage_report"]
+        passage_kind = arrays["passage_kind"]
+        boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays else frozenset()
+        try:
+            postings.densify(settings.dense_budget_mb * 1024 * 1024)
+            index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+        except BaseException:
+            await store.close_quietly(db)  # its thread would keep the process alive
+            raise
         index.boilerplate = boilerplate
         return index
 

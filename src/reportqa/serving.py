@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from reportqa import store
+from reportqa.index_check import IndexDamaged
 from reportqa.search import SearchIndex, ensure_index
 from reportqa.settings import Settings
 
@@ -37,7 +38,9 @@ class IndexHolder:
         return st.st_ino, st.st_size, st.st_mtime_ns
 
     async def get(self) -> SearchIndex:
-        """The newest complete index (built from the configured reports on first use)."""
+        """The newest sound index (built from the configured reports on first use). A generation
+        that fails its checks is refused: the last good one goes on serving (the damage is logged
+        once per pointer change), and with none, ``IndexDamaged`` says what is wrong."""
         current = self._current
         if current is not None:
             stamp = self._pointer_stamp()
@@ -48,12 +51,20 @@ class IndexHolder:
                 self._pointer_seen = stamp
                 return current
         async with self._lock:
-            if self._current is None and store.current_generation(self.index_dir) is None:
+            if self._current is None and store.read_pointer(self.index_dir) == (None, None):
                 await ensure_index(self.settings, self.index_dir)
             stamp = self._pointer_stamp()
             generation = store.current_generation(self.index_dir)
             if self._current is None or generation != self._current.generation:
-                fresh = await SearchIndex.load(self.index_dir, self.settings)
+                try:
+                    fresh = await SearchIndex.load(self.index_dir, self.settings)
+                except IndexDamaged as exc:
+                    if self._current is None:
+                        raise
+                    log.error("not serving the new index (still serving %s): %s", self._current.generation.name,
+                              exc)
+                    self._pointer_seen = stamp
+                    return self._current
                 old, self._current = self._current, fresh
                 log.info("serving index %s", fresh.generation.name)
                 if old is not None:

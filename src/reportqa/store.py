@@ -8,6 +8,7 @@ An index folder holds generations; ``CURRENT`` names the one being served::
         index.sqlite3             reports, passages, skipped files, duplicates, every file's size/mtime/hash
         terms.npz                 term-major frequencies and BM25 weights, passage ids/reports/kinds
         vocab.json                term strings in term-id order
+        MANIFEST.json             sizes, checksums, build id and shape, checked before serving (index_check.py)
       .build.lock                 held while a build runs
 
 A build writes a new generation beside the served one and switches ``CURRENT`` only when it is
@@ -20,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -137,17 +139,42 @@ class PassageRow:
 # generations
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    """The generation being served, or None when the folder holds no complete index."""
+_GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z-]{1,64}")
+
+
+def read_pointer(index_dir: Path) -> tuple[Path | None, str | None]:
+    """The generation ``CURRENT`` names, if it is there; else None and what is wrong (None too when
+    the folder simply has no index yet). A pointer that is a folder, not text, or names something
+    that is not a generation of this folder is a problem, never followed."""
     pointer = index_dir / CURRENT_NAME
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+        data = pointer.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except IsADirectoryError:
+        return None, f"{pointer} is a folder, not the name of a generation"
+    except OSError as exc:
+        return None, f"{pointer} cannot be read: {exc.strerror or exc}"
+    try:
+        name = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = ""
+    if not _GENERATION_NAME.fullmatch(name):
+        return None, f"{pointer} does not name a generation (damaged?)"
     generation = index_dir / name
-    if name and (generation / DB_NAME).is_file() and (generation / TERMS_NAME).is_file():
-        return generation
-    return None
+    if not ((generation / DB_NAME).is_file() and (generation / TERMS_NAME).is_file()):
+        return None, f"{pointer} names {name}, which is missing or incomplete"
+    return generation, None
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation being served, or None when the folder holds no complete index."""
+    return read_pointer(index_dir)[0]
+
+
+def pointer_problem(index_dir: Path) -> str | None:
+    """What is wrong with ``CURRENT``, if anything (see ``read_pointer``)."""
+    return read_pointer(index_dir)[1]
 
 
 def new_generation(index_dir: Path) -> Path:
@@ -174,6 +201,9 @@ def publish(index_dir: Path, generation: Path) -> None:
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(generation)
+    pointer = index_dir / CURRENT_NAME
+    if pointer.is_dir() and not pointer.is_symlink():  # a damaged pointer: set aside, not deleted
+        os.replace(pointer, index_dir / f".damaged-{CURRENT_NAME}-{uuid.uuid4().hex[:6]}")
     tmp = index_dir / f"{CURRENT_NAME}.{uuid.uuid4().hex[:6]}.tmp"
     tmp.write_text(generation.name + "\n", encoding="utf-8")
     with tmp.open("rb") as handle:
@@ -226,9 +256,25 @@ async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connect
         db = await aiosqlite.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True)
     else:
         db = await aiosqlite.connect(db_path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            await close_quietly(db)
+            raise
     return db
+
+
+async def close_quietly(db: aiosqlite.Connection) -> None:
+    """Close a connection on an error path: its thread ends even when closing fails too (a full
+    disk fails the final write), so the process can exit with the first error."""
+    try:
+        await db.close()
+    except Exception:
+        stop = getattr(db, "stop", None)  # aiosqlite >= 0.20: ends the worker thread without a commit
+        if callable(stop):
+            with contextlib.suppress(Exception):
+                stop()
 
 
 def copy_database(source: Path, target: Path) -> None:

@@ -24,6 +24,7 @@ from reportqa.bot import admin, handlers
 from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import COMMANDS
+from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
 
@@ -73,9 +74,12 @@ async def _post_init(application: Application) -> None:
     if access.open_to_everyone:
         log.warning("no REPORTQA_ALLOWED_USERS or REPORTQA_ALLOWED_CHATS set: the bot answers everyone")
     holder = IndexHolder(settings)
-    searcher = await holder.get()
-    log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
-             searcher.postings.n_docs)
+    try:
+        searcher = await holder.get()
+        log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
+                 searcher.postings.n_docs)
+    except IndexDamaged as exc:  # start anyway: questions are told, an administrator can /reindex
+        log.error("no sound index to serve: %s", exc)
     state = await BotState.open(settings.bot_state_db or settings.index_dir / STATE_DB)
     admin.clear_incoming(settings)
     application.bot_data["services"] = handlers.Services(

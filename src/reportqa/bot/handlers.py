@@ -29,6 +29,7 @@ from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.keyboards import answer_keyboard, parse_callback
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import HELP, INLINE_HELP_BODY, INLINE_HELP_TITLE, say
+from reportqa.index_check import IndexDamaged
 from reportqa.question import clean_question
 from reportqa.render import (
     TELEGRAM_LIMIT,
@@ -453,9 +454,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, Forbidden):
         log.info("cannot reach a user: %s", error)
         return
-    log.error("error while handling an update", exc_info=error)
+    damaged = isinstance(error, IndexDamaged)
+    if damaged:
+        log.error("no sound index to answer from: %s", error)
+    else:
+        log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None and insider(update, context):
         try:
-            await update.effective_message.reply_text(say("error", wants_english(update)))
+            await update.effective_message.reply_text(say("index_damaged" if damaged else "error",
+                                                          wants_english(update)))
         except Exception:  # the reply itself may be what fails
             log.warning("could not send the error message", exc_info=True)

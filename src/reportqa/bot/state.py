@@ -14,6 +14,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from reportqa.store import close_quietly
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     sid TEXT PRIMARY KEY,
@@ -62,10 +64,14 @@ class BotState:
     async def open(cls, path: Path) -> BotState:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")  # WAL: a committed row survives a process crash
-        await db.executescript(SCHEMA)
-        await db.commit()
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")  # WAL: a committed row survives a process crash
+            await db.executescript(SCHEMA)
+            await db.commit()
+        except BaseException:
+            await close_quietly(db)  # its thread would keep the process alive
+            raise
         return cls(db)
 
     async def close(self) -> None:

@@ -46,6 +46,9 @@ MESSAGES = {
                        "Please send a question, e.g. enforcement training"),
     "cut": ("（问题过长，只按前 {n} 个字检索）", "(question too long: searched its first {n} characters)"),
     "error": ("抱歉，处理时出错了，请稍后再试。", "Sorry, something went wrong. Please try again later."),
+    "index_damaged": ("索引已损坏，暂时无法回答。请管理员发送 /reindex 从报告文件重建索引。",
+                      "The index is damaged, so I cannot answer for now. An administrator can send /reindex to "
+                      "rebuild it from the report files."),
     "expired": ("这个按钮已过期，请重新提问。", "This button has expired; please ask again."),
     "bad_button": ("无效的按钮。", "Invalid button."),
     "gone": ("该段落已不在索引中（报告已更新），请重新提问。", "That passage is no longer indexed; please ask again."),

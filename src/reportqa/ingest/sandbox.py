@@ -17,9 +17,11 @@ caller, which may be running threads (aiosqlite, asyncio's executor).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -144,6 +146,10 @@ def death_reason(exitcode: int | None) -> str:
     return f"the parser process exited (code {exitcode})"
 
 
+class _Stopped(Exception):
+    """``stop`` was called: no more workers start."""
+
+
 class BoundedRunner(Generic[Job, Result]):
     """``run`` maps ``work`` over jobs in worker processes within ``budget``; ``failed(job, reason)``
     stands in for the result of a job that ran out of time or memory or took its worker down."""
@@ -155,16 +161,34 @@ class BoundedRunner(Generic[Job, Result]):
         self.workers, self.window = max(1, workers), max(1, window)
         self.context = _context(preload)
         self.peak_kb = 0  # the largest resident size any worker reached (Linux: KB)
+        self._stopped = threading.Event()
+        self._pool: list[_Worker] = []
+
+    def stop(self) -> None:
+        """End ``run`` from another thread (a build that failed or was cancelled): its workers are
+        killed, so a thread waiting in ``run`` returns at once instead of parsing to the end."""
+        self._stopped.set()
+        for worker in list(self._pool):
+            with contextlib.suppress(OSError, ValueError):
+                worker.process.kill()
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Result]:
+        """Each job's result (or ``failed``'s stand-in), in job order; ends early after ``stop``."""
         if not jobs:
             return
+        try:
+            yield from self._run(jobs)
+        except _Stopped:
+            return
+
+    def _run(self, jobs: Sequence[Job]) -> Iterator[Result]:
         results: dict[int, Result] = {}
-        pool: list[_Worker] = []
+        pool = self._pool
         next_job = next_out = 0
         try:
-            pool = [self._start() for _ in range(min(self.workers, len(jobs)))]
-            while next_out < len(jobs):
+            for _ in range(min(self.workers, len(jobs))):
+                pool.append(self._start())
+            while next_out < len(jobs) and not self._stopped.is_set():
                 if next_out in results:
                     yield results.pop(next_out)
                     next_out += 1
@@ -177,20 +201,23 @@ class BoundedRunner(Generic[Job, Result]):
                 self._collect(pool, jobs, results)
         finally:
             for worker in pool:
-                worker.stop(kill=worker.job is not None or not worker.ready)
+                worker.stop(kill=worker.job is not None or not worker.ready or self._stopped.is_set())
+            pool.clear()
 
     def _start(self) -> _Worker:
+        if self._stopped.is_set():
+            raise _Stopped
         return _Worker(self.context, self.work, self.warm_up, self.budget)
 
     def _collect(self, pool: list[_Worker], jobs: Sequence[Job], results: dict[int, Result]) -> None:
         """Wait until some worker answers, dies or runs out of time, and take what it gave."""
         busy = [w for w in pool if w.job is not None or not w.ready]
-        if not busy:
+        if not busy or self._stopped.is_set():
             return
         timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
         wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=timeout)
         for i, worker in enumerate(pool):
-            if worker not in busy:
+            if worker not in busy or self._stopped.is_set():
                 continue
             replace = False
             if worker.conn.poll():

@@ -1,0 +1,230 @@
+"""A generation checks itself: what a build wrote is recorded, and a damaged index is refused.
+
+A build ends by writing ``MANIFEST.json`` into its generation: every file's size and CRC-32, the
+build's id (also in the database's ``info`` table), and the shape of its arrays. Serving a
+generation (``ask``, the bot) first checks the arrays' and vocabulary's checksums, the database's
+size and build id, and the invariants every answer depends on: offsets that start at 0 and never
+go down, passage positions in range and ascending within a term, weights finite, vocabulary,
+arrays and database of one build. A generation that fails is refused with what is wrong, never
+answered from: a reversed vocabulary, shuffled weights or passage ids off by one give exit 0 and
+wrong passages otherwise. ``reportqa check`` (``deep=True``) also checksums the database and runs
+SQLite's own integrity check.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+MANIFEST_NAME = "MANIFEST.json"
+MANIFEST_VERSION = 1
+CHECKSUM_CHUNK = 4 * 1024 * 1024
+TERM_ARRAYS = ("post_indptr", "post_absent", "post_idf", "post_df")
+POSTING_ARRAYS = ("post_docs", "post_tf", "post_weights")
+PASSAGE_ARRAYS = ("passage_ids", "passage_report", "passage_kind", "passage_len")
+
+
+class IndexDamaged(Exception):
+    """A generation that fails its checks; ``str(exc)`` says what is wrong and what to do."""
+
+
+def new_build_id() -> str:
+    return uuid.uuid4().hex
+
+
+def file_crc32(path: Path) -> int:
+    """CRC-32 of a file, read in chunks (about 1 GB/s: fast enough to check at every load)."""
+    crc = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHECKSUM_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a generation's arrays must agree on."""
+
+    passages: int
+    terms: int
+    postings: int
+    reports: int
+
+
+def write_manifest(generation: Path, build_id: str, files: list[str], shape: Shape) -> None:
+    """Record the generation's files (size, CRC-32), build id and shape, once they are written."""
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "build_id": build_id,
+        "files": {name: {"size": (generation / name).stat().st_size, "crc32": file_crc32(generation / name)}
+                  for name in files},
+        "shape": {"passages": shape.passages, "terms": shape.terms, "postings": shape.postings,
+                  "reports": shape.reports},
+    }
+    (generation / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def read_manifest(generation: Path) -> dict:
+    """The generation's manifest. Raises ``IndexDamaged``."""
+    path = generation / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexDamaged(f"it has no {MANIFEST_NAME} (built by an older reportqa, or its build did not "
+                           "finish)") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise IndexDamaged(f"{MANIFEST_NAME} is unreadable: {exc}"[:300]) from exc
+    if (not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION
+            or not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("shape"), dict)):
+        raise IndexDamaged(f"{MANIFEST_NAME} is not a manifest this reportqa reads")
+    return manifest
+
+
+def check_files(generation: Path, manifest: dict, checksummed: tuple[str, ...]) -> list[str]:
+    """Problems with the generation's files: missing, of another size, or (for ``checksummed``)
+    of another content than the build wrote."""
+    problems = []
+    for name, record in manifest["files"].items():
+        path = generation / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            problems.append(f"{name} is missing")
+            continue
+        if size != record.get("size"):
+            problems.append(f"{name} is {size:,} bytes, the build wrote {record.get('size'):,}")
+        elif name in checksummed and file_crc32(path) != record.get("crc32"):
+            problems.append(f"{name} does not match its checksum (changed or damaged since it was built)")
+    return problems
+
+
+def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict) -> list[str]:
+    """Problems with the arrays and vocabulary as loaded: the invariants every answer relies on."""
+    missing = [name for name in (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS) if name not in arrays]
+    if missing:
+        return [f"terms.npz lacks {', '.join(missing)}"]
+    problems: list[str] = []
+    n_terms, n_passages, n_postings = shape.get("terms"), shape.get("passages"), shape.get("postings")
+    if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+        problems.append("vocab.json is not a list of terms")
+    elif len(vocab) != n_terms:
+        problems.append(f"vocab.json has {len(vocab):,} terms, the build had {n_terms:,}")
+    elif len(set(vocab)) != len(vocab):
+        problems.append("vocab.json lists a term twice")
+    for name in TERM_ARRAYS:
+        expected = n_terms + 1 if name == "post_indptr" else n_terms
+        if arrays[name].shape != (expected,):
+            problems.append(f"{name} has shape {arrays[name].shape}, expected ({expected},)")
+    for name in POSTING_ARRAYS:
+        if arrays[name].shape != (n_postings,):
+            problems.append(f"{name} has shape {arrays[name].shape}, expected ({n_postings},)")
+    for name in PASSAGE_ARRAYS:
+        if arrays[name].shape != (n_passages,):
+            problems.append(f"{name} has shape {arrays[name].shape}, expected ({n_passages},)")
+    if problems:
+        return problems
+    indptr, docs = arrays["post_indptr"], arrays["post_docs"]
+    if n_terms and (indptr[0] != 0 or indptr[-1] != n_postings or np.any(np.diff(indptr) < 0)):
+        problems.append("post_indptr is not a run of offsets from 0 to the number of postings")
+    elif n_postings:
+        if docs.min() < 0 or docs.max() >= n_passages:
+            problems.append("post_docs points outside the passages")
+        else:
+            steps = np.diff(docs.astype(np.int64))
+            starts = indptr[1:-1]
+            starts = starts[(starts > 0) & (starts < n_postings)] - 1  # a step across two terms may go down
+            rising = steps > 0
+            rising[starts] = True
+            if not rising.all():
+                problems.append("post_docs is not ascending within a term")
+        if not np.array_equal(np.diff(indptr), arrays["post_df"]):
+            problems.append("post_df does not count each term's postings")
+        if arrays["post_tf"].min() < 1:
+            problems.append("post_tf holds a count below 1")
+    for name in ("post_weights", "post_absent", "post_idf"):
+        if len(arrays[name]) and not np.isfinite(arrays[name]).all():
+            problems.append(f"{name} holds a value that is not a finite number")
+    ids = arrays["passage_ids"]
+    if n_passages and (ids.min() < 1 or np.any(np.diff(ids) <= 0)):
+        problems.append("passage_ids are not ascending positive ids")
+    if n_passages and arrays["passage_len"].min() < 0:
+        problems.append("passage_len holds a negative length")
+    return problems
+
+
+def check_database(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray], integrity: bool) -> list[str]:
+    """Problems with the database against the manifest and the arrays: another build's, passages
+    the arrays name that it lacks, or (``integrity``) pages SQLite finds broken."""
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        return [f"index.sqlite3 cannot be opened: {exc}"]
+    try:
+        info = dict(connection.execute("SELECT key, value FROM info").fetchall())
+        if info.get("build_id") != manifest.get("build_id"):
+            return ["index.sqlite3 is from another build than the arrays"]
+        count, low, high = connection.execute("SELECT count(*), min(id), max(id) FROM passages").fetchone()
+        report_ids = np.array([row[0] for row in connection.execute("SELECT id FROM reports")], dtype=np.int64)
+        reports = len(report_ids)
+        passage_ids = arrays["passage_ids"]
+        problems = []
+        if not np.isin(arrays["passage_report"], report_ids).all():
+            problems.append("passage_report names reports index.sqlite3 does not hold")
+        if reports != manifest["shape"].get("reports"):
+            problems.append(f"index.sqlite3 has {reports:,} reports, the build had {manifest['shape'].get('reports')}")
+        if len(passage_ids) and (count != len(passage_ids) or low != int(passage_ids[0])
+                                 or high != int(passage_ids[-1])):
+            problems.append("index.sqlite3's passages are not the ones the arrays name")
+        if integrity:
+            verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            if verdict != "ok":
+                problems.append(f"index.sqlite3 fails SQLite's integrity check: {verdict}"[:300])
+        return problems
+    except sqlite3.Error as exc:
+        return [f"index.sqlite3 cannot be read: {exc}"[:300]]
+    finally:
+        connection.close()
+
+
+def verified_load(generation: Path, *, deep: bool = False,
+                  integrity: bool = False) -> tuple[dict[str, np.ndarray], list[str], dict]:
+    """The generation's arrays and vocabulary, after every check; its manifest too. ``deep`` also
+    checksums the database (a build does, before copying it forward), ``integrity`` runs SQLite's
+    integrity check (``reportqa check``). Raises ``IndexDamaged`` naming each problem found."""
+    from reportqa import store
+
+    try:
+        manifest = read_manifest(generation)
+    except IndexDamaged as exc:
+        raise damaged(generation, [str(exc)]) from exc
+    checksummed = (store.TERMS_NAME, store.VOCAB_NAME) + ((store.DB_NAME,) if deep else ())
+    problems = check_files(generation, manifest, checksummed)
+    if problems:
+        raise damaged(generation, problems)
+    try:
+        vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
+        with np.load(generation / store.TERMS_NAME, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, UnicodeDecodeError, zlib.error, EOFError) as exc:
+        raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
+    except Exception as exc:  # a damaged zip raises assorted errors from inside numpy and zipfile
+        raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
+    problems = check_arrays(arrays, vocab, manifest["shape"])
+    if not problems:
+        problems = check_database(generation / store.DB_NAME, manifest, arrays, integrity)
+    if problems:
+        raise damaged(generation, problems)
+    return arrays, vocab, manifest
+
+
+def damaged(generation: Path, problems: list[str]) -> IndexDamaged:
+    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+    return IndexDamaged(f"the index {generation.name} is damaged: {shown}. "
+                        "Run `reportqa index REPORTS_DIR` to rebuild it from the report files")
