@@ -64,6 +64,7 @@ t0 = time.perf_counter()
 get_tokenizer(Settings(_env_file=None).config_dir)._ensure_ready()
 jieba_s = time.perf_counter() - t0
 async def main():
+    from reportqa.answers import answer_question
     from reportqa.search import SearchIndex
     t1 = time.perf_counter()
     index = await SearchIndex.load(Path({str(index_dir)!r}), Settings(_env_file=None))

@@ -119,3 +119,34 @@ def test_a_build_that_fails_midway_leaves_no_worker_or_connection_behind(
     assert done.returncode in (ExitCode.DISK_FULL, ExitCode.IO_ERROR), done.stderr[-3000:]
     one_line_error(done)
     assert store.current_generation(index_dir) is None and not list(index_dir.glob("gen-*"))
+
+
+@pytest.mark.parametrize("damage", ["truncate terms", "truncate vocab", "garbage database"])
+def test_ask_on_a_damaged_index_exits_at_once(tmp_path: Path, reports_copy: Path, settings: Settings,
+                                              damage: str) -> None:
+    """In a real process (an unclosed connection's thread kept it alive before): one line, code 4."""
+    index_dir = tmp_path / "index"
+    settings = settings.model_copy(update={"index_dir": index_dir, "reports_dir": reports_copy})
+    assert reportqa(["index", str(reports_copy)], settings).returncode == 0
+    generation = store.current_generation(index_dir)
+    name = {"truncate terms": store.TERMS_NAME, "truncate vocab": store.VOCAB_NAME,
+            "garbage database": store.DB_NAME}[damage]
+    path = generation / name
+    size = path.stat().st_size
+    path.write_bytes(b"\x00garbage" * (size // 8) if damage == "garbage database" else path.read_bytes()[: size // 3])
+    done = reportqa(["ask", "执法培训"], settings, timeout=60)
+    assert done.returncode == ExitCode.INDEX_DAMAGED
+    assert "damaged" in one_line_error(done)
+
+
+def test_a_bug_with_an_index_open_still_ends_the_process(tmp_path: Path, seed_index) -> None:
+    """An exception that skips ``close()`` must not leave the interpreter waiting on SQLite's thread."""
+    _, index_dir = seed_index
+    code = ("import asyncio\nfrom pathlib import Path\nfrom reportqa.search import SearchIndex\n"
+            "from reportqa.settings import Settings\n"
+            "async def main():\n"
+            f"    await SearchIndex.load(Path({str(index_dir)!r}), Settings(_env_file=None))\n"
+            "    raise NameError('a bug after opening')\n"
+            "asyncio.run(main())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "NameError" in done.stderr

@@ -58,6 +58,24 @@ def test_metadata_csv_in_the_encodings_excel_saves(tmp_path: Path, encoding: str
     assert build(reports, tmp_path / "index")["units"] == ["重庆市永川区司法局"]
 
 
+@pytest.mark.parametrize(("content", "reason"), [
+    (bytes(range(256)) * 8, "binary"),  # named, skipped
+    ("file,unit\na.txt,重庆市永川区司法局,extra,cells\nshort\n,,\n".encode("gbk"), None),  # ragged rows: read
+])
+def test_an_unreadable_metadata_csv_is_named_and_the_reports_index(tmp_path: Path, content: bytes,
+                                                                   reason: str | None) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "a.txt").write_text(REPORT, encoding="utf-8")
+    (reports / "metadata.csv").write_bytes(content)
+    summary = build(reports, tmp_path / "index")
+    assert summary["reports"] == 1
+    if reason is None:
+        assert summary["skipped"] == {} and summary["units"] == ["重庆市永川区司法局"]
+    else:
+        assert list(summary["skipped"]) == ["metadata.csv"] and reason in summary["skipped"]["metadata.csv"]
+
+
 def test_a_folder_tree_a_thousand_deep_is_skipped_and_the_rest_indexes(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()

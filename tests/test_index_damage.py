@@ -151,6 +151,7 @@ ARRAY_DAMAGE: dict[str, Callable[[Path], None]] = {
     "passage ids off by one": change_array("passage_ids", lambda v: v + 1),
     "passages of an unknown report": change_array("passage_report", unknown_report),
 }
+BUILD_ONLY = {"zero term frequency"}  # in post_tf, which only a build reads
 POINTER_DAMAGE: dict[str, Callable[[Path], None]] = {
     "CURRENT garbage": lambda d: (d / store.CURRENT_NAME).write_bytes(b"\x00\xff\xfegarbage"),
     "CURRENT a folder": lambda d: ((d / store.CURRENT_NAME).unlink(), (d / store.CURRENT_NAME).mkdir()),
@@ -204,14 +205,20 @@ async def answer_after_rebuild(index_dir: Path, settings: Settings, reports: Pat
 
 
 def refused_then_rebuilt(index_dir: Path, settings: Settings, reports: Path,
-                         monkeypatch: pytest.MonkeyPatch) -> str:
-    with pytest.raises(IndexDamaged) as refused:
-        asyncio.run(SearchIndex.load(index_dir, settings))
-    reason = str(refused.value)
-    assert "damaged" in reason or "does not name" in reason or "folder" in reason or "missing" in reason
-
+                         monkeypatch: pytest.MonkeyPatch, answers_affected: bool = True) -> str:
+    """``answers_affected``: False for arrays only a build reads (the raw frequencies), which
+    answering never does: ``ask`` may answer (rightly), ``check`` and the next build must not pass."""
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    for args in (["ask", QUESTION, "--index-dir", str(index_dir)], ["check", "--index-dir", str(index_dir)]):
+    commands = [["check", "--index-dir", str(index_dir)]]
+    if answers_affected:
+        with pytest.raises(IndexDamaged) as refused:
+            asyncio.run(SearchIndex.load(index_dir, settings))
+        reason = str(refused.value)
+        assert "damaged" in reason or "does not name" in reason or "folder" in reason or "missing" in reason
+        commands.append(["ask", QUESTION, "--index-dir", str(index_dir)])
+    else:
+        reason = runner.invoke(cli.app, commands[0]).output
+    for args in commands:
         result = runner.invoke(cli.app, args)
         assert result.exit_code == 4, (args, result.output)
         lines = [line for line in result.output.splitlines() if line.strip()]
@@ -232,7 +239,7 @@ def test_damaged_files_are_refused_and_rebuilt(tmp_path: Path, good_index, case:
 def test_wrong_arrays_are_refused_and_rebuilt(tmp_path: Path, good_index, case: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     index_dir, settings = damaged_copy(tmp_path, good_index, ARRAY_DAMAGE[case], rewrite_manifest=True)
-    refused_then_rebuilt(index_dir, settings, good_index[2], monkeypatch)
+    refused_then_rebuilt(index_dir, settings, good_index[2], monkeypatch, case not in BUILD_ONLY)
 
 
 def test_a_database_from_another_index_is_refused(tmp_path: Path, good_index,
@@ -299,3 +306,14 @@ async def test_a_bot_with_only_a_damaged_index_says_so(tmp_path: Path, good_inde
     assert "索引已损坏" in reply.params["text"] and "/reindex" in reply.params["text"]
     assert all(isinstance(e, IndexDamaged) for e in bot.errors)
     bot.errors.clear()  # the expected refusals, not failures
+
+
+def test_ids_after_a_rebuild_from_damage_never_name_an_old_passage(tmp_path: Path, good_index,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot's buttons name passages and reports by id: after a rebuild they must find theirs gone,
+    never another passage in its place."""
+    index_dir, settings = damaged_copy(tmp_path, good_index, FILE_DAMAGE["weights shuffled"], False)
+    old_ids = arrays_of(store.current_generation(good_index[0]))["passage_ids"]
+    asyncio.run(build_index(good_index[2], index_dir, settings))
+    new = arrays_of(store.current_generation(index_dir))
+    assert new["passage_ids"].min() > old_ids.max() and new["passage_report"].min() > 5

@@ -17,6 +17,7 @@ import json
 import sqlite3
 import uuid
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +30,11 @@ CHECKSUM_CHUNK = 4 * 1024 * 1024
 TERM_ARRAYS = ("post_indptr", "post_absent", "post_idf", "post_df")
 POSTING_ARRAYS = ("post_docs", "post_tf", "post_weights")
 PASSAGE_ARRAYS = ("passage_ids", "passage_report", "passage_kind", "passage_len")
+ALL_ARRAYS = (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS)
+# what answering reads (not the raw frequencies or lengths, which only a build needs)
+SERVING_ARRAYS = ("post_indptr", "post_docs", "post_weights", "post_absent", "post_idf", "post_df",
+                  "passage_ids", "passage_report", "passage_kind")
+OPTIONAL_ARRAYS = ("boilerplate",)
 
 
 class IndexDamaged(Exception):
@@ -105,9 +111,12 @@ def check_files(generation: Path, manifest: dict, checksummed: tuple[str, ...]) 
     return problems
 
 
-def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict) -> list[str]:
-    """Problems with the arrays and vocabulary as loaded: the invariants every answer relies on."""
-    missing = [name for name in (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS) if name not in arrays]
+def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict,
+                 wanted: Iterable[str] | None = None) -> list[str]:
+    """Problems with the arrays and vocabulary as loaded: the invariants every answer relies on.
+    ``wanted`` are the arrays that must be there (default: all); each check runs on what is loaded."""
+    wanted = ALL_ARRAYS if wanted is None else tuple(wanted)
+    missing = [name for name in wanted if name not in arrays]
     if missing:
         return [f"terms.npz lacks {', '.join(missing)}"]
     problems: list[str] = []
@@ -118,43 +127,36 @@ def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict) -> l
         problems.append(f"vocab.json has {len(vocab):,} terms, the build had {n_terms:,}")
     elif len(set(vocab)) != len(vocab):
         problems.append("vocab.json lists a term twice")
-    for name in TERM_ARRAYS:
-        expected = n_terms + 1 if name == "post_indptr" else n_terms
-        if arrays[name].shape != (expected,):
-            problems.append(f"{name} has shape {arrays[name].shape}, expected ({expected},)")
-    for name in POSTING_ARRAYS:
-        if arrays[name].shape != (n_postings,):
-            problems.append(f"{name} has shape {arrays[name].shape}, expected ({n_postings},)")
-    for name in PASSAGE_ARRAYS:
-        if arrays[name].shape != (n_passages,):
-            problems.append(f"{name} has shape {arrays[name].shape}, expected ({n_passages},)")
+    expected = {**{name: n_terms for name in TERM_ARRAYS}, "post_indptr": (n_terms or 0) + 1,
+                **{name: n_postings for name in POSTING_ARRAYS}, **{name: n_passages for name in PASSAGE_ARRAYS}}
+    for name, length in expected.items():
+        if name in arrays and arrays[name].shape != (length,):
+            problems.append(f"{name} has shape {arrays[name].shape}, expected ({length},)")
     if problems:
         return problems
-    indptr, docs = arrays["post_indptr"], arrays["post_docs"]
+    indptr, docs = arrays["post_indptr"], arrays.get("post_docs")
     if n_terms and (indptr[0] != 0 or indptr[-1] != n_postings or np.any(np.diff(indptr) < 0)):
         problems.append("post_indptr is not a run of offsets from 0 to the number of postings")
-    elif n_postings:
+    elif n_postings and docs is not None:
         if docs.min() < 0 or docs.max() >= n_passages:
             problems.append("post_docs points outside the passages")
         else:
-            steps = np.diff(docs.astype(np.int64))
+            rising = np.diff(docs) > 0  # positions < 2**31: the steps fit the array's own type
             starts = indptr[1:-1]
-            starts = starts[(starts > 0) & (starts < n_postings)] - 1  # a step across two terms may go down
-            rising = steps > 0
-            rising[starts] = True
+            rising[starts[(starts > 0) & (starts < n_postings)] - 1] = True  # a step across two terms
             if not rising.all():
                 problems.append("post_docs is not ascending within a term")
-        if not np.array_equal(np.diff(indptr), arrays["post_df"]):
-            problems.append("post_df does not count each term's postings")
-        if arrays["post_tf"].min() < 1:
-            problems.append("post_tf holds a count below 1")
+    if n_postings and "post_df" in arrays and not np.array_equal(np.diff(indptr), arrays["post_df"]):
+        problems.append("post_df does not count each term's postings")
+    if n_postings and "post_tf" in arrays and arrays["post_tf"].min() < 1:
+        problems.append("post_tf holds a count below 1")
     for name in ("post_weights", "post_absent", "post_idf"):
-        if len(arrays[name]) and not np.isfinite(arrays[name]).all():
+        if name in arrays and len(arrays[name]) and not np.isfinite(arrays[name]).all():
             problems.append(f"{name} holds a value that is not a finite number")
-    ids = arrays["passage_ids"]
-    if n_passages and (ids.min() < 1 or np.any(np.diff(ids) <= 0)):
+    ids = arrays.get("passage_ids")
+    if n_passages and ids is not None and (ids.min() < 1 or np.any(np.diff(ids) <= 0)):
         problems.append("passage_ids are not ascending positive ids")
-    if n_passages and arrays["passage_len"].min() < 0:
+    if n_passages and "passage_len" in arrays and arrays["passage_len"].min() < 0:
         problems.append("passage_len holds a negative length")
     return problems
 
@@ -193,11 +195,13 @@ def check_database(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray],
         connection.close()
 
 
-def verified_load(generation: Path, *, deep: bool = False,
+def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep: bool = False,
                   integrity: bool = False) -> tuple[dict[str, np.ndarray], list[str], dict]:
-    """The generation's arrays and vocabulary, after every check; its manifest too. ``deep`` also
-    checksums the database (a build does, before copying it forward), ``integrity`` runs SQLite's
-    integrity check (``reportqa check``). Raises ``IndexDamaged`` naming each problem found."""
+    """The generation's arrays (``arrays``, default all, and the optional ones) and vocabulary, after
+    every check; its manifest too. The whole terms file is checksummed whatever is loaded. ``deep``
+    also checksums the database (a build does, before copying it forward), ``integrity`` runs
+    SQLite's integrity check (``reportqa check``). Raises ``IndexDamaged`` naming each problem."""
+    wanted = ALL_ARRAYS if arrays is None else tuple(arrays)
     from reportqa import store
 
     try:
@@ -211,17 +215,17 @@ def verified_load(generation: Path, *, deep: bool = False,
     try:
         vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
         with np.load(generation / store.TERMS_NAME, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+            loaded = {name: npz[name] for name in (*wanted, *OPTIONAL_ARRAYS) if name in npz.files}
     except (OSError, ValueError, UnicodeDecodeError, zlib.error, EOFError) as exc:
         raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
     except Exception as exc:  # a damaged zip raises assorted errors from inside numpy and zipfile
         raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
-    problems = check_arrays(arrays, vocab, manifest["shape"])
+    problems = check_arrays(loaded, vocab, manifest["shape"], wanted)
     if not problems:
-        problems = check_database(generation / store.DB_NAME, manifest, arrays, integrity)
+        problems = check_database(generation / store.DB_NAME, manifest, loaded, integrity)
     if problems:
         raise damaged(generation, problems)
-    return arrays, vocab, manifest
+    return loaded, vocab, manifest
 
 
 def damaged(generation: Path, problems: list[str]) -> IndexDamaged:

@@ -24,14 +24,15 @@ import numpy as np
 
 from reportqa import store
 from reportqa.boilerplate import common_keys, report_clause_keys
-from reportqa.index_check import IndexDamaged, Shape, new_build_id, verified_load, write_manifest
+from reportqa.index_check import IndexDamaged, Shape, new_build_id, read_manifest, verified_load, write_manifest
 from reportqa.ingest.pipeline import (
+    METADATA_FILE,
     ParseOptions,
     Skipped,
     discover,
     file_sha256,
+    load_overrides,
     parse_report,
-    read_overrides,
     source_name,
 )
 from reportqa.ingest.readers import UnreadableFile
@@ -43,8 +44,6 @@ from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.text import Tokenizer, get_tokenizer, normalise
 
-PREVIOUS_ARRAYS = {"passage_ids", "passage_report", "passage_kind", "passage_len", "post_indptr", "post_docs",
-                   "post_tf"}
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
 INDEX_FORMAT = "6"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
@@ -204,13 +203,11 @@ class _PreviousArrays:
 
 
 async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None]:
-    """The served generation, checked, to build on; or None and why not, when it is damaged (then
-    the build reads every file again instead of carrying the damage forward) or of another format."""
+    """The served generation, as much as scanning needs (its arrays come with ``_verify_previous``);
+    or None and why not, when it is damaged (then the build reads every file again instead of
+    carrying the damage forward) or of another format."""
     try:
-        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation, deep=True)
-    except IndexDamaged as exc:
-        return None, str(exc).split(". Run ")[0]
-    try:
+        read_manifest(generation)
         db = await store.connect(generation / store.DB_NAME, readonly=True)
         try:
             info = await store.read_info(db)
@@ -220,11 +217,26 @@ async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None
             stamps = await store.read_file_stamps(db)
         finally:
             await db.close()
-    except (sqlite3.Error, ValueError, TypeError) as exc:  # checked, yet unreadable: rebuild
-        return None, f"the index {generation.name} is damaged: {exc}"
-    if not set(arrays) >= PREVIOUS_ARRAYS:
-        return None, None
-    return _Previous(generation, reports, stamps, info, arrays, vocab), None
+    except IndexDamaged as exc:
+        return None, _damage(generation, str(exc))
+    except (sqlite3.Error, ValueError, TypeError) as exc:
+        return None, _damage(generation, f"its database cannot be read ({exc})")
+    return _Previous(generation, reports, stamps, info, {}, []), None
+
+
+async def _verify_previous(previous: _Previous) -> str | None:
+    """Check the served generation completely (files, checksums, arrays, database) and keep its
+    arrays for the build; or why it is damaged. Everything is checked, not only what is carried
+    forward: an "up to date" build must not leave a damaged generation serving."""
+    try:
+        previous.arrays, previous.vocab, _ = await asyncio.to_thread(verified_load, previous.generation, deep=True)
+    except IndexDamaged as exc:
+        return str(exc).split(". Run ")[0]
+    return None
+
+
+def _damage(generation: Path, problem: str) -> str:
+    return problem if problem.startswith("the index") else f"the index {generation.name} is damaged: {problem}"
 
 
 _ParseJob = tuple[Path, Path, ParseOptions, "dict[str, str] | None"]
@@ -246,22 +258,20 @@ def warm_parser(config_dir: Path) -> None:
     from reportqa.places import load_gazetteer
     from reportqa.resources import load_cleaning_rules
 
-    get_tokenizer(config_dir)
+    get_tokenizer(config_dir).tokens("预热")  # jieba loads its dictionary on first use
     load_cleaning_rules(config_dir)
     load_gazetteer(config_dir)
 
 
-def parse_runner(n_jobs: int, options: ParseOptions, settings: Settings) -> BoundedRunner:
+def parse_runner(options: ParseOptions, settings: Settings) -> BoundedRunner:
     """The bounded workers (see ingest/sandbox.py) that parse and tokenise files, on every core when
     there are enough files (jieba is pure Python: processes, not threads). Results stream out in
     order, with a bounded number held, so memory does not grow with the corpus."""
     workers = settings.parse_workers or os.cpu_count() or 1
-    if n_jobs < PARALLEL_THRESHOLD:
-        workers = 1  # one process is faster than starting several for a handful of files
     return BoundedRunner(
         parse_job, parse_job_failed, Budget(settings.parse_seconds_per_file, settings.parse_memory_mb or None),
         workers, warm_up=functools.partial(warm_parser, options.config_dir),
-        window=IN_FLIGHT_PER_WORKER * workers, preload=["reportqa.indexer"],
+        window=IN_FLIGHT_PER_WORKER * workers, preload=["reportqa.indexer"], parallel_from=PARALLEL_THRESHOLD,
     )
 
 
@@ -302,7 +312,9 @@ def _scan(
 ) -> _Scan:
     scan = _Scan(started_ns=time.time_ns())
     files, scan.skipped = discover(reports_dir)
-    overrides = read_overrides(reports_dir)
+    overrides, problem = load_overrides(reports_dir)
+    if problem:
+        scan.skipped.append(Skipped(METADATA_FILE, problem))
     seen_digest: dict[str, str] = {}
     old_failures = previous.unreadable if previous else {}
     on_start(len(files))
@@ -386,9 +398,40 @@ async def _build_locked(
     on_file: Callable[[str], None],
     started: float,
 ) -> BuildSummary:
+    runner = parse_runner(options, settings)
+    runner.prestart()  # a worker warms up (fork server, dictionary) while the index is checked and files scanned
+    try:
+        return await _build_with(runner, reports_dir, index_dir, settings, options, served, full, on_start, on_file,
+                                 started)
+    finally:
+        runner.stop()
+
+
+async def _build_with(
+    runner: BoundedRunner,
+    reports_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    options: ParseOptions,
+    served: Path | None,
+    full: bool,
+    on_start: Callable[[int], None],
+    on_file: Callable[[str], None],
+    started: float,
+) -> BuildSummary:
     previous, damage = (None, None) if (full or served is None) else await _load_previous(served)
+    verifying = asyncio.ensure_future(_verify_previous(previous)) if previous is not None else None
+    await asyncio.sleep(0)  # the check starts in its thread before the scan takes this one
     fingerprint = config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
-    scan = _scan(reports_dir, previous, fingerprint, on_file, on_start)
+    try:
+        scan = _scan(reports_dir, previous, fingerprint, on_file, on_start)
+    except BaseException:
+        if verifying is not None:
+            verifying.cancel()
+        raise
+    if verifying is not None and (problem := await verifying):
+        previous, damage = None, problem  # read every file again, carry nothing forward
+        scan = _scan(reports_dir, None, fingerprint, on_file, on_start)
     parsing = {source_name(p, reports_dir) for p, *_ in scan.to_parse}
     kept = {r.source for r in scan.reused}
     removed = sorted(set(previous.reports) - kept - parsing) if previous else []
@@ -404,7 +447,9 @@ async def _build_locked(
     scanned_at = time.perf_counter()
     generation = store.new_generation(index_dir)
     try:
-        summary = await _write_generation(generation, previous, scan, reports_dir, options, settings, on_file)
+        id_floor = _id_floor() if damage else 1
+        summary = await _write_generation(generation, previous, scan, reports_dir, options, settings, on_file,
+                                          runner, id_floor)
     except BaseException:
         store.remove_stale(index_dir, {served.name} if served else set())
         raise
@@ -447,12 +492,13 @@ async def _write_generation(
     options: ParseOptions,
     settings: Settings,
     on_file: Callable[[str], None],
+    runner: BoundedRunner,
+    id_floor: int = 1,
 ) -> BuildSummary:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
     loop = asyncio.get_running_loop()
-    runner = parse_runner(len(scan.to_parse), options, settings)
     stream = runner.run([(path, reports_dir, options, override) for path, override, _, _ in scan.to_parse])
     first = loop.run_in_executor(None, next, stream, None)
     db = None
@@ -487,8 +533,8 @@ async def _write_generation(
     try:
         # new and changed reports
         old_reports = previous.reports.values() if previous else []
-        next_report = max([r.id for r in old_reports] + [0]) + 1
-        next_passage = int(arrays.passage_ids.max()) + 1 if arrays is not None and len(arrays.passage_ids) else 1
+        next_report = max([r.id for r in old_reports] + [id_floor - 1]) + 1
+        next_passage = int(arrays.passage_ids.max()) + 1 if arrays is not None and len(arrays.passage_ids) else id_floor
         if previous is not None and arrays is None and previous.reports:
             # nothing kept: ids still move on, so a passage id never names two different passages
             next_passage = max(next_passage, await _max_passage_id(previous.generation) + 1)
@@ -621,6 +667,14 @@ async def _write_generation(
     summary.timings = timings
     summary.parse_peak_mb = round(runner.peak_kb / 1024, 1)
     return summary
+
+
+def _id_floor() -> int:
+    """Where report and passage ids start after a damaged index: past any id a build can have given
+    out before now (from the clock, in microseconds), since the damaged one's own record of its ids
+    cannot be trusted, and a bot's buttons name passages and reports by id: an old button must find
+    its passage gone, never another in its place."""
+    return time.time_ns() // 1000
 
 
 async def _max_passage_id(generation: Path) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from reportqa import store
-from reportqa.index_check import IndexDamaged, verified_load
+from reportqa.index_check import SERVING_ARRAYS, IndexDamaged, verified_load
 from reportqa.indexer import unit_words
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.ranking import Postings
@@ -220,7 +220,7 @@ class SearchIndex:
             raise IndexDamaged(f"{problem}. Run `reportqa index REPORTS_DIR --index-dir {index_dir}` to rebuild")
         if generation is None:
             raise IndexMissing(f"no index in {index_dir}: run `reportqa index REPORTS_DIR --index-dir {index_dir}`")
-        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation)  # raises IndexDamaged
+        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation, arrays=SERVING_ARRAYS)
         db = await store.connect(generation / store.DB_NAME, readonly=True)
         try:
             rows = await store.read_reports(db)

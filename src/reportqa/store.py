@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -253,9 +254,9 @@ async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connect
     immutable (it never changes once published): no lock or ``-shm`` file is needed, so an index on
     a read-only mount is served."""
     if readonly:
-        db = await aiosqlite.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True)
+        db = await _daemon(aiosqlite.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True))
     else:
-        db = await aiosqlite.connect(db_path)
+        db = await _daemon(aiosqlite.connect(db_path))
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")
@@ -263,6 +264,17 @@ async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connect
             await close_quietly(db)
             raise
     return db
+
+
+def _daemon(connection: aiosqlite.Connection) -> aiosqlite.Connection:
+    """An index connection whose thread never holds the process open: an exception that skips a
+    ``close()`` (a bug, a fault nobody foresaw) ends the command instead of leaving it waiting on the
+    thread for ever. Every write is committed and closed before a generation is published, so
+    nothing is lost that a killed build would not lose too."""
+    thread = getattr(connection, "_thread", None)  # aiosqlite starts it on the first await
+    if isinstance(thread, threading.Thread) and not thread.is_alive():
+        thread.daemon = True
+    return connection
 
 
 async def close_quietly(db: aiosqlite.Connection) -> None:

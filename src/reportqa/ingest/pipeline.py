@@ -124,23 +124,34 @@ def _link_problem(path: str) -> str | None:
 
 def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
     """``metadata.csv`` beside the reports: file, unit, year, date, region; blank cells keep what
-    was extracted."""
+    was extracted (an unreadable file names nothing: see ``load_overrides``)."""
+    return load_overrides(reports_dir)[0]
+
+
+def load_overrides(reports_dir: Path) -> tuple[dict[str, dict[str, str]], str | None]:
+    """``metadata.csv``'s rows, and why it could not be read when it could not (the reports still
+    index, the file is listed as skipped with that reason)."""
     path = reports_dir / METADATA_FILE
     if not path.is_file():
-        return {}
+        return {}, None
     overrides: dict[str, dict[str, str]] = {}
     try:  # read as the reports are read: Excel on Chinese Windows saves GBK, others UTF-16 or UTF-8-BOM
         text, _ = decode_text(path.read_bytes())
-    except (OSError, UnreadableFile):
-        return {}  # an unreadable metadata.csv names nothing; the reports still index
-    with io.StringIO(text, newline="") as handle:
-        for row in csv.DictReader(handle):
-            source = (row.get("file") or "").strip()
-            if source:
-                overrides[Path(source).as_posix()] = {
-                    k: v.strip() for k, v in row.items() if k and k != "file" and v and v.strip()
-                }
-    return overrides
+        with io.StringIO(text, newline="") as handle:
+            for row in csv.DictReader(handle):
+                source = (row.get("file") or "").strip() if isinstance(row.get("file"), str) else ""
+                if source:
+                    overrides[Path(source).as_posix()] = {
+                        k: v.strip() for k, v in row.items()
+                        if isinstance(k, str) and k != "file" and isinstance(v, str) and v.strip()
+                    }
+    except OSError as exc:
+        return {}, f"cannot read: {exc.strerror or exc}"
+    except UnreadableFile as exc:
+        return {}, str(exc)
+    except csv.Error as exc:
+        return {}, f"not a CSV table: {exc}"
+    return overrides, None
 
 
 def region_code(region: str, config_dir: Path) -> str | None:

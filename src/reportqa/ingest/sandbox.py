@@ -156,21 +156,34 @@ class BoundedRunner(Generic[Job, Result]):
 
     def __init__(self, work: Callable[[Job], Result], failed: Callable[[Job, str], Result], budget: Budget,
                  workers: int, warm_up: Callable[[], object] | None = None, window: int = 16,
-                 preload: Sequence[str] = ()) -> None:
+                 preload: Sequence[str] = (), parallel_from: int = 1) -> None:
         self.work, self.failed, self.budget, self.warm_up = work, failed, budget, warm_up
         self.workers, self.window = max(1, workers), max(1, window)
+        self.parallel_from = parallel_from  # fewer jobs than this: one worker (starting more costs more)
         self.context = _context(preload)
         self.peak_kb = 0  # the largest resident size any worker reached (Linux: KB)
         self._stopped = threading.Event()
         self._pool: list[_Worker] = []
+        self._running = False
+
+    def prestart(self) -> None:
+        """Start one worker now, so that it warms up while the caller does other work (a build
+        checks its previous index and scans the files before it knows what to parse)."""
+        if not self._pool and not self._stopped.is_set():
+            self._pool.append(self._start())
 
     def stop(self) -> None:
         """End ``run`` from another thread (a build that failed or was cancelled): its workers are
-        killed, so a thread waiting in ``run`` returns at once instead of parsing to the end."""
+        killed, so a thread waiting in ``run`` returns at once instead of parsing to the end. Outside
+        ``run`` (a prestarted worker nobody needed), the workers are also reaped."""
         self._stopped.set()
         for worker in list(self._pool):
             with contextlib.suppress(OSError, ValueError):
                 worker.process.kill()
+        if not self._running:
+            for worker in list(self._pool):
+                worker.stop(kill=True)
+            self._pool.clear()
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Result]:
         """Each job's result (or ``failed``'s stand-in), in job order; ends early after ``stop``."""
@@ -185,8 +198,10 @@ class BoundedRunner(Generic[Job, Result]):
         results: dict[int, Result] = {}
         pool = self._pool
         next_job = next_out = 0
+        self._running = True
         try:
-            for _ in range(min(self.workers, len(jobs))):
+            wanted = min(self.workers if len(jobs) >= self.parallel_from else 1, len(jobs))
+            while len(pool) < wanted:
                 pool.append(self._start())
             while next_out < len(jobs) and not self._stopped.is_set():
                 if next_out in results:
@@ -203,6 +218,7 @@ class BoundedRunner(Generic[Job, Result]):
             for worker in pool:
                 worker.stop(kill=worker.job is not None or not worker.ready or self._stopped.is_set())
             pool.clear()
+            self._running = False
 
     def _start(self) -> _Worker:
         if self._stopped.is_set():
