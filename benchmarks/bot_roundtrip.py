@@ -39,7 +39,7 @@ QUESTIONS = ["哪些单位在2021年开展了执法培训", "which units hired l
              "执法人员素质不高的问题", "新冠疫苗接种情况", "哪些单位打算用抖音快手开展普法宣传"]
 
 
-def show(title: str, calls) -> None:
+def show(title: str, calls, brief: bool = False) -> None:
     print(f"\n--- {title}")
     for call in calls:
         if call.method in {"sendMessage", "editMessageText"}:
@@ -51,9 +51,15 @@ def show(title: str, calls) -> None:
                 print("buttons: " + " | ".join(labels))
         elif call.method == "answerInlineQuery":
             for result in call.params["results"]:
-                print(f"[inline] {result['title']} — {result['description'][:60]}…")
-            if call.params["results"]:
+                print(f"[inline] {result['title']} — {result.get('description', '')[:60]}…")
+            if call.params["results"] and not brief:
                 print("posts:\n" + html_to_text(call.params["results"][0]["input_message_content"]["message_text"]))
+        elif call.method == "sendDocument":
+            document_ = call.params.get("document")
+            how = f"upload {document_['upload']}" if isinstance(document_, dict) else f"file_id {document_}"
+            print(f"[sendDocument] {how}\ncaption: {html_to_text(call.params.get('caption', ''))}")
+        elif call.method == "answerCallbackQuery" and call.params.get("text"):
+            print(f"[toast] {call.params['text']}")
 
 
 async def main() -> None:
@@ -82,7 +88,8 @@ async def main() -> None:
                 show("private: the example question", [reply])
                 markup = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
                 data = {b["text"]: b.get("callback_data") for b in markup}
-                show("private: next page", await harness.ask(callback(data["下一页 ▶"]), "editMessageText"))
+                if "下一页 ▶" in data:
+                    show("private: next page", await harness.ask(callback(data["下一页 ▶"]), "editMessageText"))
                 show("private: full section 1", await harness.ask(callback(data["📄 全文 1"])))
                 show("private: outline 3", await harness.ask(callback(data["🗂 目录 3"])))
                 show("group: chatter (no reply expected), then a mention", [])
@@ -96,6 +103,7 @@ async def main() -> None:
                     reply_to=bot_message(chat_id=-100, chat_type="supergroup"))))
                 show("inline: @reportqa_bot 执法培训", await harness.ask(inline_query("执法培训"), "answerInlineQuery"))
                 await transcript_of_an_upload(harness, fake)
+                await transcript_of_everyday_use(harness, fake)
 
             # round trip, one question at a time
             latencies = []
@@ -143,6 +151,38 @@ async def transcript_of_an_upload(harness, fake: FakeTelegram) -> None:
     await harness.handled_all(update, timeout=300)
     show("admin uploads 交通局2024年报告.docx", fake.sent("sendMessage")[before:])
     show("private: 无人机巡查执法培训", await harness.ask(message("无人机巡查执法培训")))
+
+
+async def transcript_of_everyday_use(harness, fake: FakeTelegram) -> None:
+    """Issue 13: inline typing, a 👎 with its reason, 📎 twice, a group's scope, a forum topic."""
+    def data_of(call) -> dict[str, str]:
+        markup = call.params.get("reply_markup") or {}
+        return {b["text"]: b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row}
+
+    typed = "执法培训 2021"
+    for end in (3, 4, 7, 9):
+        show(f"inline, typing: @reportqa_bot {typed[:end]}",
+             await harness.ask(inline_query(typed[:end], user_id=5), "answerInlineQuery"), brief=True)
+    [reply] = await harness.ask(message("玉龙镇公共服务中心有多少个窗口"))
+    show("private: a question", [reply])
+    buttons = data_of(reply)
+    before = len(fake.calls)
+    await harness.ask(callback(buttons["👎 不对"]))
+    show("private: 👎", fake.calls[before:])
+    [prompt] = fake.sent("sendMessage")[-1:]
+    before = len(fake.calls)
+    await harness.ask(callback(data_of(prompt)["单位不对"]), "editMessageText")
+    show("private: the reason", fake.calls[before:])
+    show("private: 📎 原文 1", await harness.ask(callback(buttons["📎 原文 1"]), "sendDocument"))
+    show("private: 📎 原文 1 again", await harness.ask(callback(buttons["📎 原文 1"]), "sendDocument"))
+    group = {"chat_id": -300, "chat_type": "supergroup"}
+    fake.chat_admins.add((-300, 8))
+    show("group admin: /scope 大足区", await harness.ask(message("/scope 大足区", user_id=8, **group)))
+    for question in ("/ask 哪些单位开展了执法培训", "/ask 长寿区 法律顾问"):
+        show(f"group: {question}", await harness.ask(message(question, user_id=9, **group)))
+    show("admin: /stats", await harness.ask(message("/stats", user_id=1)))
+    [topic] = await harness.ask(message("/ask 双随机一公开", user_id=9, topic=77, **group))
+    print(f"\n--- forum topic 77: the answer went to message_thread_id={topic.params.get('message_thread_id')}")
 
 
 async def slow_question_beside_fast_ones(harness, fake: FakeTelegram) -> None:

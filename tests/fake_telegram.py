@@ -46,6 +46,9 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}  # file_id → content, served by getFile + /file/bot…
         self.downloads: list[str] = []
         self.get_updates_offsets: list[int] = []  # the offset of every getUpdates call
+        self.uploads: list[tuple[str, bytes]] = []  # (file name, content) of every file the bot uploaded
+        self.chat_admins: set[tuple[int, int]] = set()  # (chat id, user id) pairs getChatMember calls admins
+        self._next_file = 1
         self._next_update = 1
         self._next_message = 5000
         self._changed = asyncio.Condition()
@@ -79,6 +82,10 @@ class FakeTelegram:
         method = request.match_info["method"]
         form = await request.post()
         params = {k: _decode(k, v) for k, v in form.items() if isinstance(v, str)}
+        for name, value in form.items():
+            if isinstance(value, web.FileField):  # an upload (sendDocument with the file itself)
+                params[name] = {"upload": value.filename}
+                self.uploads.append((value.filename, value.file.read()))
         if method != "getUpdates":
             self.calls.append(Call(method, params))
             async with self._changed:
@@ -104,16 +111,34 @@ class FakeTelegram:
                     "file_path": f"documents/{file_id}"}
         if method == "getUpdates":
             return await self._get_updates(params)
-        if method in {"sendMessage", "editMessageText"}:
+        if method == "getChatMember":
+            member = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "member"}
+            if (int(params.get("chat_id", 0)), member["id"]) in self.chat_admins:
+                return {"status": "creator", "user": member, "is_anonymous": False}
+            return {"status": "member", "user": member}
+        if method in {"sendMessage", "editMessageText", "sendDocument"}:
             self._next_message += 1
             chat_id = params.get("chat_id", 0)
-            return {
+            sent: dict[str, Any] = {
                 "message_id": params.get("message_id", self._next_message),
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+                "chat": {"id": chat_id,
+                         "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup"},
                 "from": BOT_USER,
-                "text": params.get("text", ""),
             }
+            if "message_thread_id" in params:  # a forum topic: the bot's message is in it too
+                sent.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
+            if method == "sendDocument":
+                document = params.get("document")
+                file_id = document if isinstance(document, str) else f"doc{self._next_file}"
+                self._next_file += 1
+                sent["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                    "file_name": (document or {}).get("upload", "file") if isinstance(document, dict)
+                                    else "file"}
+                sent["caption"] = params.get("caption", "")
+            else:
+                sent["text"] = params.get("text", "")
+            return sent
         return True  # setMyCommands, deleteWebhook, answerCallbackQuery, answerInlineQuery, …
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict]:
@@ -185,7 +210,8 @@ def user(user_id: int = 1, language: str = "zh-hans") -> dict:
 
 
 def message(text: str, *, chat_id: int = 1, user_id: int = 1, chat_type: str = "private",
-            language: str = "zh-hans", entities: list[dict] | None = None, reply_to: dict | None = None) -> dict:
+            language: str = "zh-hans", entities: list[dict] | None = None, reply_to: dict | None = None,
+            topic: int | None = None) -> dict:
     chat = {"id": chat_id, "type": chat_type}
     if chat_type != "private":
         chat["title"] = "法治办工作群"
@@ -198,6 +224,8 @@ def message(text: str, *, chat_id: int = 1, user_id: int = 1, chat_type: str = "
         body["entities"] = entities
     if reply_to:
         body["reply_to_message"] = reply_to
+    if topic is not None:  # a message in a forum topic of a supergroup
+        body.update(message_thread_id=topic, is_topic_message=True)
     return {"message": body}
 
 
@@ -218,11 +246,20 @@ def bot_message(text: str = "…", *, chat_id: int = 1, chat_type: str = "privat
             "from": BOT_USER, "text": text}
 
 
-def callback(data: str, *, user_id: int = 1, chat_id: int = 1, message_id: int = 777) -> dict:
+def callback(data: str, *, user_id: int = 1, chat_id: int = 1, message_id: int = 777,
+             chat_type: str = "private", topic: int | None = None) -> dict:
+    pressed_on = bot_message(chat_id=chat_id, message_id=message_id, chat_type=chat_type)
+    if topic is not None:
+        pressed_on.update(message_thread_id=topic, is_topic_message=True)
     return {"callback_query": {"id": f"cb{next(_message_ids)}", "from": user(user_id), "chat_instance": "ci",
-                               "data": data, "message": bot_message(chat_id=chat_id, message_id=message_id)}}
+                               "data": data, "message": pressed_on}}
 
 
-def inline_query(query: str, *, user_id: int = 1, offset: str = "") -> dict:
-    return {"inline_query": {"id": f"iq{next(_message_ids)}", "from": user(user_id), "query": query,
+def inline_query(query: str, *, user_id: int = 1, offset: str = "", language: str = "zh-hans") -> dict:
+    return {"inline_query": {"id": f"iq{next(_message_ids)}", "from": user(user_id, language), "query": query,
                              "offset": offset}}
+
+
+def chosen_inline_result(result_id: str, query: str, *, user_id: int = 1) -> dict:
+    """What Telegram sends when a user picks an inline result (BotFather's /setinlinefeedback on)."""
+    return {"chosen_inline_result": {"result_id": result_id, "from": user(user_id), "query": query}}

@@ -83,7 +83,8 @@ async def test_forged_and_stale_buttons_are_answered_politely(bot: Harness) -> N
 async def test_empty_answer_says_what_exists(bot: Harness) -> None:
     [reply] = await bot.ask(message("2019年哪些单位开展了执法培训"))
     assert "没有2019年的报告" in reply.params["text"] and "2021、2023" in reply.params["text"]
-    assert "reply_markup" not in reply.params
+    # nothing to page, read or share: only the votes (a 👎 on "nothing" says something is missing)
+    assert [b["callback_data"][:2] for b in buttons(reply)] == ["fb", "fb"]
 
 
 async def test_english_user_gets_english_words_around_chinese_excerpts(bot: Harness) -> None:

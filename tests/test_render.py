@@ -104,7 +104,7 @@ def test_every_reply_fits_as_telegram_counts_it_with_hostile_paths_and_names() -
     """A path of 3,000 & (5 characters each escaped, 1 once parsed), a unit and a section of markup:
     the answer, the full section, the outline and the inline share stay within 4096 as Telegram
     counts them, never cut inside an entity, and a page shows every result its footer counts."""
-    from reportqa.bot.handlers import share_html
+    from reportqa.bot.inline import share_html
     from reportqa.render import telegram_length
 
     report = ReportInfo(1, "&" * 3000 + "/报告&.txt", "<&>" * 500, 2021, "2021-11-23", "&标题" * 900, None, 3)

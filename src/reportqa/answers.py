@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from reportqa import store
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.question import ParsedQuestion
+from reportqa.scope import Scope, apply_scope
 from reportqa.search import Ranking, Result, SearchIndex
 from reportqa.section_kinds import DONE, SectionKinds
 from reportqa.verify import verified
@@ -39,6 +40,9 @@ class Answer:
     notice: str | None = None  # why there is nothing, and what there is instead
     notice_en: str | None = None
     overviews: list[ReportOverview] = field(default_factory=list)  # an overview's reports, in order
+    scope: str | None = None  # the label of the chat's scope the question was answered in
+    scope_applied: bool = False  # the scope narrowed it (else the question named its own)
+    scope_overridden: bool = False  # the question named a unit, place or year of its own
 
     def to_json(self) -> dict:
         q = self.question
@@ -55,6 +59,8 @@ class Answer:
             "notice": self.notice,
             "results": [r.to_json() for r in self.results],
         }
+        if self.scope is not None:
+            data["scope"] = {"label": self.scope, "applied": self.scope_applied, "overridden": self.scope_overridden}
         if self.overviews:
             data["reports"] = [{"report_id": o.report_id, "outline": o.outline} for o in self.overviews]
         return data
@@ -98,11 +104,21 @@ def missing_notice(parsed: ParsedQuestion, found: bool) -> tuple[str, str]:
 
 
 async def answer_question(
-    index: SearchIndex, question: str, top_k: int | None = None, offset: int = 0, today: dt.date | None = None
+    index: SearchIndex,
+    question: str,
+    top_k: int | None = None,
+    offset: int = 0,
+    today: dt.date | None = None,
+    scope: Scope | None = None,
 ) -> Answer:
-    """Parse and rank in a worker thread (CPU work never blocks the event loop), then compose."""
+    """Parse and rank in a worker thread (CPU work never blocks the event loop), then compose;
+    inside ``scope`` (a chat's standing units, places, years) where the question names none."""
     parsed = await asyncio.to_thread(index.parse, question, today)
-    return await answer_parsed(index, parsed, top_k, offset)
+    scoped = apply_scope(parsed, scope)
+    answer = await answer_parsed(index, scoped.question, top_k, offset)
+    if scope is not None:
+        answer.scope, answer.scope_applied, answer.scope_overridden = scope.label, scoped.applied, scoped.overridden
+    return answer
 
 
 async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion, need: int) -> Ranking:

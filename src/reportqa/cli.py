@@ -452,6 +452,41 @@ def check(
         fail(code, problem)
 
 
+@app.command()
+@handles_faults
+def feedback(
+    export: Annotated[Path, typer.Option("--export", help="Write the votes to this file as score.py JSONL.")],
+    index_dir: IndexDir = None,
+    only: Annotated[str | None, typer.Option("--only", help="up or down: one kind of vote only.")] = None,
+) -> None:
+    """The bot's 👍/👎 votes as score.py question lines (👍: the passages shown are the expected
+    facts; 👎 wrong unit/year: the sources shown are excluded; other 👎: needs_facts)."""
+    from reportqa.bot.state import STATE_DB, BotState
+    from reportqa.feedback_export import feedback_cases
+
+    if only not in (None, "up", "down"):
+        fail(ExitCode.USAGE, f"--only is up or down, not {only!r}")
+    settings = _settings()
+    target = index_dir or settings.index_dir
+    db_path = settings.bot_state_db or target / STATE_DB
+    if not db_path.is_file():
+        fail(ExitCode.USAGE, f"no bot database at {db_path} (set REPORTQA_BOT_STATE_DB or --index-dir)")
+
+    async def read() -> list:
+        state = await BotState.open(db_path)
+        try:
+            return await state.feedback()
+        finally:
+            await state.close()
+
+    cases = feedback_cases(asyncio.run(read()), only)
+    export.parent.mkdir(parents=True, exist_ok=True)
+    export.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    up = sum(1 for c in cases if c["feedback"]["helpful"])
+    typer.echo(f"{len(cases)} votes written to {export} ({up} 👍, {len(cases) - up} 👎; "
+               f"{sum(1 for c in cases if c.get('needs_facts'))} need expected facts)")
+
+
 def main() -> None:
     """The ``reportqa`` command."""
     app()

@@ -118,9 +118,24 @@ def filters_line(answer: Answer, english: bool = False) -> str:
     return line
 
 
+def scope_line(answer: Answer, english: bool = False) -> str:
+    """范围：大足区 — the chat's scope, and whether this question stayed inside it."""
+    if answer.scope is None:
+        return ""
+    if not answer.scope_applied:
+        return (f"📌 Scope {answer.scope} not used: the question names its own" if english
+                else f"📌 未按范围（{answer.scope}）：问题已指明单位、地区或年份")
+    if answer.scope_overridden:
+        return (f"📌 Scope: {answer.scope} (the question's own unit, place or year kept)" if english
+                else f"📌 范围：{answer.scope}（问题指明的单位、地区或年份优先）")
+    return f"📌 Scope: {answer.scope}" if english else f"📌 范围：{answer.scope}"
+
+
 def render_answer_html(answer: Answer, english: bool = False) -> str:
     """One message: the question, its filters, the page of results (or why there are none)."""
     header = f"🔎 <b>{esc(answer.question.text)}</b>"
+    if (scope := scope_line(answer, english)):
+        header += f"\n{esc(scope)}"
     line = filters_line(answer, english)
     if line:
         header += f"\n{esc(line)}"

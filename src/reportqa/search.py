@@ -49,13 +49,15 @@ class ReportInfo:
     national: bool = False
     date_kind: str | None = None  # signed | published
     place_exact: bool = True  # place_code is the unit's own place (not only the province it is in)
+    sha256: str = ""  # of the file as indexed (the bot sends the file only while it still is that)
 
     @classmethod
     def from_row(cls, row: store.ReportRow) -> ReportInfo:
         details = row.details or {}
         return cls(row.id, row.source, row.unit, row.year, row.date, row.title, row.region, row.passage_count,
                    details.get("unit_kind"), details.get("place_code"), details.get("locality"),
-                   bool(details.get("national")), details.get("date_kind"), bool(details.get("place_exact", True)))
+                   bool(details.get("national")), details.get("date_kind"), bool(details.get("place_exact", True)),
+                   row.sha256)
 
     @property
     def unit_key(self) -> str:

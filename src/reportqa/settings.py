@@ -7,6 +7,7 @@ file in the working directory, then ``config/reportqa.toml``. Nothing else in th
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -61,6 +62,22 @@ class Settings(BaseSettings):
     page_size: int = Field(3, ge=1, le=10)
     rate_limit_per_minute: int = Field(20, ge=1)
     max_question_chars: int = Field(200, ge=10)
+    # Inline mode sends a query at every pause in typing: its own budget, sized for typing (a person
+    # typing three questions in a minute sends 30-60), apart from the questions' budget above;
+    # answers to a query already seen (or one that only adds a half-typed word) come from a short
+    # per-user cache and cost nothing
+    inline_rate_limit_per_minute: int = Field(120, ge=1)
+    inline_cache_seconds: float = Field(120.0, ge=0)
+    # with BotFather's /setinlinefeedback off, the last query of a typing burst (no new query for
+    # this long) is what goes into the question log; with it on, only the result a user picks
+    inline_burst_seconds: float = Field(8.0, gt=0)
+    send_file_mb: int = Field(50, ge=1)  # 📎 sends the report file up to Telegram's upload limit
+    # Webhook instead of polling (behind a reverse proxy): the public URL Telegram posts to, the
+    # address and port this process listens on, and the secret Telegram sends in every request
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
 
     # Folders
     reports_dir: Path = BUNDLED_REPORTS_DIR
@@ -103,7 +120,7 @@ class Settings(BaseSettings):
         bot) to see exactly what this one sees; the bot token is left out, folders made absolute."""
         env: dict[str, str] = {}
         for name, value in self:
-            if name == "bot_token" or value is None:
+            if name == "bot_token" or value is None or isinstance(value, SecretStr):
                 continue
             if isinstance(value, frozenset):
                 text = ",".join(str(v) for v in sorted(value))
@@ -113,6 +130,14 @@ class Settings(BaseSettings):
                 text = str(value)
             env[f"REPORTQA_{name.upper()}"] = text
         return env
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook's secret."""
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("REPORTQA_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("allowed_users", "allowed_chats", "admins", mode="before")
     @classmethod

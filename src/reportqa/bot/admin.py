@@ -26,7 +26,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from reportqa.bot.handlers import admin_command, allowed, is_admin, services, wants_english
+from reportqa.bot.handlers import admin_command
+from reportqa.bot.services import allowed, is_admin, services, wants_english
 from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.library import safe_report_name, upload_limit_bytes

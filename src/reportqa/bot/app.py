@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -12,6 +13,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ExtBot,
     InlineQueryHandler,
@@ -20,16 +22,17 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from reportqa.bot import admin, handlers
+from reportqa.bot import admin, handlers, inline, scopes
 from reportqa.bot.access import AccessPolicy, RateLimiter
-from reportqa.bot.state import BotState
+from reportqa.bot.inline import InlineService
+from reportqa.bot.services import Services
+from reportqa.bot.state import STATE_DB, BotState
 from reportqa.bot.texts import COMMANDS
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
 
 log = logging.getLogger("reportqa.bot")
-STATE_DB = "bot.sqlite3"
 
 
 class GuardedBot(ExtBot):
@@ -82,8 +85,11 @@ async def _post_init(application: Application) -> None:
         log.error("no sound index to serve: %s", exc)
     state = await BotState.open(settings.bot_state_db or settings.index_dir / STATE_DB)
     admin.clear_incoming(settings)
-    application.bot_data["services"] = handlers.Services(
-        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute)
+    inline_service = InlineService(state, settings.inline_rate_limit_per_minute, settings.inline_cache_seconds,
+                                   settings.inline_burst_seconds)
+    await inline_service.open()
+    application.bot_data["services"] = Services(
+        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service
     )
     await application.bot.set_my_commands(COMMANDS["zh"])
     await application.bot.set_my_commands(COMMANDS["en"], language_code="en")
@@ -92,6 +98,7 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     services = application.bot_data.pop("services", None)
     if services is not None:
+        await services.inline.close()
         await services.holder.close()
         await services.state.close()
 
@@ -129,6 +136,7 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("units", handlers.cmd_units))
     application.add_handler(CommandHandler("years", handlers.cmd_years))
     application.add_handler(CommandHandler("unit", handlers.cmd_unit))
+    application.add_handler(CommandHandler("scope", scopes.cmd_scope))
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
     application.add_handler(CommandHandler("reindex", admin.cmd_reindex))
     application.add_handler(CommandHandler("remove", admin.cmd_remove))
@@ -136,13 +144,35 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(MessageHandler(private & new_text, handlers.on_private_text))
     application.add_handler(MessageHandler(groups & new_text, handlers.on_group_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
-    application.add_handler(InlineQueryHandler(handlers.on_inline_query))
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
+    application.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
     application.add_error_handler(handlers.on_error)
     return application
 
 
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """``Updater.start_webhook`` / ``Application.run_webhook`` arguments for ``REPORTQA_WEBHOOK_URL``:
+    listen on the configured address and port at the URL's path, Telegram told to post to the URL
+    with the secret, every update type. Requests without the secret are refused by the webhook
+    server (403) before anything reads them."""
+    if not settings.webhook_url:
+        raise ValueError("REPORTQA_WEBHOOK_URL is not set")
+    if settings.webhook_secret is None:
+        raise ValueError("REPORTQA_WEBHOOK_SECRET is not set (Telegram sends it with every update; "
+                         "without it anyone who finds the URL could post updates)")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret.get_secret_value(),
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def main() -> int:
-    """Run the bot until interrupted; exit code 2 when the token is missing."""
+    """Run the bot until interrupted (polling, or a webhook server with ``REPORTQA_WEBHOOK_URL``);
+    exit code 2 when the token (or a webhook's secret) is missing."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
@@ -150,6 +180,13 @@ def main() -> int:
         print("error: REPORTQA_BOT_TOKEN is not set (the Telegram bot token; see config/settings.example.env)",
               file=sys.stderr)
         return 2
-    application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook_url:
+        try:
+            options = webhook_options(settings)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        build_application(settings).run_webhook(**options)
+        return 0
+    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -1,4 +1,4 @@
-"""Handlers: questions in private chats and groups, buttons, inline mode, commands, errors.
+"""Handlers: questions in private chats and groups, buttons, commands, errors (inline mode: inline.py).
 
 Each handler reads the shared services from ``context.bot_data`` and never blocks the event loop:
 parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite through aiosqlite.
@@ -6,29 +6,30 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
 
-from telegram import (
-    InlineQueryResultArticle,
-    InputTextMessageContent,
-    Message,
-    MessageEntity,
-    Update,
-)
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from reportqa import answers
-from reportqa.answers import Answer
-from reportqa.bot.access import AccessPolicy, RateLimiter
-from reportqa.bot.keyboards import answer_keyboard, parse_callback
-from reportqa.bot.state import BotState
-from reportqa.bot.texts import HELP, INLINE_HELP_BODY, INLINE_HELP_TITLE, say
+from reportqa.bot import feedback
+from reportqa.bot.files import send_report_file
+from reportqa.bot.keyboards import REASON_LABELS, answer_keyboard, file_keyboard, parse_callback
+from reportqa.bot.scopes import chat_scope, scope_of
+from reportqa.bot.services import (  # noqa: F401 - admin.py and the tests read these from here
+    Services,
+    allowed,
+    insider,
+    is_admin,
+    reply_english,
+    services,
+    wants_english,
+)
+from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
 from reportqa.question import clean_question
 from reportqa.render import (
@@ -39,72 +40,16 @@ from reportqa.render import (
     render_answer_html,
     render_outline_html,
     render_passage_html,
-    section_label,
     short,
-    snippet_html,
-    snippet_text,
     source_label,
     telegram_length,
     unit_label,
 )
-from reportqa.search import Result, SearchIndex
-from reportqa.serving import IndexHolder
-from reportqa.settings import Settings
+from reportqa.scope import Scope
+from reportqa.search import SearchIndex
 from reportqa.text import normalise
 
 log = logging.getLogger(__name__)
-INLINE_PAGE = 10
-INLINE_MAX_OFFSET = 200
-
-
-@dataclass
-class Services:
-    settings: Settings
-    holder: IndexHolder
-    state: BotState
-    access: AccessPolicy
-    limiter: RateLimiter
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.bot_data["services"]
-
-
-def wants_english(update: Update) -> bool:
-    user = update.effective_user
-    return bool(user and user.language_code and user.language_code.lower().startswith("en"))
-
-
-def reply_english(update: Update, question_language: str) -> bool:
-    """Replies follow the user's language (Telegram's language_code), else the question's script: a
-    Chinese user sending 😀🎉, ？？？ or 2021 is answered in Chinese, one with no code in English only
-    for an English question."""
-    user = update.effective_user
-    code = (user.language_code or "").lower() if user else ""
-    if code.startswith("zh"):
-        return False
-    if code.startswith("en"):
-        return True
-    return question_language == "en"
-
-
-def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Whether the allowlist admits the update's user or chat."""
-    user, chat = update.effective_user, update.effective_chat
-    return services(context).access.allows(user.id if user else None, chat.id if chat else None)
-
-
-async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for an insider; an outsider gets one short refusal, the same for every command,
-    document and button, and nothing else."""
-    if insider(update, context):
-        return True
-    english = wants_english(update)
-    if update.callback_query:
-        await update.callback_query.answer(say("refused", english), show_alert=True)
-    elif update.effective_message:
-        await update.effective_message.reply_text(say("refused", english))
-    return False
 
 
 # -- questions ---------------------------------------------------------------------------------
@@ -132,9 +77,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     question = question[:limit]
     started = time.perf_counter()
     searcher = await svc.holder.get()
-    answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size)
-    english = reply_english(update, answer.question.language)
-    sid = await svc.state.new_session(question, message.chat_id, user.id if user else None)
+    scope = await chat_scope(svc, searcher, message.chat_id)
+    answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size, scope=scope)
+    english = reply_english(update, question)
+    filters = answer.to_json()["filters"]
+    sid = await svc.state.new_session(question, message.chat_id, user.id if user else None,
+                                      scope=scope.text if scope else None, filters=filters,
+                                      shown=feedback.shown_passages(answer.results))
     text = render_answer_html(answer, english)
     if cut:
         note = esc(say("cut", english, n=limit))
@@ -150,7 +99,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
         chat_type=message.chat.type,
         user_id=user.id if user else None,
         question=question,
-        filters=answer.to_json()["filters"],
+        filters=filters,
         results=answer.total,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
@@ -204,9 +153,10 @@ async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # -- buttons ----------------------------------------------------------------------------------
 
 
-async def _send_pieces(message: Message, pieces: list[str]) -> None:
-    for piece in pieces:
-        await message.reply_html(piece, disable_web_page_preview=True, do_quote=False)
+async def _send_pieces(message: Message, pieces: list[str], last_markup: InlineKeyboardMarkup | None = None) -> None:
+    for i, piece in enumerate(pieces):
+        markup = last_markup if i == len(pieces) - 1 else None
+        await message.reply_html(piece, disable_web_page_preview=True, do_quote=False, reply_markup=markup)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -220,18 +170,29 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(say("bad_button", english))
         return
     svc = services(context)
+    if action.kind == "fb":
+        await feedback.on_vote(svc, query, message, action, english)
+        return
+    if action.kind == "fr":
+        await feedback.on_reason(svc, query, message, action, english)
+        return
     searcher = await svc.holder.get()
     if action.kind == "pg":
         session = await svc.state.session(action.sid or "")
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
+        scope = None
+        if session.scope:  # the page keeps the scope the answer was given in
+            read = await scope_of(searcher, session.scope)
+            scope = read if isinstance(read, Scope) else None
         answer = await answers.answer_question(searcher, session.question, top_k=svc.settings.page_size,
-                                               offset=action.number)
-        english = reply_english(update, answer.question.language)
+                                               offset=action.number, scope=scope)
+        english = reply_english(update, session.question)
         if not answer.results:
             await query.answer(say("no_more", english))
             return
+        await svc.state.record_shown(session.sid, action.number, feedback.shown_passages(answer.results))
         await query.answer()
         await query.edit_message_text(
             render_answer_html(answer, english),
@@ -245,7 +206,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(say("gone", english), show_alert=True)
             return
         await query.answer()
-        await _send_pieces(message, render_passage_html(result))
+        await _send_pieces(message, render_passage_html(result), file_keyboard(result.report.id, english))
+    elif action.kind == "sf":
+        report = searcher.reports.get(action.number)
+        if report is None:
+            await query.answer(say("gone", english), show_alert=True)
+            return
+        await send_report_file(svc, query, message, report, english)
     else:
         report = searcher.reports.get(action.number)
         if report is None:
@@ -254,67 +221,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         sections = [p.section for p in await searcher.report_sections(report.id)]
         await message.reply_html(render_outline_html(report, sections), do_quote=False)
-
-
-# -- inline mode ------------------------------------------------------------------------------
-
-
-def share_html(result: Result) -> str:
-    """What an inline result posts: the excerpt and its citation line, within the message limit."""
-    cite = (f"\n\n— {esc(citation(result.report))}\n{esc(section_label(result.section))}"
-            f"\n📄 {esc(source_label(result.report))}")
-    for width in (700, 300, 100):
-        body = snippet_html(result, width=width)
-        if telegram_length(body + cite) <= TELEGRAM_LIMIT:
-            return body + cite
-    return cite.strip()  # every part of it is bounded: it fits
-
-
-async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    inline = update.inline_query
-    if inline is None:
-        return
-    svc = services(context)
-    english = wants_english(update)
-    bot_name = context.bot.username or "bot"
-    if not svc.access.allows(inline.from_user.id):
-        await inline.answer([], cache_time=0, is_personal=True)
-        return
-    question = clean_question(inline.query)[: svc.settings.max_question_chars]
-    if not question:
-        await inline.answer([InlineQueryResultArticle(
-            id="help",
-            title=INLINE_HELP_TITLE["en" if english else "zh"],
-            description=INLINE_HELP_BODY["en" if english else "zh"].format(bot=bot_name),
-            input_message_content=InputTextMessageContent(
-                html.escape(INLINE_HELP_BODY["en" if english else "zh"].format(bot=bot_name))),
-        )], cache_time=0, is_personal=True)
-        return
-    if not svc.limiter.allow(inline.from_user.id):
-        await inline.answer([], cache_time=0, is_personal=True)
-        return
-    try:
-        offset = min(max(int(inline.offset or 0), 0), INLINE_MAX_OFFSET)
-    except ValueError:
-        offset = 0
-    started = time.perf_counter()
-    searcher = await svc.holder.get()
-    answer: Answer = await answers.answer_question(searcher, question, top_k=INLINE_PAGE, offset=offset)
-    results = [
-        InlineQueryResultArticle(
-            id=f"p{r.passage_id}",
-            title=f"{unit_label(r.report)} · {r.report.year or '?'}" + ("" if english else "年"),
-            description=snippet_text(r, width=120),
-            input_message_content=InputTextMessageContent(share_html(r), parse_mode=ParseMode.HTML,
-                                                          disable_web_page_preview=True),
-        )
-        for r in answer.results
-    ]
-    more = offset + len(results) < min(answer.total, INLINE_MAX_OFFSET)
-    await inline.answer(results, cache_time=30, next_offset=str(offset + INLINE_PAGE) if more else "")
-    await svc.state.log_question(chat_type="inline", user_id=inline.from_user.id, question=question,
-                                 filters=answer.to_json()["filters"], results=answer.total,
-                                 latency_ms=(time.perf_counter() - started) * 1000, source="inline")
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -393,11 +299,6 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send_pieces(message, _chunk_lines(lines))
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    return services(context).access.is_admin(user.id if user else None)
-
-
 async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, bool] | None:
     """(message, english) for an administrator's command; anyone else is told it is not for them."""
     message = update.effective_message
@@ -422,6 +323,12 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines += [f"• {esc(q[:80])} ×{n}" for q, n in stats.top] or ["-"]
     lines.append(f"\n<b>{'No answer' if english else '没有答案的问题'}</b>")
     lines += [f"• {esc(q[:80])} ×{n}" for q, n in stats.unanswered] or ["-"]
+    votes = "votes" if english else "投票"
+    lines.append(f"\n<b>{'Helpful share per week' if english else '每周有用率'}</b>（👍/{votes}）")
+    lines += [f"• {week}: {up}/{n} = {up / n:.0%}" for week, up, n in stats.helpful_by_week] or ["-"]
+    lines.append(f"\n<b>{'Latest 👎' if english else '最近的 👎'}</b>")
+    lines += [f"• {esc(q[:80])}" + (f" — {esc(REASON_LABELS[r][1 if english else 0])}" if r in REASON_LABELS else "")
+              for q, r in stats.latest_unhelpful] or ["-"]
     await _send_pieces(message, _chunk_lines(lines))
 
 

@@ -1,7 +1,9 @@
 """Inline keyboards and their callback data (always well under Telegram's 64 bytes).
 
 Callback data: ``pg:<sid>:<offset>`` a page of a session's answer, ``fs:<passage id>`` a full
-section, ``ol:<report id>`` a report outline. Anything else is rejected by ``parse_callback``.
+section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself,
+``fb:<sid>:<offset>:<1|0>`` a 👍 or 👎 on the page shown, ``fr:<sid>:<n>`` what a 👎 says was wrong
+(``REASONS[n]``). Anything else is rejected by ``parse_callback``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,30 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from reportqa.answers import Answer
+from reportqa.bot.state import REASONS
 
-_CALLBACK = re.compile(r"^(pg):([A-Za-z0-9_-]{4,16}):(\d{1,4})$|^(fs|ol):(\d{1,12})$")
+_SID = r"[A-Za-z0-9_-]{4,16}"
+_CALLBACK = re.compile(
+    rf"^(?P<page>pg):(?P<psid>{_SID}):(?P<poff>\d{{1,4}})$"
+    rf"|^(?P<item>fs|ol|sf):(?P<id>\d{{1,20}})$"
+    rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
+    rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
+)
 MAX_CALLBACK_BYTES = 64
+REASON_LABELS = {
+    "unit": ("单位不对", "Wrong unit"),
+    "year": ("年份不对", "Wrong year"),
+    "irrelevant": ("内容不相关", "Not relevant"),
+    "missing": ("缺少应有的内容", "Something missing"),
+}
 
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # "pg" | "fs" | "ol"
+    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr"
     sid: str | None = None
-    number: int = 0  # the page offset, passage id or report id
+    number: int = 0  # the page offset, passage id, report id or reason number
+    helpful: bool = False  # for "fb"
 
 
 def parse_callback(data: str | None) -> Callback | None:
@@ -31,22 +47,35 @@ def parse_callback(data: str | None) -> Callback | None:
     match = _CALLBACK.match(data)
     if not match:
         return None
-    if match.group(1):
-        return Callback("pg", match.group(2), int(match.group(3)))
-    return Callback(match.group(4), None, int(match.group(5)))
+    if match["page"]:
+        return Callback("pg", match["psid"], int(match["poff"]))
+    if match["item"]:
+        return Callback(match["item"], None, int(match["id"]))
+    if match["vote"]:
+        return Callback("fb", match["vsid"], int(match["voff"]), match["helpful"] == "1")
+    reason = int(match["reason"])
+    return Callback("fr", match["rsid"], reason) if reason < len(REASONS) else None
 
 
-def answer_keyboard(answer: Answer, sid: str, page_size: int, english: bool = False) -> InlineKeyboardMarkup | None:
-    """Full section and outline per result, previous/next page, and share."""
-    if not answer.results:
-        return None
+def feedback_row(sid: str, offset: int, english: bool) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton("👍 " + ("Helpful" if english else "有用"), callback_data=f"fb:{sid}:{offset}:1"),
+            InlineKeyboardButton("👎 " + ("Wrong" if english else "不对"), callback_data=f"fb:{sid}:{offset}:0")]
+
+
+def answer_keyboard(answer: Answer, sid: str, page_size: int, english: bool = False) -> InlineKeyboardMarkup:
+    """Full section, outline and source file per result; previous/next page; 👍 👎 and share.
+    An answer with no results still gets the votes (a 👎 on "nothing found" says something is missing)."""
     rows: list[list[InlineKeyboardButton]] = []
-    full = "Full" if english else "全文"
-    outline = "Outline" if english else "目录"
-    rows.append([InlineKeyboardButton(f"📄 {full} {r.rank}", callback_data=f"fs:{r.passage_id}")
-                 for r in answer.results])
-    rows.append([InlineKeyboardButton(f"🗂 {outline} {r.rank}", callback_data=f"ol:{r.report.id}")
-                 for r in answer.results])
+    if answer.results:
+        full = "Full" if english else "全文"
+        outline = "Outline" if english else "目录"
+        rows.append([InlineKeyboardButton(f"📄 {full} {r.rank}", callback_data=f"fs:{r.passage_id}")
+                     for r in answer.results])
+        rows.append([InlineKeyboardButton(f"🗂 {outline} {r.rank}", callback_data=f"ol:{r.report.id}")
+                     for r in answer.results])
+        source = "File" if english else "原文"
+        rows.append([InlineKeyboardButton(f"📎 {source} {r.rank}", callback_data=f"sf:{r.report.id}")
+                     for r in answer.results])
     nav: list[InlineKeyboardButton] = []
     if answer.offset > 0:
         previous = max(0, answer.offset - page_size)
@@ -55,7 +84,24 @@ def answer_keyboard(answer: Answer, sid: str, page_size: int, english: bool = Fa
     if answer.offset + len(answer.results) < answer.total:
         nav.append(InlineKeyboardButton(("Next" if english else "下一页") + " ▶",
                                         callback_data=f"pg:{sid}:{answer.offset + page_size}"))
-    nav.append(InlineKeyboardButton("↗ " + ("Share" if english else "分享"),
-                                    switch_inline_query=answer.question.text[:200]))
-    rows.append(nav)
+    if nav:
+        rows.append(nav)
+    last = feedback_row(sid, answer.offset, english)
+    if answer.results:
+        last.append(InlineKeyboardButton("↗ " + ("Share" if english else "分享"),
+                                         switch_inline_query=answer.question.text[:200]))
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
+
+
+def reason_keyboard(sid: str, english: bool) -> InlineKeyboardMarkup:
+    """What was wrong with an answer: two rows of two."""
+    buttons = [InlineKeyboardButton(REASON_LABELS[reason][1 if english else 0], callback_data=f"fr:{sid}:{i}")
+               for i, reason in enumerate(REASONS)]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+def file_keyboard(report_id: int, english: bool) -> InlineKeyboardMarkup:
+    """Under a full section: the report file itself."""
+    label = "📎 The report file" if english else "📎 原文文件"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"sf:{report_id}")]])

@@ -1,4 +1,5 @@
-"""The bot's own SQLite (aiosqlite, WAL): paging sessions keyed by a short id, and the question log.
+"""The bot's own SQLite (aiosqlite, WAL): paging sessions keyed by a short id, the question log,
+the pages each session showed, votes on answers, chats' scopes and the file ids of reports sent.
 
 It lives beside the index generations (``index/bot.sqlite3``) and survives rebuilds. Every write is
 one transaction, committed before the reply is sent, so nothing logged is lost on a crash.
@@ -6,10 +7,11 @@ one transaction, committed before the reply is sent, so nothing logged is lost o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
@@ -37,7 +39,46 @@ CREATE TABLE IF NOT EXISTS questions (
     source TEXT NOT NULL DEFAULT 'message'
 );
 CREATE INDEX IF NOT EXISTS questions_by_day ON questions(day);
+CREATE TABLE IF NOT EXISTS shown (
+    sid TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    passages TEXT NOT NULL,
+    PRIMARY KEY (sid, offset)
+);
+CREATE TABLE IF NOT EXISTS votes (
+    sid TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    helpful INTEGER NOT NULL,
+    reason TEXT,
+    offset INTEGER NOT NULL,
+    asked_reason INTEGER NOT NULL DEFAULT 0,
+    at REAL NOT NULL,
+    PRIMARY KEY (sid, user_id)
+);
+CREATE INDEX IF NOT EXISTS votes_by_time ON votes(at);
+CREATE TABLE IF NOT EXISTS scopes (
+    chat_id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,
+    set_by INTEGER,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sent_files (
+    sha256 TEXT PRIMARY KEY,
+    file_id TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+# columns added after the first release: (table, column, definition)
+ADDED_COLUMNS = (
+    ("sessions", "scope", "TEXT"),
+    ("sessions", "filters", "TEXT"),
+)
+STATE_DB = "bot.sqlite3"  # in the index folder unless REPORTQA_BOT_STATE_DB says otherwise
+REASONS = ("unit", "year", "irrelevant", "missing")  # what a 👎 may say was wrong
 
 
 @dataclass(frozen=True)
@@ -46,6 +87,40 @@ class Session:
     question: str
     chat_id: int | None
     user_id: int | None
+    scope: str | None = None  # the chat's scope the answer was given in (pages keep it)
+    filters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShownPassage:
+    """A result as a page showed it, enough to make a test case of it later without the index."""
+
+    passage_id: int
+    source: str
+    contains: str  # a phrase of its text
+
+
+@dataclass(frozen=True)
+class Vote:
+    helpful: bool
+    reason: str | None
+    asked_reason: bool
+    changed: bool  # False when the user pressed the same button again
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One vote with what it was about, for the export."""
+
+    sid: str
+    user_id: int
+    helpful: bool
+    reason: str | None
+    at: float
+    question: str
+    scope: str | None
+    filters: dict
+    passages: list[ShownPassage]
 
 
 @dataclass(frozen=True)
@@ -54,11 +129,14 @@ class Stats:
     top: list[tuple[str, int]]
     unanswered: list[tuple[str, int]]
     total: int
+    helpful_by_week: list[tuple[str, int, int]] = field(default_factory=list)  # (2026-W48, 👍, votes)
+    latest_unhelpful: list[tuple[str, str | None]] = field(default_factory=list)  # (question, reason)
 
 
 class BotState:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
+        self._scopes: dict[int, str | None] = {}
 
     @classmethod
     async def open(cls, path: Path) -> BotState:
@@ -68,6 +146,11 @@ class BotState:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")  # WAL: a committed row survives a process crash
             await db.executescript(SCHEMA)
+            for table, column, definition in ADDED_COLUMNS:
+                async with db.execute(f"PRAGMA table_info({table})") as cursor:
+                    columns = {row[1] async for row in cursor}
+                if column not in columns:
+                    await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             await db.commit()
         except BaseException:
             await close_quietly(db)  # its thread would keep the process alive
@@ -77,21 +160,127 @@ class BotState:
     async def close(self) -> None:
         await self.db.close()
 
-    async def new_session(self, question: str, chat_id: int | None, user_id: int | None) -> str:
+    async def new_session(self, question: str, chat_id: int | None, user_id: int | None,
+                          scope: str | None = None, filters: dict | None = None,
+                          shown: list[ShownPassage] | None = None) -> str:
+        """A session for an answer's buttons, and what its first page showed (one transaction)."""
         sid = secrets.token_urlsafe(6)  # 8 characters: callback data stays far below 64 bytes
         await self.db.execute(
-            "INSERT INTO sessions (sid, question, chat_id, user_id, created) VALUES (?, ?, ?, ?, ?)",
-            (sid, question, chat_id, user_id, time.time()),
+            "INSERT INTO sessions (sid, question, chat_id, user_id, created, scope, filters) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sid, question, chat_id, user_id, time.time(), scope, json.dumps(filters or {}, ensure_ascii=False)),
         )
+        if shown is not None:
+            await self._insert_shown(sid, 0, shown)
         await self.db.commit()
         return sid
 
     async def session(self, sid: str) -> Session | None:
         async with self.db.execute(
-            "SELECT sid, question, chat_id, user_id FROM sessions WHERE sid = ?", (sid,)
+            "SELECT sid, question, chat_id, user_id, scope, filters FROM sessions WHERE sid = ?", (sid,)
         ) as cursor:
             row = await cursor.fetchone()
-        return Session(*row) if row else None
+        if not row:
+            return None
+        return Session(row[0], row[1], row[2], row[3], row[4], _json_dict(row[5]))
+
+    # -- what each page showed, and votes on it ----------------------------------------------
+
+    async def record_shown(self, sid: str, offset: int, passages: list[ShownPassage]) -> None:
+        await self._insert_shown(sid, offset, passages)
+        await self.db.commit()
+
+    async def _insert_shown(self, sid: str, offset: int, passages: list[ShownPassage]) -> None:
+        data = [[p.passage_id, p.source, p.contains] for p in passages]
+        await self.db.execute("INSERT OR REPLACE INTO shown (sid, offset, passages) VALUES (?, ?, ?)",
+                              (sid, offset, json.dumps(data, ensure_ascii=False)))
+
+    async def vote(self, sid: str, user_id: int, helpful: bool, offset: int) -> Vote:
+        """One vote per user per answer; the other button changes it. A 👎's reason is kept through
+        a change of mind (it is asked once, and read only while the vote is 👎)."""
+        async with self.db.execute("SELECT helpful, reason, asked_reason FROM votes WHERE sid = ? AND user_id = ?",
+                                   (sid, user_id)) as cursor:
+            row = await cursor.fetchone()
+        changed = row is None or bool(row[0]) != helpful
+        reason = row[1] if row else None
+        asked = bool(row[2]) if row else False
+        await self.db.execute(
+            "INSERT OR REPLACE INTO votes (sid, user_id, helpful, reason, offset, asked_reason, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sid, user_id, int(helpful), reason, offset, int(asked), time.time()),
+        )
+        await self.db.commit()
+        return Vote(helpful, reason, asked, changed)
+
+    async def mark_reason_asked(self, sid: str, user_id: int) -> None:
+        await self.db.execute("UPDATE votes SET asked_reason = 1 WHERE sid = ? AND user_id = ?", (sid, user_id))
+        await self.db.commit()
+
+    async def set_reason(self, sid: str, user_id: int, reason: str) -> bool:
+        """The reason of a 👎 (one of ``REASONS``); False when there is no 👎 by this user to explain."""
+        if reason not in REASONS:
+            return False
+        cursor = await self.db.execute(
+            "UPDATE votes SET reason = ? WHERE sid = ? AND user_id = ? AND helpful = 0", (reason, sid, user_id))
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    async def feedback(self) -> list[FeedbackRow]:
+        """Every vote with its question, scope, filters and the passages of the page voted on, oldest first."""
+        sql = ("SELECT v.sid, v.user_id, v.helpful, v.reason, v.at, s.question, s.scope, s.filters, sh.passages "
+               "FROM votes v JOIN sessions s ON s.sid = v.sid "
+               "LEFT JOIN shown sh ON sh.sid = v.sid AND sh.offset = v.offset ORDER BY v.at, v.sid, v.user_id")
+        rows: list[FeedbackRow] = []
+        async with self.db.execute(sql) as cursor:
+            async for r in cursor:
+                passages = [ShownPassage(int(p[0]), str(p[1]), str(p[2])) for p in json.loads(r[8] or "[]")]
+                rows.append(FeedbackRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], _json_dict(r[7]), passages))
+        return rows
+
+    # -- scopes, sent files, flags -------------------------------------------------------------
+
+    async def scope(self, chat_id: int) -> str | None:
+        """A chat's scope text. Kept in memory once read: every question asks, and only this
+        process's ``set_scope`` changes it (one bot per state database)."""
+        if chat_id in self._scopes:
+            return self._scopes[chat_id]
+        async with self.db.execute("SELECT scope FROM scopes WHERE chat_id = ?", (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        if len(self._scopes) > 100_000:
+            self._scopes.clear()
+        self._scopes[chat_id] = row[0] if row else None
+        return self._scopes[chat_id]
+
+    async def set_scope(self, chat_id: int, scope: str | None, set_by: int | None) -> None:
+        if scope is None:
+            await self.db.execute("DELETE FROM scopes WHERE chat_id = ?", (chat_id,))
+        else:
+            await self.db.execute("INSERT OR REPLACE INTO scopes (chat_id, scope, set_by, at) VALUES (?, ?, ?, ?)",
+                                  (chat_id, scope, set_by, time.time()))
+        await self.db.commit()
+        self._scopes[chat_id] = scope
+
+    async def sent_file(self, sha256: str) -> str | None:
+        async with self.db.execute("SELECT file_id FROM sent_files WHERE sha256 = ?", (sha256,)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def remember_file(self, sha256: str, file_id: str | None) -> None:
+        if file_id is None:
+            await self.db.execute("DELETE FROM sent_files WHERE sha256 = ?", (sha256,))
+        else:
+            await self.db.execute("INSERT OR REPLACE INTO sent_files (sha256, file_id, at) VALUES (?, ?, ?)",
+                                  (sha256, file_id, time.time()))
+        await self.db.commit()
+
+    async def flag(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def set_flag(self, key: str, value: str) -> None:
+        await self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        await self.db.commit()
 
     async def log_question(
         self,
@@ -129,4 +318,21 @@ class BotState:
             top,
         )
         total = (await rows("SELECT COUNT(*) FROM questions"))[0][0]
-        return Stats(per_day, top_rows, unanswered, total)
+        weeks: dict[str, list[int]] = {}
+        for at, helpful in await rows("SELECT at, helpful FROM votes WHERE at >= ?", time.time() - 7 * 86400 * 8):
+            year, week, _ = dt.date.fromtimestamp(at).isocalendar()
+            counts = weeks.setdefault(f"{year}-W{week:02d}", [0, 0])
+            counts[0] += int(helpful)
+            counts[1] += 1
+        helpful_by_week = [(week, up, n) for week, (up, n) in sorted(weeks.items(), reverse=True)]
+        latest = await rows("SELECT s.question, v.reason FROM votes v JOIN sessions s ON s.sid = v.sid "
+                            "WHERE v.helpful = 0 ORDER BY v.at DESC LIMIT ?", top)
+        return Stats(per_day, top_rows, unanswered, total, helpful_by_week, latest)
+
+
+def _json_dict(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -12,10 +12,13 @@ HELP = {
         "• 应急局 2021 普法\n"
         "• 玉龙镇公共服务中心有多少个窗口\n"
         "也可以用英文提问：which units hired legal advisers\n\n"
-        "每条结果注明单位、年度、日期和章节；按钮可翻页、查看全文、查看报告目录、分享。\n"
+        "每条结果注明单位、年度、日期和章节；按钮可翻页、查看全文、目录、📎 原文文件、分享，"
+        "👍/👎 告诉我答得对不对。\n"
         "在群里：用 /ask 问题，或 @我，或回复我的消息。\n"
-        "在任意聊天中输入 @{bot} 问题，可把带出处的摘录分享出去。\n\n"
-        "/units 单位列表 · /years 年度 · /unit 名称 某单位的报告"
+        "在任意聊天中输入 @{bot} 问题，可把带出处的摘录分享出去。\n"
+        "/scope 大足区（或 /scope 应急管理局 2021-2023）：此后的问题只在这个范围内回答，/scope off 取消；"
+        "群里由管理员设置。\n\n"
+        "/units 单位列表 · /years 年度 · /unit 名称 某单位的报告 · /scope 范围"
     ),
     "en": (
         "<b>Q&amp;A over government work reports (法治政府建设情况报告)</b>\n"
@@ -23,10 +26,13 @@ HELP = {
         "• which units held enforcement training in 2021\n"
         "• 哪些单位聘请了法律顾问\n"
         "Answers are the reports' own Chinese passages, each cited with unit, year, date and section; "
-        "buttons page through results, show the full section, the report outline, or share.\n"
+        "buttons page through results, show the full section, the report outline, send 📎 the report file, "
+        "or share; 👍/👎 tell me whether the answer was right.\n"
         "In groups: /ask question, mention me, or reply to me.\n"
-        "In any chat: type @{bot} question to share a cited excerpt.\n\n"
-        "/units units · /years years · /unit name that unit's reports"
+        "In any chat: type @{bot} question to share a cited excerpt.\n"
+        "/scope 大足区 (or /scope 应急管理局 2021-2023): later questions are answered within it, /scope off "
+        "ends it; in groups administrators set it.\n\n"
+        "/units units · /years years · /unit name that unit's reports · /scope scope"
     ),
 }
 
@@ -75,6 +81,27 @@ MESSAGES = {
     "reindexed": ("✅ 索引已更新", "✅ Index updated"),
     "remove_usage": ("用法：/remove 文件名（可写路径、文件名或其中一部分）",
                      "Usage: /remove file (its path, file name or part of it)"),
+    "inline_wait": ("输入太快了，请 {seconds} 秒后再试", "Typing faster than I may answer; wait {seconds} s"),
+    "nothing_found": ("没有找到相关内容", "Nothing found"),
+    "vote_up": ("谢谢！已记录 👍", "Thanks! Noted 👍"),
+    "vote_down": ("已记录 👎", "Noted 👎"),
+    "vote_same": ("已经记录过了", "Already noted"),
+    "ask_reason": ("哪里不对？（可选，点一下即可）", "What was wrong? (optional: one tap)"),
+    "reason_saved": ("谢谢，已记录：{reason}", "Thanks, noted: {reason}"),
+    "vote_first": ("请先在回答下点 👎", "Press 👎 under the answer first"),
+    "file_missing": ("报告文件已不在库中。", "The report file is no longer in the library."),
+    "file_changed": ("报告文件在索引之后改动过，请管理员发送 /reindex 后再取。",
+                     "The report file changed after it was indexed; ask an administrator to /reindex."),
+    "file_too_big": ("文件超过 {mb} MB，Telegram 无法发送。", "The file is over {mb} MB; Telegram cannot send it."),
+    "file_failed": ("发送文件失败，请稍后再试。", "Sending the file failed; please try again later."),
+    "scope_none": ("本聊天没有设置范围。用法：/scope 大足区 或 /scope 应急管理局 2021-2023",
+                   "This chat has no scope. Usage: /scope 大足区 or /scope 应急管理局 2021-2023"),
+    "scope_is": ("本聊天的范围：{scope}（/scope off 取消）", "This chat's scope: {scope} (/scope off to end it)"),
+    "scope_set": ("📌 范围已设为：{scope}（{n} 份报告）。问题另指明单位、地区或年份时，按问题回答。/scope off 取消。",
+                  "📌 Scope set: {scope} ({n} reports). A question naming its own unit, place or year is answered "
+                  "for that. /scope off ends it."),
+    "scope_off": ("范围已取消，回答所有报告。", "Scope removed: answers come from every report."),
+    "scope_admins": ("只有群管理员可以设置本群的范围。", "Only the group's administrators can set its scope."),
     "no_unit": ("没有名称包含“{name}”的单位。已收录的单位：{units}",
                 "No unit's name contains “{name}”. Units indexed: {units}"),
 }
@@ -106,6 +133,7 @@ COMMANDS = {
         BotCommand("units", "已收录的单位"),
         BotCommand("years", "已收录的年度"),
         BotCommand("unit", "某单位的报告"),
+        BotCommand("scope", "本聊天的回答范围"),
         BotCommand("help", "使用说明"),
         BotCommand("stats", "使用统计（管理员）"),
         BotCommand("reindex", "重新扫描报告文件夹（管理员）"),
@@ -116,6 +144,7 @@ COMMANDS = {
         BotCommand("units", "units indexed"),
         BotCommand("years", "years indexed"),
         BotCommand("unit", "one unit's reports"),
+        BotCommand("scope", "this chat's scope"),
         BotCommand("help", "how to use"),
         BotCommand("stats", "usage statistics (admins)"),
         BotCommand("reindex", "rescan the reports folder (admins)"),

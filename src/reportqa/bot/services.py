@@ -1,0 +1,87 @@
+"""What every handler shares: the services in ``bot_data``, who is let in, which language to answer in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.state import BotState
+from reportqa.bot.texts import say
+from reportqa.serving import IndexHolder
+from reportqa.settings import Settings
+from reportqa.text import has_cjk
+
+if TYPE_CHECKING:  # inline.py reads the services from here
+    from reportqa.bot.inline import InlineService
+
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    holder: IndexHolder
+    state: BotState
+    access: AccessPolicy
+    limiter: RateLimiter
+    inline: InlineService
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data["services"]
+
+
+def wants_english(update: Update) -> bool:
+    """The user's own language (Telegram's language_code): buttons, help and replies to no words."""
+    user = update.effective_user
+    return bool(user and user.language_code and user.language_code.lower().startswith("en"))
+
+
+def clear_language(text: str) -> str | None:
+    """"zh" for a question with Chinese in it, "en" for one that is plainly English words (two, or one
+    of four letters or more), None for no words at all (😀🎉, ？？？, 2021, ok)."""
+    if has_cjk(text):
+        return "zh"
+    words = _ENGLISH_WORD.findall(text)
+    if len(words) >= 2 or any(len(w) >= 4 for w in words):
+        return "en"
+    return None
+
+
+def reply_english(update: Update, question: str) -> bool:
+    """Replies follow the user's language unless the question is clearly in the other one: a
+    zh-hans user asking "which units hired legal advisers" is answered in English, an English user
+    asking 执法培训 in Chinese; 😀🎉 or 2021 in the user's own language (Chinese with no code)."""
+    language = clear_language(question)
+    if language is not None:
+        return language == "en"
+    return wants_english(update)
+
+
+def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the allowlist admits the update's user or chat."""
+    user, chat = update.effective_user, update.effective_chat
+    return services(context).access.allows(user.id if user else None, chat.id if chat else None)
+
+
+async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for an insider; an outsider gets one short refusal, the same for every command,
+    document and button, and nothing else."""
+    if insider(update, context):
+        return True
+    english = wants_english(update)
+    if update.callback_query:
+        await update.callback_query.answer(say("refused", english), show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(say("refused", english))
+    return False
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return services(context).access.is_admin(user.id if user else None)
