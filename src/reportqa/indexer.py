@@ -42,7 +42,7 @@ from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
-from reportqa.text import Tokenizer, get_tokenizer, normalise
+from reportqa.text import Tokenizer, get_index_tokenizer, normalise
 
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
@@ -136,9 +136,9 @@ def parse_and_tokenize(
     except Exception as exc:  # a bug or a file no reader expected: report it, keep indexing
         return Parsed(path, None, [], f"could not parse: {type(exc).__name__}: {exc}"[:200])
     parsed_at = time.perf_counter()
-    tokenizer = get_tokenizer(options.config_dir)
-    tokenizer.add_words(unit_words(report.meta.unit, report.meta.unit_kind))
-    counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
+    tokenizer = get_index_tokenizer(options.config_dir)
+    with tokenizer.words_added(unit_words(report.meta.unit, report.meta.unit_kind)):
+        counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
     keys = report_clause_keys(p.norm_text for p in report.passages).tobytes()
     return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at, keys)
 
@@ -258,7 +258,7 @@ def warm_parser(config_dir: Path) -> None:
     from reportqa.places import load_gazetteer
     from reportqa.resources import load_cleaning_rules
 
-    get_tokenizer(config_dir).tokens("预热")  # jieba loads its dictionary on first use
+    get_index_tokenizer(config_dir).tokens("预热")  # jieba loads its dictionary on first use
     load_cleaning_rules(config_dir)
     load_gazetteer(config_dir)
 

@@ -8,11 +8,12 @@ jieba's search mode, which also emits the shorter words inside a long compound, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class Tokenizer:
 
     def __init__(self, config_dir: Path) -> None:
         self._jieba = jieba.Tokenizer()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # words_added holds it while its block cuts
         self._config_dir = config_dir
         self._extra: set[str] = set()
         self._ready = False
@@ -85,6 +86,33 @@ class Tokenizer:
                     self._jieba.add_word(word, freq=1000)
                     self._extra.add(word)
 
+    @contextlib.contextmanager
+    def words_added(self, words: Iterable[str]) -> Iterator[None]:
+        """Cut with these words in the dictionary for the ``with`` block only, then put the
+        dictionary back exactly as it was (entries, prefixes and jieba's total, which every route's
+        probability divides by). A build tokenises each report with its own unit's name this way,
+        so a passage's tokens never depend on which reports its worker read before."""
+        self._ensure_ready()
+        with self._lock:
+            jieba_ = self._jieba
+            saved_total = jieba_.total
+            saved: dict[str, int | None] = {}
+            for word in words:
+                if not word or word in self._extra:
+                    continue
+                for end in range(1, len(word) + 1):
+                    saved.setdefault(word[:end], jieba_.FREQ.get(word[:end]))
+                jieba_.add_word(word, freq=1000)
+            try:
+                yield
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        jieba_.FREQ.pop(key, None)
+                    else:
+                        jieba_.FREQ[key] = value
+                jieba_.total = saved_total
+
     def words(self, normalised_text: str) -> list[str]:
         """jieba search-mode words of an already normalised text, unfiltered except blanks."""
         self._ensure_ready()
@@ -102,5 +130,12 @@ class Tokenizer:
 
 @cache
 def get_tokenizer(config_dir: Path) -> Tokenizer:
-    """The process-wide tokenizer for a config folder."""
+    """The process-wide tokenizer for questions (a loaded index adds its units' names to it)."""
+    return Tokenizer(config_dir)
+
+
+@cache
+def get_index_tokenizer(config_dir: Path) -> Tokenizer:
+    """The tokenizer builds cut passages with: the configured dictionary only, never a question
+    tokenizer's unit names (each report's own are added for its passages, ``words_added``)."""
     return Tokenizer(config_dir)

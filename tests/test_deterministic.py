@@ -1,0 +1,59 @@
+"""Builds are a pure function of the files: the same postings whatever the worker count or the order
+the files were read in (a worker's jieba once kept every unit name it had seen)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from reportqa import store
+from reportqa.indexer import build_index, parse_and_tokenize, parse_options
+from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
+
+
+def _arrays(index_dir: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    generation = store.current_generation(index_dir)
+    assert generation is not None
+    with np.load(generation / store.TERMS_NAME, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    return arrays, json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
+
+
+def _library(tmp_path: Path, seeds_dir: Path) -> Path:
+    """The samples and, when ../shared is there, twenty real reports: many units to leak."""
+    reports = tmp_path / "reports"
+    shutil.copytree(seeds_dir, reports)
+    if REAL.is_dir():
+        for path in sorted(REAL.iterdir())[:20]:
+            if path.is_file():
+                shutil.copy(path, reports / path.name)
+    return reports
+
+
+async def test_one_or_two_workers_give_identical_postings(tmp_path: Path, seeds_dir: Path) -> None:
+    reports = _library(tmp_path, seeds_dir)
+    built = {}
+    for workers in (1, 2):
+        settings = Settings(index_dir=tmp_path / f"index{workers}", reports_dir=reports,
+                            config_dir=BUNDLED_CONFIG_DIR, parse_workers=workers, _env_file=None)
+        await build_index(reports, settings.index_dir, settings)
+        built[workers] = _arrays(settings.index_dir)
+    (one, vocab_one), (two, vocab_two) = built[1], built[2]
+    assert vocab_one == vocab_two
+    assert sorted(one) == sorted(two)
+    for name in one:
+        assert one[name].dtype == two[name].dtype and one[name].tobytes() == two[name].tobytes(), name
+
+
+def test_a_reports_tokens_do_not_depend_on_what_was_read_before(tmp_path: Path, seeds_dir: Path) -> None:
+    reports = _library(tmp_path, seeds_dir)
+    options = parse_options(Settings(reports_dir=reports, config_dir=BUNDLED_CONFIG_DIR, _env_file=None))
+    files = sorted(p for p in reports.iterdir() if p.is_file())
+    forward = {p.name: parse_and_tokenize(p, reports, options, None).counts for p in files}
+    backward = {p.name: parse_and_tokenize(p, reports, options, None).counts for p in reversed(files)}
+    assert forward == backward
