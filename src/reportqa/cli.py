@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,11 +21,6 @@ from reportqa import store
 from reportqa.answers import Answer, answer_parsed, answer_question
 from reportqa.faults import ExitCode, fault_of
 from reportqa.index_check import IndexDamaged, verified_load
-from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
-from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
-from reportqa.ingest.readers import UnreadableFile, decode_text
-from reportqa.library import LibraryOutcome, add_report, remove_report
-from reportqa.model import ReportMeta
 from reportqa.question import clean_question
 from reportqa.render import (
     html_to_text,
@@ -36,6 +31,11 @@ from reportqa.render import (
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
+
+if TYPE_CHECKING:  # building and reading files is imported by the commands that do it: `ask` starts faster
+    from reportqa.indexer import BuildSummary
+    from reportqa.library import LibraryOutcome
+    from reportqa.model import ReportMeta
 
 app = typer.Typer(
     add_completion=False,
@@ -142,6 +142,8 @@ def index(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Build or update the index (incremental: unchanged files are not parsed again)."""
+    from reportqa.indexer import build_index, summary_dict
+
     settings = _settings()
     target = index_dir or settings.index_dir
     if not reports_dir.is_dir():
@@ -196,6 +198,8 @@ def add(
 ) -> None:
     """Copy a report into the reports folder (uploads/) and index it; refused if unreadable or a duplicate
     is already there (the bot's upload does the same)."""
+    from reportqa.library import add_report
+
     settings = _settings()
     if not file.is_file():
         err.print(f"[red]error:[/] not a file: {file}")
@@ -210,12 +214,16 @@ def remove(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Take a report out of the index (the file is moved to .removed/ in the reports folder)."""
+    from reportqa.library import remove_report
+
     _print_outcome(asyncio.run(remove_report(_settings(), name)), as_json)
 
 
 async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
     generation, problem = store.read_pointer(index_dir)
     if generation is None and problem is None:
+        from reportqa.indexer import build_index
+
         err.print(f"No index in {index_dir.resolve()} yet: building it from {settings.reports_dir} …")
         summary = await build_index(settings.reports_dir, index_dir, settings)
         err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
@@ -240,6 +248,8 @@ def ask(
     settings = _settings()
     questions: list[str] = []
     if batch is not None:
+        from reportqa.ingest.readers import UnreadableFile, decode_text
+
         try:  # read as reports are read: UTF-8, GB18030/GBK, UTF-16, detected; - is standard input
             data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
             text, _ = decode_text(data) if data else ("", None)
@@ -371,6 +381,10 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show one file as the indexer sees it: metadata, warnings and every passage."""
+    from reportqa.indexer import parse_options
+    from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
+    from reportqa.ingest.readers import UnreadableFile
+
     settings = _settings()
     options = parse_options(settings)
     reports_dir = file.parent

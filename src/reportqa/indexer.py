@@ -43,6 +43,7 @@ from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.text import Tokenizer, get_index_tokenizer, normalise
+from reportqa.unit_names import unit_words
 
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
@@ -77,16 +78,6 @@ class BuildSummary:
 
 # ---------------------------------------------------------------------------------------------
 # parsing + tokenising (runs in worker processes for large batches)
-
-def unit_words(unit: str | None, kind: str | None = None) -> list[str]:
-    """Dictionary words for a unit: its name and its kind (应急管理局), normalised."""
-    if not unit:
-        return []
-    words = [normalise(unit)]
-    if kind and len(kind) >= 3 and normalise(kind) != words[0]:
-        words.append(normalise(kind))
-    return words
-
 
 def meta_details(meta: ReportMeta) -> dict:
     """The metadata beyond the reports table's columns that answering needs, stored as JSON (see

@@ -18,12 +18,12 @@ import numpy as np
 
 from reportqa import store
 from reportqa.index_check import SERVING_ARRAYS, IndexDamaged, verified_load
-from reportqa.indexer import unit_words
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.ranking import Postings
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.text import get_tokenizer, normalise
+from reportqa.unit_names import unit_words
 from reportqa.units import UnitCatalog, UnitRef
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page

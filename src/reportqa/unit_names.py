@@ -324,3 +324,13 @@ def _government_of(written: str, head: Head) -> UnitName | None:
     if places and not zone and (not places[-1].short or places[-1].text[-1] in MARKERS):
         return UnitName(written, GOVERNMENT, "", places)  # 静海区, 延边州; not 大足 alone
     return None
+
+
+def unit_words(unit: str | None, kind: str | None = None) -> list[str]:
+    """Dictionary words for a unit: its name and its kind (应急管理局), normalised."""
+    if not unit:
+        return []
+    words = [normalise(unit)]
+    if kind and len(kind) >= 3 and normalise(kind) != words[0]:
+        words.append(normalise(kind))
+    return words
