@@ -99,7 +99,7 @@ def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
         k = rng.choice([1, 5, 10, 50])
         if rng.random() < 0.5:
             postings.densify(budget_bytes=10**7, min_share=rng.choice([0.05, 0.3]))
-        docs, scores, matched = postings.top(query, k, allowed, scale)
+        docs, scores, matched = postings.top(query, k, allowed, scale, count=True)
         every, sums = postings.score(query)
         constant = sum(r * postings.absent[t] for t, r in query.items())
         excess = sums - constant

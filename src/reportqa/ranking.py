@@ -12,6 +12,7 @@ passage); that constant is kept per term in ``absent`` so the totals match exact
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,6 +22,11 @@ from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
 Variant = Literal["okapi", "l", "plus"]
 OKAPI_EPSILON = 0.25  # rank-bm25's default
+# A term in at least this share of the passages gets a dense row (budget permitting). 1/8 was the
+# break-even of one add against one scatter in isolation; beside other work (caches cold, as a
+# bot's next question finds them) 1/32 answered the benchmark questions 1.5x faster at 100k
+# (benchmarks/peers.py), and rows are only written for the terms questions use.
+DENSE_MIN_SHARE = 1 / 32
 
 
 @dataclass
@@ -95,7 +101,7 @@ class Postings:
     dense: np.ndarray | None = None  # float32 (rows, n_docs): the most common terms' weights, 0 elsewhere
     _filled: np.ndarray | None = None  # bool per dense row: written yet (rows are filled on first use)
 
-    def densify(self, budget_bytes: int, min_share: float = 1 / 8) -> None:
+    def densify(self, budget_bytes: int, min_share: float = DENSE_MIN_SHARE) -> None:
         """Keep the weights of the most common terms (in at least ``min_share`` of the passages) as
         dense rows, as many as fit in ``budget_bytes``: adding a dense row is a vectorised pass,
         several times faster than scattering the same number of postings. A row is written the
@@ -123,18 +129,41 @@ class Postings:
 
     def _accumulate(self, items: list[tuple[int, float]]) -> np.ndarray:
         """Dense float32 sums over every passage: dense rows added, other postings scattered."""
-        acc = np.zeros(self.n_docs, dtype=np.float32)
-        for term, repeat in items:
+        acc = self._scratch()
+        first = True
+        for term, repeat in sorted(items, key=lambda item: item[0] not in self.dense_rows):  # dense first
             row = self.dense_rows.get(term)
             if row is not None:
                 weights = self._dense_row(row, term)
-                if repeat == 1:
+                if first and repeat == 1:  # the first row is copied, not added to zeros: one pass fewer
+                    np.copyto(acc, weights)
+                elif first:
+                    np.multiply(weights, np.float32(repeat), out=acc)
+                elif repeat == 1:
                     acc += weights
                 else:
                     acc += weights * np.float32(repeat)
-            else:
-                docs, weights = self._postings(term)
-                acc[docs] += weights if repeat == 1 else weights * np.float32(repeat)
+                first = False
+                continue
+            if first:
+                acc.fill(0)
+                first = False
+            docs, weights = self._postings(term)
+            acc[docs] += weights if repeat == 1 else weights * np.float32(repeat)
+        if first:
+            acc.fill(0)
+        return acc
+
+    def _scratch(self) -> np.ndarray:
+        """This thread's accumulator, reused question after question: a fresh array of every
+        passage each time costs the kernel a page fault per 4 KB before the first add (questions
+        run in worker threads at once, so each thread has its own). Callers copy out what they keep."""
+        local = self.__dict__.get("_local")
+        if local is None:
+            local = self.__dict__.setdefault("_local", threading.local())
+        acc = getattr(local, "acc", None)
+        if acc is None or len(acc) != self.n_docs:
+            acc = local.acc = np.empty(self.n_docs, dtype=np.float32)
         return acc
 
     def _sparse(self, items: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,9 +202,10 @@ class Postings:
         k: int,
         allowed: np.ndarray | None = None,
         scale: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, int]:
+        count: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, int | None]:
         """The ``k`` best passages holding a query term, best first (ties: lower passage first), their
-        scores, and how many passages matched in all.
+        scores, and (with ``count``) how many passages matched in all, else None.
 
         ``allowed`` (bool per passage) filters; ``scale`` (float32 per passage, in (0, 1]) multiplies
         what the terms contribute (the score is ``constant + scale × contributions``; the constant,
@@ -192,11 +222,12 @@ class Postings:
                 acc *= allowed
             if scale is not None:
                 acc *= scale
-            # contributions are positive, so "scored at all" is "above zero"
-            matched = int(np.count_nonzero(acc))
-            if matched == 0:
-                return empty
+            # contributions are positive, so "scored at all" is "above zero"; counting them is a
+            # pass over every passage, done only when asked for
+            matched = int(np.count_nonzero(acc)) if count else None
             docs, sums = select_top(acc, k)
+            if len(docs) == 0:
+                return empty
         else:
             docs, sums = self._sparse(items)
             if allowed is not None:
