@@ -221,11 +221,11 @@ async def test_a_scoped_group_stays_inside_its_scope(bot: Harness) -> None:
     assert "长寿区" not in text and "阿坝" not in text
     [other] = await bot.ask(message("/ask 长寿区 法律顾问", user_id=3, **group))
     assert "未按范围（大足区）" in other.params["text"] and "长寿区招商投资促进局" in other.params["text"]
-    page = callback_of(reply, "pg:") if any(b.get("callback_data", "").startswith("pg:") for b in buttons(reply)) \
-        else None
-    if page:  # a page keeps the scope it was asked in
-        [edit] = await bot.ask(callback(page, chat_id=-100, chat_type="supergroup"), method="editMessageText")
-        assert "📌 范围：大足区" in edit.params["text"]
+    [pages] = await bot.ask(message("/ask 执法", user_id=3, **group))  # a page keeps the scope it was asked in
+    [edit] = await bot.ask(callback(callback_of(pages, "pg:"), chat_id=-100, chat_type="supergroup"),
+                           method="editMessageText")
+    assert "📌 范围：大足区" in edit.params["text"] and "第 4–6 条" in edit.params["text"]
+    assert "长寿区" not in edit.params["text"] and "阿坝" not in edit.params["text"]
     [private] = await bot.ask(message("哪些单位开展了执法培训", user_id=3, chat_id=3))  # private: unscoped
     assert "范围" not in private.params["text"]
     [inline] = await bot.ask(inline_query("哪些单位聘请了法律顾问", user_id=3), method="answerInlineQuery")

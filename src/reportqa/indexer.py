@@ -372,30 +372,12 @@ async def build_index(
         stale = store.stale_paths(index_dir, {served.name} if served else set())
         cleanup = asyncio.get_running_loop().run_in_executor(None, store.remove_paths, stale)
         try:
-            return await _build_locked(reports_dir, index_dir, settings, options, served, full, on_start, on_file,
-                                       started)
+            # a worker warms up (fork server, dictionary) while the index is checked and files scanned
+            with parse_runner(options, settings) as runner:
+                return await _build_with(runner, reports_dir, index_dir, settings, options, served, full, on_start,
+                                         on_file, started)
         finally:
             await cleanup
-
-
-async def _build_locked(
-    reports_dir: Path,
-    index_dir: Path,
-    settings: Settings,
-    options: ParseOptions,
-    served: Path | None,
-    full: bool,
-    on_start: Callable[[int], None],
-    on_file: Callable[[str], None],
-    started: float,
-) -> BuildSummary:
-    runner = parse_runner(options, settings)
-    runner.prestart()  # a worker warms up (fork server, dictionary) while the index is checked and files scanned
-    try:
-        return await _build_with(runner, reports_dir, index_dir, settings, options, served, full, on_start, on_file,
-                                 started)
-    finally:
-        runner.stop()
 
 
 async def _build_with(

@@ -13,14 +13,12 @@ change that cannot be made leaves both as they were:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -132,17 +130,10 @@ def _place(source_file: Path, folder: Path, name: str) -> Path:
         tmp.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def library_lock(reports_dir: Path) -> Iterator[None]:
+def library_lock(reports_dir: Path) -> contextlib.AbstractContextManager[None]:
     """One change to the library at a time (``add``, ``remove``): concurrent adds never see the
     same free name or miss each other's duplicate."""
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    with (reports_dir / LOCK_NAME).open("a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return store.folder_lock(reports_dir, LOCK_NAME)
 
 
 async def add_report(settings: Settings, file: Path, original_name: str | None = None) -> LibraryOutcome:

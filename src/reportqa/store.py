@@ -233,11 +233,16 @@ def remove_stale(index_dir: Path, keep: Iterable[str]) -> None:
     remove_paths(stale_paths(index_dir, keep))
 
 
-@contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
+def build_lock(index_dir: Path) -> contextlib.AbstractContextManager[None]:
     """One build at a time per index folder (a bot rebuild and a cron job may meet)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / LOCK_NAME).open("a+") as handle:
+    return folder_lock(index_dir, LOCK_NAME)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, name: str) -> Iterator[None]:
+    """An exclusive lock on ``folder/name`` (flock: released when the process dies) for the block."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / name).open("a+") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

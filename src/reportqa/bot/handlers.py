@@ -19,16 +19,8 @@ from reportqa import answers
 from reportqa.bot import feedback
 from reportqa.bot.files import send_report_file
 from reportqa.bot.keyboards import REASON_LABELS, answer_keyboard, file_keyboard, parse_callback
-from reportqa.bot.scopes import chat_scope, scope_of
-from reportqa.bot.services import (  # noqa: F401 - admin.py and the tests read these from here
-    Services,
-    allowed,
-    insider,
-    is_admin,
-    reply_english,
-    services,
-    wants_english,
-)
+from reportqa.bot.scopes import chat_scope, usable_scope
+from reportqa.bot.services import allowed, insider, is_admin, reply_english, services, wants_english
 from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
 from reportqa.question import clean_question
@@ -45,7 +37,6 @@ from reportqa.render import (
     telegram_length,
     unit_label,
 )
-from reportqa.scope import Scope
 from reportqa.search import SearchIndex
 from reportqa.text import normalise
 
@@ -182,10 +173,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
-        scope = None
-        if session.scope:  # the page keeps the scope the answer was given in
-            read = await scope_of(searcher, session.scope)
-            scope = read if isinstance(read, Scope) else None
+        scope = await usable_scope(searcher, session.scope)  # a page keeps the scope it was asked in
         answer = await answers.answer_question(searcher, session.question, top_k=svc.settings.page_size,
                                                offset=action.number, scope=scope)
         english = reply_english(update, session.question)

@@ -78,7 +78,7 @@ class InlineService:
         self._cache: OrderedDict[int, OrderedDict[tuple[str, int], InlineAnswer]] = OrderedDict()
         self._pending: dict[int, tuple[InlineAnswer, asyncio.TimerHandle]] = {}
         self._flushing: set[asyncio.Task] = set()
-        self._completers: dict[str, Completer] = {}
+        self._completers: dict[str, tuple[Completer, frozenset[str]]] = {}
         self.feedback_seen = False
 
     async def open(self) -> None:
@@ -103,18 +103,21 @@ class InlineService:
             self._cache.popitem(last=False)
 
     def settle(self, searcher: SearchIndex, question: str) -> str:
-        """The query as far as it is typed (``typed_query.settle_typed``) against this index's words."""
-        stopwords = load_word_set(searcher.settings.config_dir / "stopwords_query.txt") | searcher.tokenizer.stopwords
-        return settle_typed(question, self.completer(searcher), searcher.years, searcher.tokenizer.words,
-                            frozenset(stopwords))
+        """The query as far as it is typed (``typed_query.settle_typed``) against this index's words.
+        CPU work (jieba, and once per generation a pass over the vocabulary): call it in a thread."""
+        completer, stopwords = self._words(searcher)
+        return settle_typed(question, completer, searcher.years, searcher.tokenizer.words, stopwords)
 
-    def completer(self, searcher: SearchIndex) -> Completer:
-        """The index's words for completing a dangling character (built once per generation)."""
+    def _words(self, searcher: SearchIndex) -> tuple[Completer, frozenset[str]]:
+        """The index's words for completing a dangling character, and the stopwords (once per generation)."""
         name = searcher.generation.name
         if name not in self._completers:
+            config = searcher.settings.config_dir
             df = searcher.postings.df
-            words = {w for phrase in load_glossary(searcher.settings.config_dir) for w in phrase.split()}
-            self._completers = {name: Completer.build(((t, int(df[i])) for t, i in searcher.term_id.items()), words)}
+            words = {w for phrase in load_glossary(config) for w in phrase.split()}
+            completer = Completer.build(((t, int(df[i])) for t, i in searcher.term_id.items()), words)
+            stopwords = load_word_set(config / "stopwords_query.txt") | searcher.tokenizer.stopwords
+            self._completers = {name: (completer, frozenset(stopwords))}
         return self._completers[name]
 
     # -- the question log --------------------------------------------------------------------
@@ -220,7 +223,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     question = clean_question(inline.query)[: svc.settings.max_question_chars]
     searcher = await svc.holder.get() if question else None
     if searcher is not None:
-        question = svc.inline.settle(searcher, question)
+        question = await asyncio.to_thread(svc.inline.settle, searcher, question)
     if searcher is None or not question:
         bot_name = context.bot.username or "bot"
         body = INLINE_HELP_BODY[lang].format(bot=bot_name)
@@ -261,6 +264,7 @@ async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_
     if not svc.access.allows(chosen.from_user.id):
         return
     searcher = await svc.holder.get()
-    settled = svc.inline.settle(searcher, clean_question(chosen.query)[: svc.settings.max_question_chars])
+    settled = await asyncio.to_thread(svc.inline.settle, searcher,
+                                      clean_question(chosen.query)[: svc.settings.max_question_chars])
     if settled:
         await svc.inline.chosen(chosen.from_user.id, settled, svc.inline.cached(chosen.from_user.id, (settled, 0)))

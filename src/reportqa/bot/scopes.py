@@ -34,19 +34,21 @@ async def scope_of(searcher: SearchIndex, text: str) -> Scope | ScopeProblem:
     return _read[key]
 
 
-async def chat_scope(svc: Services, searcher: SearchIndex, chat_id: int | None) -> Scope | None:
-    """The scope questions in this chat are answered in; None when it has none (or the index no
-    longer holds anything of it: then its questions go unscoped rather than unanswered)."""
-    if chat_id is None:
-        return None
-    text = await svc.state.scope(chat_id)
+async def usable_scope(searcher: SearchIndex, text: str | None) -> Scope | None:
+    """A stored scope text as this index reads it; None for none, or when the index no longer holds
+    anything of it (questions then go unscoped rather than unanswered)."""
     if not text:
         return None
     scope = await scope_of(searcher, text)
     if isinstance(scope, ScopeProblem):
-        log.warning("chat %s: its scope %r names nothing in this index", chat_id, text)
+        log.warning("the scope %r names nothing in this index", text)
         return None
     return scope
+
+
+async def chat_scope(svc: Services, searcher: SearchIndex, chat_id: int | None) -> Scope | None:
+    """The scope questions in this chat are answered in (see ``usable_scope``)."""
+    return await usable_scope(searcher, await svc.state.scope(chat_id)) if chat_id is not None else None
 
 
 async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

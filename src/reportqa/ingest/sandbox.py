@@ -172,6 +172,15 @@ class BoundedRunner(Generic[Job, Result]):
         if not self._pool and not self._stopped.is_set():
             self._pool.append(self._start())
 
+    def __enter__(self) -> BoundedRunner[Job, Result]:
+        """``with runner:`` a worker warms up at once (``prestart``), and every worker is stopped at
+        the end, however the block ends."""
+        self.prestart()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """End ``run`` from another thread (a build that failed or was cancelled): its workers are
         killed, so a thread waiting in ``run`` returns at once instead of parsing to the end. Outside
