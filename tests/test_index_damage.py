@@ -25,6 +25,7 @@ from reportqa.index_check import MANIFEST_NAME, IndexDamaged, file_crc32, verifi
 from reportqa.indexer import build_index
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
+from reportqa.stored_words import WORDS_NAME
 
 runner = CliRunner()
 QUESTION = "大足区应急管理局2021年开展了几场法治宣传教育活动"
@@ -130,6 +131,8 @@ FILE_DAMAGE: dict[str, Callable[[Path], None]] = {
     "vocab reversed": lambda g: save_vocab(g, vocab_of(g)[::-1]),
     "weights shuffled": change_array("post_weights", shuffled),
     "passage ids off by one": change_array("passage_ids", lambda v: v + 1),
+    "words byte flipped": flip_byte(WORDS_NAME),
+    "words missing": delete(WORDS_NAME),
     "database truncated": truncate(store.DB_NAME),
     "database missing": delete(store.DB_NAME),
     "manifest missing": delete(MANIFEST_NAME),

@@ -9,6 +9,14 @@ arrays and database of one build. A generation that fails is refused with what i
 answered from: a reversed vocabulary, shuffled weights or passage ids off by one give exit 0 and
 wrong passages otherwise. ``reportqa check`` (``deep=True``) also checksums the database and runs
 SQLite's own integrity check.
+
+The checks read every serving byte (0.25 s at 100,000 passages, most of a cold ``ask``), so a
+generation that passed them is remembered in the index folder's ``.verified.json`` with each file's
+inode, size, modification and change times, as git remembers which files it has hashed: a later
+load whose files all stat the same skips the checksums and invariants. Anything that rewrites,
+truncates, replaces or touches a file changes its change time (which no program can set back), so
+it is checked again in full. Bytes rotting on the disk under an unchanged inode are the one damage
+this no longer sees at load; ``reportqa check`` always reads everything.
 """
 
 from __future__ import annotations
@@ -24,8 +32,12 @@ from urllib.parse import quote
 
 import numpy as np
 
+from reportqa.mapped_arrays import load_arrays
+
 MANIFEST_NAME = "MANIFEST.json"
 MANIFEST_VERSION = 1
+VERIFIED_NAME = ".verified.json"  # in the index folder, beside the generations
+VERIFIED_KEPT = 4  # generations remembered
 CHECKSUM_CHUNK = 4 * 1024 * 1024
 TERM_ARRAYS = ("post_indptr", "post_absent", "post_idf", "post_df")
 POSTING_ARRAYS = ("post_docs", "post_tf", "post_weights")
@@ -195,12 +207,62 @@ def check_database(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray],
         connection.close()
 
 
+def _file_stamps(generation: Path, names: Iterable[str]) -> dict[str, list[int]] | None:
+    """Each file's inode, size, modification and change times; None if one cannot be read."""
+    stamps = {}
+    for name in (MANIFEST_NAME, *names):
+        try:
+            st = (generation / name).stat()
+        except OSError:
+            return None
+        stamps[name] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return stamps
+
+
+def _read_verified(index_dir: Path) -> dict:
+    try:
+        remembered = json.loads((index_dir / VERIFIED_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return remembered if isinstance(remembered, dict) else {}
+
+
+def verified_before(generation: Path, manifest: dict, deep: bool = False) -> bool:
+    """Whether this generation passed every serving check (``deep``: and the database's checksum)
+    with its files exactly as they are now."""
+    entry = _read_verified(generation.parent).get(generation.name)
+    stamps = _file_stamps(generation, manifest["files"])
+    return (isinstance(entry, dict) and stamps is not None and entry.get("build_id") == manifest.get("build_id")
+            and entry.get("files") == stamps and (entry.get("deep") is True or not deep))
+
+
+def remember_verified(generation: Path, manifest: dict, deep: bool = False) -> None:
+    """Record that the generation passed (``deep``: with its database's checksum; best effort: a
+    read-only index folder checks every time)."""
+    stamps = _file_stamps(generation, manifest["files"])
+    if stamps is None:
+        return
+    remembered = {name: entry for name, entry in _read_verified(generation.parent).items()
+                  if name != generation.name and (generation.parent / name).is_dir()}
+    kept = dict(sorted(remembered.items())[-(VERIFIED_KEPT - 1):]) if VERIFIED_KEPT > 1 else {}
+    kept[generation.name] = {"build_id": manifest.get("build_id"), "files": stamps, "deep": deep}
+    path = generation.parent / VERIFIED_NAME
+    tmp = path.with_name(f"{VERIFIED_NAME}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(json.dumps(kept), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep: bool = False,
-                  integrity: bool = False) -> tuple[dict[str, np.ndarray], list[str], dict]:
+                  integrity: bool = False, remember: bool = False) -> tuple[dict[str, np.ndarray], list[str], dict]:
     """The generation's arrays (``arrays``, default all, and the optional ones) and vocabulary, after
     every check; its manifest too. The whole terms file is checksummed whatever is loaded. ``deep``
     also checksums the database (a build does, before copying it forward), ``integrity`` runs
-    SQLite's integrity check (``reportqa check``). Raises ``IndexDamaged`` naming each problem."""
+    SQLite's integrity check (``reportqa check``). ``remember`` (serving): skip the checks when the
+    files are as they were when they last passed, and remember them when they pass now. Raises
+    ``IndexDamaged`` naming each problem."""
     wanted = ALL_ARRAYS if arrays is None else tuple(arrays)
     from reportqa import store
 
@@ -208,24 +270,45 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
         manifest = read_manifest(generation)
     except IndexDamaged as exc:
         raise damaged(generation, [str(exc)]) from exc
-    checksummed = (store.TERMS_NAME, store.VOCAB_NAME) + ((store.DB_NAME,) if deep else ())
-    problems = check_files(generation, manifest, checksummed)
+    from reportqa.stored_words import WORDS_NAME
+
+    known_good = remember and not integrity and verified_before(generation, manifest, deep)
+    checksummed = (store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME) + ((store.DB_NAME,) if deep else ())
+    problems = [] if known_good else check_files(generation, manifest, checksummed)
     if problems:
         raise damaged(generation, problems)
     try:
         vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
-        with np.load(generation / store.TERMS_NAME, allow_pickle=False) as npz:
-            loaded = {name: npz[name] for name in (*wanted, *OPTIONAL_ARRAYS) if name in npz.files}
-    except (OSError, ValueError, UnicodeDecodeError, zlib.error, EOFError) as exc:
-        raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
+        loaded = load_arrays(generation / store.TERMS_NAME, (*wanted, *OPTIONAL_ARRAYS))
     except Exception as exc:  # a damaged zip raises assorted errors from inside numpy and zipfile
         raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
+    if known_good:
+        return loaded, vocab, manifest
     problems = check_arrays(loaded, vocab, manifest["shape"], wanted)
     if not problems:
         problems = check_database(generation / store.DB_NAME, manifest, loaded, integrity)
     if problems:
         raise damaged(generation, problems)
+    if remember:
+        remember_verified(generation, manifest, deep)
     return loaded, vocab, manifest
+
+
+def check_written(generation: Path, arrays: dict[str, np.ndarray], vocab: list[str]) -> None:
+    """A build's own check of the generation it has just written (manifest included), on the arrays
+    it wrote, still in memory: a generation that fails is never published. It is then remembered as
+    checked, so neither the first question nor the next build reads it all again. Raises
+    ``IndexDamaged``."""
+    from reportqa import store
+
+    manifest = read_manifest(generation)
+    problems = check_arrays(arrays, vocab, manifest["shape"])
+    if not problems:
+        problems = check_database(generation / store.DB_NAME, manifest, arrays, integrity=False)
+    if problems:
+        raise IndexDamaged(f"the build wrote an index that fails its own checks ({'; '.join(problems[:3])}): "
+                           "this is a bug, please report it; the served index is unchanged")
+    remember_verified(generation, manifest, deep=True)
 
 
 def damaged(generation: Path, problems: list[str]) -> IndexDamaged:

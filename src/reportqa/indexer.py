@@ -24,7 +24,15 @@ import numpy as np
 
 from reportqa import store
 from reportqa.boilerplate import common_keys, report_clause_keys
-from reportqa.index_check import IndexDamaged, Shape, new_build_id, read_manifest, verified_load, write_manifest
+from reportqa.index_check import (
+    IndexDamaged,
+    Shape,
+    check_written,
+    new_build_id,
+    read_manifest,
+    verified_load,
+    write_manifest,
+)
 from reportqa.ingest.pipeline import (
     METADATA_FILE,
     ParseOptions,
@@ -42,6 +50,7 @@ from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
+from reportqa.stored_words import WORDS_NAME, carry_forward, dictionary_key, stored_key, write_words
 from reportqa.text import Tokenizer, get_index_tokenizer, normalise
 from reportqa.unit_names import unit_words
 
@@ -220,7 +229,8 @@ async def _verify_previous(previous: _Previous) -> str | None:
     arrays for the build; or why it is damaged. Everything is checked, not only what is carried
     forward: an "up to date" build must not leave a damaged generation serving."""
     try:
-        previous.arrays, previous.vocab, _ = await asyncio.to_thread(verified_load, previous.generation, deep=True)
+        previous.arrays, previous.vocab, _ = await asyncio.to_thread(verified_load, previous.generation, deep=True,
+                                                                   remember=True)
     except IndexDamaged as exc:
         return str(exc).split(". Run ")[0]
     return None
@@ -472,6 +482,9 @@ async def _write_generation(
     started = time.perf_counter()
     # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
     loop = asyncio.get_running_loop()
+    # the dictionary questions are cut with, beside the passages (a link when the config is unchanged)
+    words = asyncio.ensure_future(asyncio.to_thread(
+        _store_words, generation, previous.generation if previous else None, settings.config_dir))
     stream = runner.run([(path, reports_dir, options, override) for path, override, _, _ in scan.to_parse])
     first = loop.run_in_executor(None, next, stream, None)
     db = None
@@ -483,6 +496,7 @@ async def _write_generation(
     except BaseException:
         runner.stop()  # the thread waiting for the first file returns
         first.cancel()
+        await _settled(words)  # its thread writes into the generation being given up
         with contextlib.suppress(ValueError):
             stream.close()
         if db is not None:
@@ -586,21 +600,21 @@ async def _write_generation(
                          doc_len=doc_len)
         clause_keys = [np.frombuffer(blob, dtype=np.uint64) for blob in await store.read_clause_keys(db)]
         boilerplate = common_keys(clause_keys, len(scan.reused) + len(new_report_rows))
-        np.savez(
-            generation / store.TERMS_NAME,
-            passage_ids=ids,
-            passage_report=report_of,
-            passage_kind=section_kind,
-            passage_len=doc_len,
-            post_indptr=postings.indptr,
-            post_docs=postings.docs,
-            post_tf=freqs.tf,
-            post_weights=postings.weights,
-            post_absent=postings.absent,
-            post_idf=postings.idf,
-            post_df=postings.df,
-            boilerplate=boilerplate,
-        )
+        saved = {
+            "passage_ids": ids,
+            "passage_report": report_of,
+            "passage_kind": section_kind,
+            "passage_len": doc_len,
+            "post_indptr": postings.indptr,
+            "post_docs": postings.docs,
+            "post_tf": freqs.tf,
+            "post_weights": postings.weights,
+            "post_absent": postings.absent,
+            "post_idf": postings.idf,
+            "post_df": postings.df,
+            "boilerplate": boilerplate,
+        }
+        np.savez(generation / store.TERMS_NAME, **saved)  # stored, not deflated: served memory-mapped
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         written_at = time.perf_counter()
         timings["bm25_and_save"] = written_at - bm25_at
@@ -630,16 +644,38 @@ async def _write_generation(
         with contextlib.suppress(ValueError):  # "generator already executing": a cancelled next()
             stream.close()  # shuts the worker processes down if we stopped early
         await store.close_quietly(db)
+        await _settled(words)
+    words.result()  # its failure (a full disk) fails the build
     shape = Shape(passages=len(ids), terms=len(vocab), postings=len(postings.docs),
                   reports=len(scan.reused) + len(new_report_rows))
-    await asyncio.to_thread(write_manifest, generation, build_id, [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME],
-                            shape)
+    await asyncio.to_thread(write_manifest, generation, build_id,
+                            [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME], shape)
+    await asyncio.to_thread(check_written, generation, saved, vocab)
     summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
     summary.parsed = parsed_sources
     summary.changed = True
     summary.timings = timings
     summary.parse_peak_mb = round(runner.peak_kb / 1024, 1)
     return summary
+
+
+async def _settled(task: asyncio.Future) -> None:
+    """Wait for a side task to finish; its failure is the caller's to raise (``result()``), or is
+    dropped when the build is already failing for another reason (never "never retrieved")."""
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()
+
+
+def _store_words(generation: Path, previous: Path | None, config_dir: Path) -> None:
+    """Write the dictionary passages are cut with into the generation (``stored_words.py``), or link
+    the previous generation's when it was written under the same jieba and config."""
+    key = dictionary_key(config_fingerprint(config_dir))
+    if previous is not None and stored_key(previous / WORDS_NAME) == key:
+        carry_forward(previous / WORDS_NAME, generation / WORDS_NAME)
+        return
+    freq, total = get_index_tokenizer(config_dir).dictionary()
+    write_words(generation / WORDS_NAME, freq, total, key)
 
 
 def _id_floor() -> int:

@@ -22,7 +22,8 @@ from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.ranking import Postings
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
-from reportqa.text import get_tokenizer, normalise
+from reportqa.stored_words import WORDS_NAME
+from reportqa.text import Tokenizer, normalise, question_tokenizer
 from reportqa.unit_names import unit_words
 from reportqa.units import UnitCatalog, UnitRef
 
@@ -162,6 +163,27 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
     return whole & own
 
 
+@dataclass
+class IndexUnits:
+    """What reading a question's unit words needs of an index: its units' catalog, and a tokenizer
+    that knows their names."""
+
+    tokenizer: Tokenizer
+    catalog: UnitCatalog
+
+    @classmethod
+    def build(cls, settings: Settings, generation: Path, reports: dict[int, ReportInfo]) -> IndexUnits:
+        words = [w for unit, kind in {(r.unit, r.kind) for r in reports.values() if r.unit}
+                 for w in unit_words(unit, kind)]
+        tokenizer = question_tokenizer(settings.config_dir, generation / WORDS_NAME)
+        tokenizer.add_words(words)
+        catalog = UnitCatalog.build(
+            (UnitRef(r.id, r.unit, r.kind, r.place_code, r.locality, r.region, r.national) for r in reports.values()),
+            settings.config_dir,
+        )
+        return cls(tokenizer, catalog)
+
+
 class SearchIndex:
     """A loaded index generation, ready to answer."""
 
@@ -176,6 +198,7 @@ class SearchIndex:
         passage_ids: np.ndarray,
         passage_report: np.ndarray,
         passage_kind: np.ndarray,
+        units: IndexUnits | None = None,
     ) -> None:
         self.settings = settings
         self.generation = generation
@@ -201,14 +224,8 @@ class SearchIndex:
             np.zeros(len(passage_report), dtype=np.int64))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
-        words = [w for unit, kind in {(r.unit, r.kind) for r in reports.values() if r.unit}
-                 for w in unit_words(unit, kind)]
-        self.tokenizer = get_tokenizer(settings.config_dir)
-        self.tokenizer.add_words(words)
-        self.catalog = UnitCatalog.build(
-            (UnitRef(r.id, r.unit, r.kind, r.place_code, r.locality, r.region, r.national) for r in reports.values()),
-            settings.config_dir,
-        )
+        units = units or IndexUnits.build(settings, generation, reports)
+        self.tokenizer, self.catalog = units.tokenizer, units.catalog
         n = max(postings.n_docs, 1)
         self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
         self._unknown_idf = math.log((n + 1) / 0.5)
@@ -222,15 +239,30 @@ class SearchIndex:
             raise IndexDamaged(f"{problem}. Run `reportqa index REPORTS_DIR --index-dir {index_dir}` to rebuild")
         if generation is None:
             raise IndexMissing(f"no index in {index_dir}: run `reportqa index REPORTS_DIR --index-dir {index_dir}`")
-        arrays, vocab, _ = await asyncio.to_thread(verified_load, generation, arrays=SERVING_ARRAYS)
-        db = await store.connect(generation / store.DB_NAME, readonly=True)
+        # the checks (checksums: I/O and zlib, which release the interpreter) run beside reading the
+        # reports and indexing their units (Python), and nothing is answered before they pass
+        checking = asyncio.ensure_future(asyncio.to_thread(verified_load, generation, arrays=SERVING_ARRAYS,
+                                                              remember=True))
+        db, units = None, None
         try:
-            rows = await store.read_reports(db)
-        except Exception as exc:
-            await store.close_quietly(db)
-            raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
-                               "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
-        reports = {r.id: ReportInfo.from_row(r) for r in rows}
+            db = await store.connect(generation / store.DB_NAME, readonly=True)
+            try:
+                rows = await store.read_reports(db)
+            except Exception as exc:
+                raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
+                                   "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
+            reports = {r.id: ReportInfo.from_row(r) for r in rows}
+            units = await asyncio.to_thread(IndexUnits.build, settings, generation, reports)
+            arrays, vocab, _ = await checking
+        except BaseException:
+            await asyncio.wait([checking])
+            if db is not None:
+                await store.close_quietly(db)
+            if units is not None:
+                units.tokenizer.close()
+            if not checking.cancelled() and checking.exception() is not None:
+                raise checking.exception() from None  # what the checks found says most
+            raise
         postings = Postings(
             indptr=arrays["post_indptr"],
             docs=arrays["post_docs"],
@@ -246,15 +278,18 @@ class SearchIndex:
         boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays else frozenset()
         try:
             postings.densify(settings.dense_budget_mb * 1024 * 1024)
-            index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind)
+            index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind,
+                        units)
         except BaseException:
             await store.close_quietly(db)  # its thread would keep the process alive
+            units.tokenizer.close()
             raise
         index.boilerplate = boilerplate
         return index
 
     async def close(self) -> None:
         await self.db.close()
+        self.tokenizer.close()
 
     # -- the pure part: a parsed question → ranked passage positions -------------------------
 

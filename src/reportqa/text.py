@@ -11,17 +11,35 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import sys
 import threading
+import types
 import unicodedata
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-import jieba
 import opencc
 
 from reportqa.resources import dictionary_path, load_synonyms, load_word_set
 
+
+def _import_jieba() -> types.ModuleType:
+    """jieba, imported without ``pkg_resources``: jieba only uses it to open its own dictionary
+    file and falls back to ``open`` without it, and importing it costs 0.1 s of every cold
+    ``ask`` (and a deprecation warning). ``None`` in ``sys.modules`` makes that import fail."""
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba as module
+    finally:
+        if blocked:
+            del sys.modules["pkg_resources"]
+    return module
+
+
+jieba = _import_jieba()
 jieba.setLogLevel(logging.WARNING)
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -40,6 +58,18 @@ def to_simplified(text: str) -> str:
 
 def normalise(text: str) -> str:
     """The searchable form of a text: NFKC, then simplified characters."""
+    if len(text) <= SHORT_TEXT:
+        return _normalise_short(text)
+    return to_simplified(unicodedata.normalize("NFKC", text))
+
+
+SHORT_TEXT = 40
+
+
+@lru_cache(maxsize=65536)
+def _normalise_short(text: str) -> str:
+    """Names (units, kinds, towns) come back again and again: loading an index of thousands of
+    reports normalised the same few hundred strings 50,000 times."""
     return to_simplified(unicodedata.normalize("NFKC", text))
 
 
@@ -55,10 +85,11 @@ class Tokenizer:
     Added words (unit names) only ever grow the dictionary.
     """
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, stored: Path | None = None) -> None:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.RLock()  # words_added holds it while its block cuts
         self._config_dir = config_dir
+        self._stored = stored
         self._extra: set[str] = set()
         self._ready = False
         self.stopwords = load_word_set(config_dir / "stopwords_index.txt")
@@ -66,6 +97,15 @@ class Tokenizer:
     def _ensure_ready(self) -> None:
         with self._lock:
             if self._ready:
+                return
+            if self._stored is not None:  # the build's dictionary, read as jieba asks (stored_words.py)
+                from reportqa.stored_words import StoredFreq
+
+                freq = StoredFreq(self._stored)
+                self._jieba.FREQ, self._jieba.total, self._jieba.initialized = freq, freq.total, True
+                for word in sorted(self._extra):
+                    self._add_word(word, 1000)
+                self._ready = True
                 return
             self._jieba.initialize()
             self._jieba.load_userdict(str(dictionary_path(self._config_dir)))
@@ -83,8 +123,16 @@ class Tokenizer:
         with self._lock:
             for word in words:
                 if word and word not in self._extra:
-                    self._jieba.add_word(word, freq=1000)
+                    self._add_word(word, 1000)
                     self._extra.add(word)
+
+    def _add_word(self, word: str, freq: int) -> None:
+        add = getattr(self._jieba.FREQ, "add", None)
+        if add is None:
+            self._jieba.add_word(word, freq=freq)
+        else:  # a stored dictionary (StoredFreq.add)
+            add(word, freq)
+            self._jieba.total += freq
 
     @contextlib.contextmanager
     def words_added(self, words: Iterable[str]) -> Iterator[None]:
@@ -113,6 +161,19 @@ class Tokenizer:
                         jieba_.FREQ[key] = value
                 jieba_.total = saved_total
 
+    def dictionary(self) -> tuple[dict[str, int], int]:
+        """A copy of the dictionary (every word and prefix with its count) and jieba's total: what
+        a build stores for questions (``stored_words.write_words``)."""
+        self._ensure_ready()
+        with self._lock:
+            return dict(self._jieba.FREQ), int(self._jieba.total)
+
+    def close(self) -> None:
+        """Release a stored dictionary's file (a loaded one is only memory)."""
+        close = getattr(self._jieba.FREQ, "close", None)
+        if close is not None:
+            close()
+
     def words(self, normalised_text: str) -> list[str]:
         """jieba search-mode words of an already normalised text, unfiltered except blanks."""
         self._ensure_ready()
@@ -130,8 +191,18 @@ class Tokenizer:
 
 @cache
 def get_tokenizer(config_dir: Path) -> Tokenizer:
-    """The process-wide tokenizer for questions (a loaded index adds its units' names to it)."""
+    """The process-wide tokenizer for questions over an index that stores no dictionary of its own
+    (a loaded index adds its units' names to it)."""
     return Tokenizer(config_dir)
+
+
+def question_tokenizer(config_dir: Path, stored: Path | None) -> Tokenizer:
+    """The tokenizer for one index's questions: over the dictionary the index stores, when it does
+    (its own instance: nothing to load, and the index's unit names stay its own); else the shared
+    one that loads jieba's."""
+    if stored is not None and stored.is_file():
+        return Tokenizer(config_dir, stored)
+    return get_tokenizer(config_dir)
 
 
 @cache
