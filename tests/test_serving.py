@@ -39,7 +39,7 @@ async def test_a_new_build_is_served_on_the_next_question_and_the_old_one_retire
         assert (await answer_question(old, "执法培训")).results
         await asyncio.sleep(0.5)  # the grace period is over: the old index is closed
         # closed: its database (aiosqlite) or its stored dictionary (sqlite3) says so
-        with pytest.raises((ValueError, sqlite3.ProgrammingError), match="no active connection|[Cc]losed"):
+        with pytest.raises((ValueError, sqlite3.ProgrammingError), match=r"no active connection|[Cc]losed"):
             await answer_question(old, "执法培训")
         assert (await holder.get()) is new
     finally:

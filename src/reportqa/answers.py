@@ -18,7 +18,7 @@ from reportqa import store
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.question import ParsedQuestion
 from reportqa.scope import Scope, apply_scope
-from reportqa.search import Ranking, Result, SearchIndex
+from reportqa.search import CANDIDATE_POOL, Ranking, Result, SearchIndex
 from reportqa.section_kinds import DONE, SectionKinds
 from reportqa.verify import verified
 
@@ -121,9 +121,14 @@ async def answer_question(
     return answer
 
 
+POOL_PER_RESULT = 8  # candidates examined per result wanted, for answers longer than a page
+
+
 async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion, need: int) -> Ranking:
     """Ranked, checked against their text as far as ``need`` results, one a unit for a units answer."""
-    ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed), need)
+    # a page needs the usual pool; an export of a thousand units, passages enough for them (a unit has several)
+    pool = need * POOL_PER_RESULT if need > CANDIDATE_POOL // POOL_PER_RESULT else CANDIDATE_POOL
+    ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed, pool), need)
     return index.group_by_unit(ranked) if parsed.intent == "units" else ranked
 
 

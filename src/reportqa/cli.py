@@ -243,9 +243,19 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question, one per line.")] = False,
     batch: Annotated[Path | None, typer.Option("--batch", help="A file of questions, one per line.")] = None,
     today: Annotated[str | None, typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD.")] = None,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Write the whole answer (every result, not one page) to FILE.xlsx, .docx or .csv.")] = None,
 ) -> None:
     """Answer questions from the index (built from the sample reports on first use)."""
     settings = _settings()
+    if export is not None:
+        from reportqa.export import format_of
+
+        try:
+            export_format = format_of(export)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] --export: {exc}")
+            raise typer.Exit(2) from exc
     questions: list[str] = []
     if batch is not None:
         from reportqa.ingest.readers import UnreadableFile, decode_text
@@ -265,6 +275,9 @@ def ask(
     if not questions:
         err.print("[red]error:[/] give a QUESTION or --batch FILE")
         raise typer.Exit(2)
+    if export is not None and len(questions) != 1:
+        err.print("[red]error:[/] --export writes one question's answer: give one QUESTION, not a batch")
+        raise typer.Exit(2)
     try:
         when = dt.date.fromisoformat(today) if today else None
     except ValueError as exc:
@@ -274,6 +287,9 @@ def ask(
     async def run() -> None:
         searcher = await _open_index(settings, index_dir or settings.index_dir)
         try:
+            if export is not None:
+                await _export(searcher, _clip(questions[0], settings), export, export_format, when)
+                return
             for q in questions:
                 answer = await answer_question(searcher, _clip(q, settings), top_k, today=when)
                 if as_json:
@@ -286,6 +302,16 @@ def ask(
             await searcher.close()
 
     asyncio.run(run())
+
+
+async def _export(searcher: SearchIndex, question: str, path: Path, fmt: str, when: dt.date | None) -> None:
+    from reportqa.export import EXPORT_LIMIT, export_bytes
+
+    answer = await answer_question(searcher, question, EXPORT_LIMIT, today=when)
+    data = export_bytes(answer, fmt, answer.question.language == "en")  # type: ignore[arg-type]
+    path.write_bytes(data)
+    what = "units" if answer.question.intent == "units" else "results"
+    sys.stdout.write(f"{len(answer.results)} {what} → {path} ({len(data):,} bytes)\n")
 
 
 CHAT_HELP = """Type a question (中文 or English). Commands:

@@ -322,8 +322,9 @@ class SearchIndex:
             self._scales[focus] = None if np.all(factors == 1.0) else factors.astype(np.float32)[self.passage_kind]
         return self._scales[focus]
 
-    def rank(self, parsed: ParsedQuestion) -> Ranking:
-        """Passages that answer the question, best first (filters applied, coverage checked)."""
+    def rank(self, parsed: ParsedQuestion, pool: int = CANDIDATE_POOL) -> Ranking:
+        """Passages that answer the question, best first (filters applied, coverage checked), from the
+        ``pool`` best-scoring (an export asks for more than a page: every unit of a large library)."""
         query: dict[int, float] = {}
         for token in parsed.tokens:
             if token in self.term_id:
@@ -331,7 +332,8 @@ class SearchIndex:
         for token in parsed.weak_tokens:  # synonyms of the asked words, at a lower weight
             if token in self.term_id:
                 query[self.term_id[token]] = query.get(self.term_id[token], 0) + SYNONYM_WEIGHT
-        docs, scores, _ = self.postings.top(query, CANDIDATE_POOL, self._allowed(parsed), self._scale(parsed.focus))
+        docs, scores, _ = self.postings.top(query, max(pool, CANDIDATE_POOL), self._allowed(parsed),
+                                            self._scale(parsed.focus))
         if len(docs) == 0:
             return EMPTY
 

@@ -6,21 +6,22 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
 
-from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa import answers
 from reportqa.bot import feedback
 from reportqa.bot.files import send_report_file
-from reportqa.bot.keyboards import REASON_LABELS, answer_keyboard, file_keyboard, parse_callback
+from reportqa.bot.keyboards import REASON_LABELS, Callback, answer_keyboard, file_keyboard, parse_callback
 from reportqa.bot.scopes import chat_scope, usable_scope
-from reportqa.bot.services import allowed, insider, is_admin, reply_english, services, wants_english
+from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
 from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
 from reportqa.question import clean_question
@@ -168,6 +169,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await feedback.on_reason(svc, query, message, action, english)
         return
     searcher = await svc.holder.get()
+    if action.kind == "ex":
+        await send_export(svc, query, message, searcher, action, english)
+        return
     if action.kind == "pg":
         session = await svc.state.session(action.sid or "")
         if session is None:
@@ -209,6 +213,29 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         sections = [p.section for p in await searcher.report_sections(report.id)]
         await message.reply_html(render_outline_html(report, sections), do_quote=False)
+
+
+async def send_export(svc: Services, query: CallbackQuery, message: Message, searcher: SearchIndex,
+                      action: Callback, english: bool) -> None:
+    """📊 / 📝: the session's whole answer (every unit or passage, in the chat's scope it was asked
+    in) as a file."""
+    from reportqa.export import EXPORT_LIMIT, export_bytes, export_name
+
+    session = await svc.state.session(action.sid or "")
+    if session is None:
+        await query.answer(say("expired", english), show_alert=True)
+        return
+    await query.answer(say("exporting", english))
+    scope = await usable_scope(searcher, session.scope)
+    answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
+    data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
+    what = say("export_caption", english, n=len(answer.results))
+    try:
+        await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
+                                     do_quote=False)
+    except TelegramError as exc:
+        log.warning("could not send an export: %s", exc)
+        await message.reply_text(say("file_failed", english), do_quote=False)
 
 
 # -- commands ---------------------------------------------------------------------------------

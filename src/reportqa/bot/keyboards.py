@@ -3,7 +3,8 @@
 Callback data: ``pg:<sid>:<offset>`` a page of a session's answer, ``fs:<passage id>`` a full
 section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself,
 ``fb:<sid>:<offset>:<1|0>`` a 👍 or 👎 on the page shown, ``fr:<sid>:<n>`` what a 👎 says was wrong
-(``REASONS[n]``). Anything else is rejected by ``parse_callback``.
+(``REASONS[n]``), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx. Anything else is rejected by
+``parse_callback``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ _CALLBACK = re.compile(
     rf"|^(?P<item>fs|ol|sf):(?P<id>\d{{1,20}})$"
     rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
     rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
+    rf"|^(?P<export>ex):(?P<esid>{_SID}):(?P<format>[xd])$"
 )
+EXPORT_FORMATS = {"x": "xlsx", "d": "docx"}
 MAX_CALLBACK_BYTES = 64
 REASON_LABELS = {
     "unit": ("单位不对", "Wrong unit"),
@@ -34,10 +37,11 @@ REASON_LABELS = {
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr"
+    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr" | "ex"
     sid: str | None = None
     number: int = 0  # the page offset, passage id, report id or reason number
     helpful: bool = False  # for "fb"
+    export_format: str | None = None  # for "ex": "xlsx" | "docx"
 
 
 def parse_callback(data: str | None) -> Callback | None:
@@ -51,6 +55,8 @@ def parse_callback(data: str | None) -> Callback | None:
         return Callback("pg", match["psid"], int(match["poff"]))
     if match["item"]:
         return Callback(match["item"], None, int(match["id"]))
+    if match["export"]:
+        return Callback("ex", match["esid"], export_format=EXPORT_FORMATS[match["format"]])
     if match["vote"]:
         return Callback("fb", match["vsid"], int(match["voff"]), match["helpful"] == "1")
     reason = int(match["reason"])
@@ -86,6 +92,9 @@ def answer_keyboard(answer: Answer, sid: str, page_size: int, english: bool = Fa
                                         callback_data=f"pg:{sid}:{answer.offset + page_size}"))
     if nav:
         rows.append(nav)
+    if answer.results and answer.question.intent != "overview":  # the whole answer as a file, for a 汇总
+        rows.append([InlineKeyboardButton("📊 Excel", callback_data=f"ex:{sid}:x"),
+                     InlineKeyboardButton("📝 Word", callback_data=f"ex:{sid}:d")])
     last = feedback_row(sid, answer.offset, english)
     if answer.results:
         last.append(InlineKeyboardButton("↗ " + ("Share" if english else "分享"),

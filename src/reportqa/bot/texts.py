@@ -59,6 +59,8 @@ MESSAGES = {
     "bad_button": ("无效的按钮。", "Invalid button."),
     "gone": ("该段落已不在索引中（报告已更新），请重新提问。", "That passage is no longer indexed; please ask again."),
     "no_more": ("没有更多结果了。", "No more results."),
+    "exporting": ("正在生成文件…", "Making the file…"),
+    "export_caption": ("完整结果：共 {n} 条", "The whole answer: {n} results"),
     "admins_only": ("此命令仅限管理员使用。", "This command is for administrators."),
     "unit_usage": ("用法：/unit 单位名称（可只写一部分，如 /unit 应急）", "Usage: /unit name (part of it is fine)"),
     "upload_refused": ("只有管理员可以添加报告；请把文件发给管理员。",
