@@ -20,6 +20,16 @@ SEEDS = BUNDLED_REPORTS_DIR
 TODAY = dt.date(2022, 6, 1)
 
 
+def index_copy_of_seeds(root: Path) -> tuple[Path, Path, Settings]:
+    """The sample reports copied into ``root/reports`` and indexed into ``root/index`` (for tests
+    that change the files or the index): (index folder, reports folder, settings)."""
+    reports = root / "reports"
+    shutil.copytree(SEEDS, reports)
+    settings = Settings(index_dir=root / "index", reports_dir=reports, _env_file=None)
+    asyncio.run(build_index(reports, root / "index", settings))
+    return root / "index", reports, settings
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

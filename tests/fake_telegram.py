@@ -29,6 +29,17 @@ class Call:
     at: float = field(default_factory=time.perf_counter)
 
 
+def buttons(call: Call) -> list[dict]:
+    """The inline buttons a sent message carries, row after row."""
+    markup = call.params.get("reply_markup") or {}
+    return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def callback_of(call: Call, prefix: str) -> str:
+    """The callback data of the first button whose data starts with ``prefix``."""
+    return next(b["callback_data"] for b in buttons(call) if b.get("callback_data", "").startswith(prefix))
+
+
 def _decode(name: str, value: str) -> Any:
     if name in STRING_PARAMS:
         return value

@@ -13,14 +13,9 @@ import pytest
 from reportqa.indexer import build_index
 from reportqa.settings import Settings
 from tests.bot_harness import Harness
-from tests.fake_telegram import FakeTelegram, bot_message, callback, inline_query, message
+from tests.fake_telegram import FakeTelegram, bot_message, buttons, callback, inline_query, message
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def buttons(call) -> list[dict]:
-    markup = call.params.get("reply_markup") or {}
-    return [b for row in markup.get("inline_keyboard", []) for b in row]
 
 
 # -- private chat ---------------------------------------------------------------------------

@@ -20,20 +20,19 @@ from reportqa.bot.app import _post_shutdown, build_application, webhook_options
 from reportqa.indexer import build_index
 from reportqa.settings import BUNDLED_REPORTS_DIR
 from tests.bot_harness import Harness
-from tests.fake_telegram import FakeTelegram, callback, chosen_inline_result, inline_query, message
+from tests.fake_telegram import (
+    FakeTelegram,
+    buttons,
+    callback,
+    callback_of,
+    chosen_inline_result,
+    inline_query,
+    message,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORE = ROOT.parent / "shared" / "eval" / "score.py"
 ADMIN = 7
-
-
-def buttons(call) -> list[dict]:
-    markup = call.params.get("reply_markup") or {}
-    return [b for row in markup.get("inline_keyboard", []) for b in row]
-
-
-def callback_of(call, prefix: str) -> str:
-    return next(b["callback_data"] for b in buttons(call) if b.get("callback_data", "").startswith(prefix))
 
 
 async def logged(bot: Harness) -> list[tuple[str, str]]:

@@ -18,20 +18,11 @@ from reportqa.answers import answer_question
 from reportqa.export import EXPORT_LIMIT, HEADERS, export_bytes, export_rows
 from reportqa.search import SearchIndex
 from tests.bot_harness import Harness
-from tests.fake_telegram import callback, message
+from tests.fake_telegram import buttons, callback, callback_of, message
 
 UNITS_QUESTION = "哪些单位开展了执法培训"
 PASSAGES_QUESTION = "执法培训"
 runner = CliRunner()
-
-
-def buttons(call) -> list[dict]:
-    markup = call.params.get("reply_markup") or {}
-    return [b for row in markup.get("inline_keyboard", []) for b in row]
-
-
-def callback_of(call, prefix: str) -> str:
-    return next(b["callback_data"] for b in buttons(call) if b.get("callback_data", "").startswith(prefix))
 
 
 async def full_answer(seed_index, question: str):

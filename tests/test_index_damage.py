@@ -26,6 +26,7 @@ from reportqa.indexer import build_index
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
 from reportqa.stored_words import WORDS_NAME
+from tests.conftest import index_copy_of_seeds
 
 runner = CliRunner()
 QUESTION = "大足区应急管理局2021年开展了几场法治宣传教育活动"
@@ -164,13 +165,10 @@ POINTER_DAMAGE: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.fixture(scope="module")
-def good_index(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> tuple[Path, Path, Path]:
+def good_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A sound index of the sample reports, another index of two of them, and the reports."""
     root = tmp_path_factory.mktemp("damage")
-    reports = root / "reports"
-    shutil.copytree(seeds_dir, reports)
-    settings = Settings(index_dir=root / "index", reports_dir=reports, _env_file=None)
-    asyncio.run(build_index(reports, root / "index", settings))
+    _, reports, settings = index_copy_of_seeds(root)
     subset = root / "subset"
     subset.mkdir()
     for seed in sorted(reports.glob("*.txt"))[:2]:

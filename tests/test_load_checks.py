@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +13,16 @@ import pytest
 
 from reportqa import index_check, store
 from reportqa.index_check import VERIFIED_NAME, IndexDamaged, verified_load
-from reportqa.indexer import build_index
 from reportqa.mapped_arrays import load_arrays
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
+from tests.conftest import index_copy_of_seeds
 
 
 @pytest.fixture
-def built(tmp_path: Path, seeds_dir: Path) -> tuple[Path, Settings]:
-    reports = tmp_path / "reports"
-    shutil.copytree(seeds_dir, reports)
-    settings = Settings(index_dir=tmp_path / "index", reports_dir=reports, _env_file=None)
-    asyncio.run(build_index(reports, tmp_path / "index", settings))
-    return tmp_path / "index", settings
+def built(tmp_path: Path) -> tuple[Path, Settings]:
+    index_dir, _, settings = index_copy_of_seeds(tmp_path)
+    return index_dir, settings
 
 
 def no_full_check(*args: object, **kwargs: object) -> list[str]:

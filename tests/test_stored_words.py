@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from reportqa.search import SearchIndex
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
 from reportqa.stored_words import WORDS_NAME, StoredFreq, stored_key
 from reportqa.text import Tokenizer, normalise
+from tests.conftest import index_copy_of_seeds
 
 QUESTIONS = Path(__file__).parent / "eval"
 
@@ -30,13 +30,8 @@ def texts_to_cut(seeds_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> tuple[Path, Path, Settings]:
-    root = tmp_path_factory.mktemp("words")
-    reports = root / "reports"
-    shutil.copytree(seeds_dir, reports)
-    settings = Settings(index_dir=root / "index", reports_dir=reports, _env_file=None)
-    asyncio.run(build_index(reports, root / "index", settings))
-    return root / "index", reports, settings
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Settings]:
+    return index_copy_of_seeds(tmp_path_factory.mktemp("words"))
 
 
 def test_stored_and_loaded_dictionaries_cut_alike(built, seeds_dir: Path) -> None:

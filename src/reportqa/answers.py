@@ -127,7 +127,7 @@ POOL_PER_RESULT = 8  # candidates examined per result wanted, for answers longer
 async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion, need: int) -> Ranking:
     """Ranked, checked against their text as far as ``need`` results, one a unit for a units answer."""
     # a page needs the usual pool; an export of a thousand units, passages enough for them (a unit has several)
-    pool = need * POOL_PER_RESULT if need > CANDIDATE_POOL // POOL_PER_RESULT else CANDIDATE_POOL
+    pool = max(CANDIDATE_POOL, need * POOL_PER_RESULT)
     ranked = await verified(index, parsed, await asyncio.to_thread(index.rank, parsed, pool), need)
     return index.group_by_unit(ranked) if parsed.intent == "units" else ranked
 

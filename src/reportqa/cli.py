@@ -33,6 +33,7 @@ from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
 
 if TYPE_CHECKING:  # building and reading files is imported by the commands that do it: `ask` starts faster
+    from reportqa.export import ExportFormat
     from reportqa.indexer import BuildSummary
     from reportqa.library import LibraryOutcome
     from reportqa.model import ReportMeta
@@ -304,11 +305,11 @@ def ask(
     asyncio.run(run())
 
 
-async def _export(searcher: SearchIndex, question: str, path: Path, fmt: str, when: dt.date | None) -> None:
+async def _export(searcher: SearchIndex, question: str, path: Path, fmt: ExportFormat, when: dt.date | None) -> None:
     from reportqa.export import EXPORT_LIMIT, export_bytes
 
     answer = await answer_question(searcher, question, EXPORT_LIMIT, today=when)
-    data = export_bytes(answer, fmt, answer.question.language == "en")  # type: ignore[arg-type]
+    data = export_bytes(answer, fmt, answer.question.language == "en")
     path.write_bytes(data)
     what = "units" if answer.question.intent == "units" else "results"
     sys.stdout.write(f"{len(answer.results)} {what} → {path} ({len(data):,} bytes)\n")

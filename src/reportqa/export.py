@@ -27,11 +27,6 @@ from reportqa.render import section_label, snippet_text, unit_label
 EXPORT_LIMIT = 1000  # results in one file: a units answer over every indexed unit fits
 ExportFormat = Literal["xlsx", "docx", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("xlsx", "docx", "csv")
-MEDIA_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "csv": "text/csv",
-}
 HEADERS = ("序号", "单位", "地区", "年份", "日期", "章节", "摘录", "来源文件")
 HEADERS_EN = ("No.", "Unit", "Region", "Year", "Date", "Section", "Excerpt", "Source file")
 EXCERPT_CHARS = 400

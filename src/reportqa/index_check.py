@@ -33,6 +33,7 @@ from urllib.parse import quote
 import numpy as np
 
 from reportqa.mapped_arrays import load_arrays
+from reportqa.stored_words import WORDS_NAME
 
 MANIFEST_NAME = "MANIFEST.json"
 MANIFEST_VERSION = 1
@@ -270,8 +271,6 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
         manifest = read_manifest(generation)
     except IndexDamaged as exc:
         raise damaged(generation, [str(exc)]) from exc
-    from reportqa.stored_words import WORDS_NAME
-
     known_good = remember and not integrity and verified_before(generation, manifest, deep)
     checksummed = (store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME) + ((store.DB_NAME,) if deep else ())
     problems = [] if known_good else check_files(generation, manifest, checksummed)
@@ -284,9 +283,7 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
         raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
     if known_good:
         return loaded, vocab, manifest
-    problems = check_arrays(loaded, vocab, manifest["shape"], wanted)
-    if not problems:
-        problems = check_database(generation / store.DB_NAME, manifest, loaded, integrity)
+    problems = _content_problems(generation, manifest, loaded, vocab, wanted, integrity)
     if problems:
         raise damaged(generation, problems)
     if remember:
@@ -294,17 +291,22 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
     return loaded, vocab, manifest
 
 
+def _content_problems(generation: Path, manifest: dict, arrays: dict[str, np.ndarray], vocab: object,
+                      wanted: Iterable[str], integrity: bool) -> list[str]:
+    """The invariants of the arrays and vocabulary, then the database against them."""
+    from reportqa import store
+
+    problems = check_arrays(arrays, vocab, manifest["shape"], wanted)
+    return problems or check_database(generation / store.DB_NAME, manifest, arrays, integrity)
+
+
 def check_written(generation: Path, arrays: dict[str, np.ndarray], vocab: list[str]) -> None:
     """A build's own check of the generation it has just written (manifest included), on the arrays
     it wrote, still in memory: a generation that fails is never published. It is then remembered as
     checked, so neither the first question nor the next build reads it all again. Raises
     ``IndexDamaged``."""
-    from reportqa import store
-
     manifest = read_manifest(generation)
-    problems = check_arrays(arrays, vocab, manifest["shape"])
-    if not problems:
-        problems = check_database(generation / store.DB_NAME, manifest, arrays, integrity=False)
+    problems = _content_problems(generation, manifest, arrays, vocab, ALL_ARRAYS, integrity=False)
     if problems:
         raise IndexDamaged(f"the build wrote an index that fails its own checks ({'; '.join(problems[:3])}): "
                            "this is a bug, please report it; the served index is unchanged")

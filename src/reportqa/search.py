@@ -198,7 +198,7 @@ class SearchIndex:
         passage_ids: np.ndarray,
         passage_report: np.ndarray,
         passage_kind: np.ndarray,
-        units: IndexUnits | None = None,
+        units: IndexUnits,
     ) -> None:
         self.settings = settings
         self.generation = generation
@@ -224,7 +224,6 @@ class SearchIndex:
             np.zeros(len(passage_report), dtype=np.int64))
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
-        units = units or IndexUnits.build(settings, generation, reports)
         self.tokenizer, self.catalog = units.tokenizer, units.catalog
         n = max(postings.n_docs, 1)
         self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
@@ -332,8 +331,7 @@ class SearchIndex:
         for token in parsed.weak_tokens:  # synonyms of the asked words, at a lower weight
             if token in self.term_id:
                 query[self.term_id[token]] = query.get(self.term_id[token], 0) + SYNONYM_WEIGHT
-        docs, scores, _ = self.postings.top(query, max(pool, CANDIDATE_POOL), self._allowed(parsed),
-                                            self._scale(parsed.focus))
+        docs, scores, _ = self.postings.top(query, pool, self._allowed(parsed), self._scale(parsed.focus))
         if len(docs) == 0:
             return EMPTY
 

@@ -382,9 +382,9 @@ async def read_report_passages(db: aiosqlite.Connection, report_id: int) -> list
 async def read_pairs(db: aiosqlite.Connection, table: str) -> list[tuple[str, str]]:
     assert table in {"skipped", "duplicates"}
     rows = await db.execute_fetchall(f"SELECT * FROM {table} ORDER BY source")
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 async def read_info(db: aiosqlite.Connection) -> dict[str, str]:
     rows = await db.execute_fetchall("SELECT key, value FROM info")
-    return {key: value for key, value in rows}
+    return dict(rows)

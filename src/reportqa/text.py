@@ -56,21 +56,20 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if text else text
 
 
+SHORT_TEXT = 40  # names (units, kinds, towns): normalised once each, not at every report that names them
+
+
+def _normalise(text: str) -> str:
+    return to_simplified(unicodedata.normalize("NFKC", text))
+
+
+_normalise_short = lru_cache(maxsize=65536)(_normalise)
+
+
 def normalise(text: str) -> str:
-    """The searchable form of a text: NFKC, then simplified characters."""
-    if len(text) <= SHORT_TEXT:
-        return _normalise_short(text)
-    return to_simplified(unicodedata.normalize("NFKC", text))
-
-
-SHORT_TEXT = 40
-
-
-@lru_cache(maxsize=65536)
-def _normalise_short(text: str) -> str:
-    """Names (units, kinds, towns) come back again and again: loading an index of thousands of
-    reports normalised the same few hundred strings 50,000 times."""
-    return to_simplified(unicodedata.normalize("NFKC", text))
+    """The searchable form of a text: NFKC, then simplified characters. Short texts are remembered:
+    loading an index of thousands of reports normalised the same few hundred names 50,000 times."""
+    return _normalise_short(text) if len(text) <= SHORT_TEXT else _normalise(text)
 
 
 def has_cjk(text: str) -> bool:
@@ -81,8 +80,9 @@ class Tokenizer:
     """jieba with the domain dictionary, unit names and the index stopwords.
 
     Each instance owns a ``jieba.Tokenizer``; the dictionary loads lazily on the first cut (about
-    0.7 s and tens of MB), so processes share one per config folder through ``get_tokenizer``.
-    Added words (unit names) only ever grow the dictionary.
+    0.7 s and tens of MB), so processes share one per config folder through ``get_tokenizer``, or
+    it is read from the dictionary an index stored (``stored``: nothing to load). Added words (unit
+    names) only ever grow the dictionary.
     """
 
     def __init__(self, config_dir: Path, stored: Path | None = None) -> None:
@@ -103,19 +103,14 @@ class Tokenizer:
 
                 freq = StoredFreq(self._stored)
                 self._jieba.FREQ, self._jieba.total, self._jieba.initialized = freq, freq.total, True
-                for word in sorted(self._extra):
-                    self._add_word(word, 1000)
-                self._ready = True
-                return
-            self._jieba.initialize()
-            self._jieba.load_userdict(str(dictionary_path(self._config_dir)))
-            for group in load_synonyms(self._config_dir):  # 旁听庭审 is one word, as its synonyms are
-                for word in group:
-                    if len(word) >= 2:
-                        self._jieba.add_word(normalise(word), freq=300)
-            for word in sorted(self._extra):
-                self._jieba.add_word(word, freq=1000)
-            self._ready = True
+            else:
+                self._jieba.initialize()
+                self._jieba.load_userdict(str(dictionary_path(self._config_dir)))
+                for group in load_synonyms(self._config_dir):  # 旁听庭审 is one word, as its synonyms are
+                    for word in group:
+                        if len(word) >= 2:
+                            self._jieba.add_word(normalise(word), freq=300)
+            self._ready = True  # (words are added only once ready: add_words readies first)
 
     def add_words(self, words: Iterable[str]) -> None:
         """Add words (such as unit names) to this tokenizer's dictionary."""

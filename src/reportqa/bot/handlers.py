@@ -170,7 +170,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     searcher = await svc.holder.get()
     if action.kind == "ex":
-        await send_export(svc, query, message, searcher, action, english)
+        await send_export(svc, update, query, message, searcher, action)
         return
     if action.kind == "pg":
         session = await svc.state.session(action.sid or "")
@@ -215,16 +215,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(render_outline_html(report, sections), do_quote=False)
 
 
-async def send_export(svc: Services, query: CallbackQuery, message: Message, searcher: SearchIndex,
-                      action: Callback, english: bool) -> None:
+async def send_export(svc: Services, update: Update, query: CallbackQuery, message: Message, searcher: SearchIndex,
+                      action: Callback) -> None:
     """📊 / 📝: the session's whole answer (every unit or passage, in the chat's scope it was asked
-    in) as a file."""
+    in) as a file, in the language its page was answered in."""
     from reportqa.export import EXPORT_LIMIT, export_bytes, export_name
 
     session = await svc.state.session(action.sid or "")
     if session is None:
-        await query.answer(say("expired", english), show_alert=True)
+        await query.answer(say("expired", wants_english(update)), show_alert=True)
         return
+    english = reply_english(update, session.question)
     await query.answer(say("exporting", english))
     scope = await usable_scope(searcher, session.scope)
     answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
