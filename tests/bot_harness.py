@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass, field
 
+import docx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -19,6 +21,7 @@ class Harness:
     app: Application
     errors: list[BaseException] = field(default_factory=list)
     handled: set[int] = field(default_factory=set)
+    stopped: bool = False
     _done: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def push(self, update: dict) -> int:
@@ -60,7 +63,39 @@ async def start_harness(settings: Settings, fake: FakeTelegram) -> Harness:
 
 
 async def stop_harness(harness: Harness) -> None:
+    """Stop the bot as a shutdown would (a test may stop one to start another on the same state)."""
+    if harness.stopped:
+        return
+    harness.stopped = True
     await harness.app.updater.stop()
     await harness.app.stop()
     await _post_shutdown(harness.app)
     await harness.app.shutdown()
+
+
+def report_docx(unit: str, year: int, sentence: str) -> bytes:
+    document_ = docx.Document()
+    document_.add_paragraph(unit)
+    document_.add_heading(f"{year}年法治政府建设情况报告", level=1)
+    document_.add_heading("一、主要工作", level=2)
+    document_.add_paragraph(sentence)
+    document_.add_heading("二、下一步打算", level=2)
+    document_.add_paragraph("继续深化依法行政，持续开展执法人员培训。")
+    buffer = io.BytesIO()
+    document_.save(buffer)
+    return buffer.getvalue()
+
+
+def texts(harness: Harness, chat_id: int | None = None) -> list[str]:
+    return [c.params["text"] for c in harness.fake.sent("sendMessage")
+            if chat_id is None or c.params.get("chat_id") == chat_id]
+
+
+async def wait_for_text(harness: Harness, needle: str, timeout: float = 90.0) -> str:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for text in texts(harness):
+            if needle in text:
+                return text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no message containing {needle!r}; sent: {texts(harness)[-5:]}")

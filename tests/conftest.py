@@ -17,6 +17,8 @@ from tests.bot_harness import Harness, start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram
 
 SEEDS = BUNDLED_REPORTS_DIR
+ADMIN = 1  # the administrator of library_bot
+STAFF = 2
 TODAY = dt.date(2022, 6, 1)
 
 
@@ -101,3 +103,15 @@ async def make_bot(seed_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 async def bot(make_bot) -> AsyncIterator[Harness]:
     yield await make_bot()
+
+
+@pytest.fixture
+async def library_bot(make_bot, settings: Settings, reports_copy: Path):
+    """The bot over a writable copy of the sample reports, user 1 an administrator."""
+    index_dir = settings.index_dir
+    await build_index(reports_copy, index_dir, settings)
+
+    async def make(**overrides) -> Harness:
+        return await make_bot(reports_dir=reports_copy, index_dir=index_dir, admins=frozenset({ADMIN}), **overrides)
+
+    return make

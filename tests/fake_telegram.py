@@ -59,6 +59,8 @@ class FakeTelegram:
         self.get_updates_offsets: list[int] = []  # the offset of every getUpdates call
         self.uploads: list[tuple[str, bytes]] = []  # (file name, content) of every file the bot uploaded
         self.chat_admins: set[tuple[int, int]] = set()  # (chat id, user id) pairs getChatMember calls admins
+        # chat id → error codes its next sendMessage calls get, in order (429: flood control, retry in 1 s)
+        self.send_errors: dict[int, list[int]] = {}
         self._next_file = 1
         self._next_update = 1
         self._next_message = 5000
@@ -97,6 +99,13 @@ class FakeTelegram:
             if isinstance(value, web.FileField):  # an upload (sendDocument with the file itself)
                 params[name] = {"upload": value.filename}
                 self.uploads.append((value.filename, value.file.read()))
+        if method == "sendMessage" and self.send_errors.get(params.get("chat_id")):
+            code = self.send_errors[params["chat_id"]].pop(0)
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": f"injected {code}"}
+            if code == 429:
+                body["parameters"] = {"retry_after": 1}
+                body["description"] = "Too Many Requests: retry after 1"
+            return web.json_response(body, status=code)
         if method != "getUpdates":
             self.calls.append(Call(method, params))
             async with self._changed:

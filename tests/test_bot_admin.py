@@ -3,63 +3,15 @@ the fake Bot API, with the real ``reportqa`` command line doing the work in a ch
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
-import io
 import shutil
 from pathlib import Path
 
-import docx
-import pytest
-
 from reportqa import store
-from reportqa.indexer import build_index
 from reportqa.settings import Settings
+from tests.bot_harness import report_docx, texts, wait_for_text
+from tests.conftest import ADMIN, STAFF
 from tests.fake_telegram import document, message
-from tests.test_bot import Harness
-
-ADMIN = 1
-STAFF = 2
-
-
-@pytest.fixture
-async def library_bot(make_bot, settings: Settings, reports_copy: Path):
-    """The bot over a writable copy of the sample reports, user 1 an administrator."""
-    index_dir = settings.index_dir
-    await build_index(reports_copy, index_dir, settings)
-
-    async def make(**overrides) -> Harness:
-        return await make_bot(reports_dir=reports_copy, index_dir=index_dir, admins=frozenset({ADMIN}), **overrides)
-
-    return make
-
-
-def report_docx(unit: str, year: int, sentence: str) -> bytes:
-    document_ = docx.Document()
-    document_.add_paragraph(unit)
-    document_.add_heading(f"{year}年法治政府建设情况报告", level=1)
-    document_.add_heading("一、主要工作", level=2)
-    document_.add_paragraph(sentence)
-    document_.add_heading("二、下一步打算", level=2)
-    document_.add_paragraph("继续深化依法行政，持续开展执法人员培训。")
-    buffer = io.BytesIO()
-    document_.save(buffer)
-    return buffer.getvalue()
-
-
-def texts(harness: Harness, chat_id: int | None = None) -> list[str]:
-    return [c.params["text"] for c in harness.fake.sent("sendMessage")
-            if chat_id is None or c.params.get("chat_id") == chat_id]
-
-
-async def wait_for_text(harness: Harness, needle: str, timeout: float = 90.0) -> str:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        for text in texts(harness):
-            if needle in text:
-                return text
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no message containing {needle!r}; sent: {texts(harness)[-5:]}")
 
 
 async def test_an_uploaded_docx_is_searchable_while_questions_keep_being_answered(

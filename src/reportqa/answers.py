@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reportqa import store
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
@@ -119,6 +119,27 @@ async def answer_question(
     if scope is not None:
         answer.scope, answer.scope_applied, answer.scope_overridden = scope.label, scoped.applied, scoped.overridden
     return answer
+
+
+async def answer_within(
+    index: SearchIndex,
+    question: str,
+    report_ids: set[int],
+    top_k: int | None = None,
+    scope: Scope | None = None,
+) -> Answer | None:
+    """The question answered from ``report_ids`` only (a subscription's new reports), inside the
+    chat's scope; None when those reports hold nothing for it, or when a unit or place it names has
+    no report at all (other units' passages are never offered in its place)."""
+    parsed = await asyncio.to_thread(index.parse, question, None)
+    scoped = apply_scope(parsed, scope).question
+    if scoped.missing_unit:
+        return None
+    within = set(report_ids) if scoped.report_ids is None else scoped.report_ids & set(report_ids)
+    if not within:
+        return None
+    answer = await answer_parsed(index, replace(scoped, report_ids=within), top_k)
+    return answer if answer.results else None
 
 
 POOL_PER_RESULT = 8  # candidates examined per result wanted, for answers longer than a page

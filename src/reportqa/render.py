@@ -131,9 +131,10 @@ def scope_line(answer: Answer, english: bool = False) -> str:
     return f"📌 Scope: {answer.scope}" if english else f"📌 范围：{answer.scope}"
 
 
-def render_answer_html(answer: Answer, english: bool = False) -> str:
-    """One message: the question, its filters, the page of results (or why there are none)."""
-    header = f"🔎 <b>{esc(answer.question.text)}</b>"
+def render_answer_html(answer: Answer, english: bool = False, lead: str = "") -> str:
+    """One message: the question, its filters, the page of results (or why there are none); ``lead``
+    (HTML, bounded) goes first, counted within the limit like the rest."""
+    header = (f"{lead}\n" if lead else "") + f"🔎 <b>{esc(answer.question.text)}</b>"
     if (scope := scope_line(answer, english)):
         header += f"\n{esc(scope)}"
     line = filters_line(answer, english)

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # with BotFather's /setinlinefeedback off, the last query of a typing burst (no new query for
     # this long) is what goes into the question log; with it on, only the result a user picks
     inline_burst_seconds: float = Field(8.0, gt=0)
+    # Subscriptions: how often the bot looks for an index built outside it (cron), how many a chat may
+    # hold, and the spacing of notifications (Telegram: ~30 messages a second, 20 a minute in a group)
+    notify_check_seconds: float = Field(60.0, gt=0)
+    max_subscriptions_per_chat: int = Field(20, ge=1)
+    notify_interval_seconds: float = Field(0.05, ge=0)
+    notify_chat_interval_seconds: float = Field(3.0, ge=0)
     send_file_mb: int = Field(50, ge=1)  # 📎 sends the report file up to Telegram's upload limit
     # Webhook instead of polling (behind a reverse proxy): the public URL Telegram posts to, the
     # address and port this process listens on, and the secret Telegram sends in every request

@@ -188,6 +188,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             return
         staged.write_bytes(bytes(data))
         outcome = await jobs(context).run("add", f"--name={document.file_name or name}", "--", str(staged))
+        services(context).notifier.wake()
     except TelegramError as exc:
         log.warning("download of %s failed: %s", name, exc)
         await message.reply_text(say("upload_download_failed", english))
@@ -205,6 +206,7 @@ async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await message.reply_text(say("reindexing", english))
     summary = await jobs(context).run("index", str(settings.reports_dir.resolve()), "--index-dir",
                                       str(settings.index_dir.resolve()))
+    services(context).notifier.wake()
     await message.reply_text(render_index_summary_html(summary, english), parse_mode=ParseMode.HTML)
 
 

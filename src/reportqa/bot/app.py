@@ -22,11 +22,13 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from reportqa.bot import admin, handlers, inline, scopes
+from reportqa.bot import admin, handlers, inline, scopes, subscribe
 from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.inline import InlineService
+from reportqa.bot.notifier import Notifier
 from reportqa.bot.services import Services
 from reportqa.bot.state import STATE_DB, BotState
+from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
@@ -88,9 +90,13 @@ async def _post_init(application: Application) -> None:
     inline_service = InlineService(state, settings.inline_rate_limit_per_minute, settings.inline_cache_seconds,
                                    settings.inline_burst_seconds)
     await inline_service.open()
+    subscriptions = await SubscriptionStore.open(state.db)
+    notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
     application.bot_data["services"] = Services(
-        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service
+        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
+        subscriptions, notifier,
     )
+    notifier.start()
     await application.bot.set_my_commands(COMMANDS["zh"])
     await application.bot.set_my_commands(COMMANDS["en"], language_code="en")
 
@@ -98,6 +104,7 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     services = application.bot_data.pop("services", None)
     if services is not None:
+        await services.notifier.close()
         await services.inline.close()
         await services.holder.close()
         await services.state.close()
@@ -137,6 +144,9 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("years", handlers.cmd_years))
     application.add_handler(CommandHandler("unit", handlers.cmd_unit))
     application.add_handler(CommandHandler("scope", scopes.cmd_scope))
+    application.add_handler(CommandHandler("subscribe", subscribe.cmd_subscribe))
+    application.add_handler(CommandHandler("subscriptions", subscribe.cmd_subscriptions))
+    application.add_handler(CommandHandler("unsubscribe", subscribe.cmd_unsubscribe))
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
     application.add_handler(CommandHandler("reindex", admin.cmd_reindex))
     application.add_handler(CommandHandler("remove", admin.cmd_remove))

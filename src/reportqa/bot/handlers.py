@@ -168,6 +168,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action.kind == "fr":
         await feedback.on_reason(svc, query, message, action, english)
         return
+    if action.kind == "un":
+        from reportqa.bot.subscribe import on_unsubscribe_button  # subscribe imports the services, as this does
+
+        await on_unsubscribe_button(update, context, query, message, action.number)
+        return
     searcher = await svc.holder.get()
     if action.kind == "ex":
         await send_export(svc, update, query, message, searcher, action)

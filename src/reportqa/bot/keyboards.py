@@ -3,8 +3,8 @@
 Callback data: ``pg:<sid>:<offset>`` a page of a session's answer, ``fs:<passage id>`` a full
 section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself,
 ``fb:<sid>:<offset>:<1|0>`` a 👍 or 👎 on the page shown, ``fr:<sid>:<n>`` what a 👎 says was wrong
-(``REASONS[n]``), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx. Anything else is rejected by
-``parse_callback``.
+(``REASONS[n]``), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx, ``un:<subscription id>`` end
+a subscription. Anything else is rejected by ``parse_callback``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from reportqa.answers import Answer
 from reportqa.bot.state import REASONS
+from reportqa.bot.subscription_store import Subscription
 
 _SID = r"[A-Za-z0-9_-]{4,16}"
 _CALLBACK = re.compile(
@@ -24,6 +25,7 @@ _CALLBACK = re.compile(
     rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
     rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
     rf"|^(?P<export>ex):(?P<esid>{_SID}):(?P<format>[xd])$"
+    rf"|^(?P<unsubscribe>un):(?P<subscription>\d{{1,12}})$"
 )
 EXPORT_FORMATS = {"x": "xlsx", "d": "docx"}
 MAX_CALLBACK_BYTES = 64
@@ -37,9 +39,9 @@ REASON_LABELS = {
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr" | "ex"
+    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr" | "ex" | "un"
     sid: str | None = None
-    number: int = 0  # the page offset, passage id, report id or reason number
+    number: int = 0  # the page offset, passage id, report id, reason or subscription number
     helpful: bool = False  # for "fb"
     export_format: str | None = None  # for "ex": "xlsx" | "docx"
 
@@ -55,6 +57,8 @@ def parse_callback(data: str | None) -> Callback | None:
         return Callback("pg", match["psid"], int(match["poff"]))
     if match["item"]:
         return Callback(match["item"], None, int(match["id"]))
+    if match["unsubscribe"]:
+        return Callback("un", None, int(match["subscription"]))
     if match["export"]:
         return Callback("ex", match["esid"], export_format=EXPORT_FORMATS[match["format"]])
     if match["vote"]:
@@ -114,3 +118,25 @@ def file_keyboard(report_id: int, english: bool) -> InlineKeyboardMarkup:
     """Under a full section: the report file itself."""
     label = "📎 The report file" if english else "📎 原文文件"
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"sf:{report_id}")]])
+
+
+def unsubscribe_button(subscription_id: int, english: bool, label: str = "") -> InlineKeyboardButton:
+    text = ("🔕 Unsubscribe" if english else "🔕 退订") + f" #{subscription_id}" + (f" {label}" if label else "")
+    return InlineKeyboardButton(text, callback_data=f"un:{subscription_id}")
+
+
+def notification_keyboard(answer: Answer, subscription_id: int, english: bool) -> InlineKeyboardMarkup:
+    """Under a notification: each new passage's full section and report file, and a way to stop."""
+    full = "Full" if english else "全文"
+    source = "File" if english else "原文"
+    rows = [[InlineKeyboardButton(f"📄 {full} {r.rank}", callback_data=f"fs:{r.passage_id}") for r in answer.results],
+            [InlineKeyboardButton(f"📎 {source} {r.rank}", callback_data=f"sf:{r.report.id}") for r in answer.results],
+            [unsubscribe_button(subscription_id, english)]]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def subscriptions_keyboard(subscriptions: list[Subscription], english: bool) -> InlineKeyboardMarkup | None:
+    """/subscriptions: one button per subscription to end it."""
+    if not subscriptions:
+        return None
+    return InlineKeyboardMarkup([[unsubscribe_button(s.id, english, s.question[:24])] for s in subscriptions])

@@ -51,7 +51,9 @@ async def chat_scope(svc: Services, searcher: SearchIndex, chat_id: int | None) 
     return await usable_scope(searcher, await svc.state.scope(chat_id)) if chat_id is not None else None
 
 
-async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_change_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """What a chat is set to (its scope, its subscriptions) is changed in a private chat by its user,
+    in a group by a bot administrator or one of the group's administrators."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
@@ -84,7 +86,7 @@ async def cmd_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         label = scope.label if isinstance(scope, Scope) else current
         await message.reply_text(say("scope_is", english, scope=label), do_quote=group)
         return
-    if not await _may_change(update, context):
+    if not await may_change_chat(update, context):
         await message.reply_text(say("scope_admins", english), do_quote=group)
         return
     user = update.effective_user

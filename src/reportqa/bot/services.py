@@ -16,8 +16,10 @@ from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from reportqa.text import has_cjk
 
-if TYPE_CHECKING:  # inline.py reads the services from here
+if TYPE_CHECKING:  # inline.py and notifier.py read the services from here
     from reportqa.bot.inline import InlineService
+    from reportqa.bot.notifier import Notifier
+    from reportqa.bot.subscription_store import SubscriptionStore
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -30,6 +32,8 @@ class Services:
     access: AccessPolicy
     limiter: RateLimiter
     inline: InlineService
+    subscriptions: SubscriptionStore
+    notifier: Notifier
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -17,7 +17,8 @@ HELP = {
         "在群里：用 /ask 问题，或 @我，或回复我的消息。\n"
         "在任意聊天中输入 @{bot} 问题，可把带出处的摘录分享出去。\n"
         "/scope 大足区（或 /scope 应急管理局 2021-2023）：此后的问题只在这个范围内回答，/scope off 取消；"
-        "群里由管理员设置。\n\n"
+        "群里由管理员设置。\n"
+        "/subscribe 执法培训：收录的新报告中有相关内容时通知本聊天；/subscriptions 查看和退订。\n\n"
         "/units 单位列表 · /years 年度 · /unit 名称 某单位的报告 · /scope 范围"
     ),
     "en": (
@@ -31,7 +32,8 @@ HELP = {
         "In groups: /ask question, mention me, or reply to me.\n"
         "In any chat: type @{bot} question to share a cited excerpt.\n"
         "/scope 大足区 (or /scope 应急管理局 2021-2023): later questions are answered within it, /scope off "
-        "ends it; in groups administrators set it.\n\n"
+        "ends it; in groups administrators set it.\n"
+        "/subscribe 执法培训: be told here when newly indexed reports answer it; /subscriptions to see or end them.\n\n"
         "/units units · /years years · /unit name that unit's reports · /scope scope"
     ),
 }
@@ -104,6 +106,34 @@ MESSAGES = {
                   "for that. /scope off ends it."),
     "scope_off": ("范围已取消，回答所有报告。", "Scope removed: answers come from every report."),
     "scope_admins": ("只有群管理员可以设置本群的范围。", "Only the group's administrators can set its scope."),
+    "subscribe_usage": ("用法：/subscribe 主题（可加单位、地区），例如 /subscribe 执法培训 或 /subscribe 大足区 普法。"
+                        "收录的新报告中有相关内容时，会在这里通知。",
+                        "Usage: /subscribe topic (a unit or place may be added), e.g. /subscribe 执法培训 or "
+                        "/subscribe 大足区 普法. When newly indexed reports answer it, you are told here."),
+    "subscribe_vague": ("订阅需要一个主题、单位或地区，例如 /subscribe 执法培训。",
+                        "A subscription needs a topic, unit or place, e.g. /subscribe enforcement training."),
+    "subscribed": ("🔔 已订阅 #{id}：{question}\n收录的新报告中有相关内容时，会在这里通知（每份报告只通知一次）。"
+                   "/subscriptions 查看和退订。",
+                   "🔔 Subscribed #{id}: {question}\nWhen newly indexed reports answer it, you are told here (once per "
+                   "report). /subscriptions to see or end them."),
+    "subscribed_now": ("现有报告中已有 {n} 条相关结果，直接提问即可查看。", "The reports indexed now already give {n} "
+                       "results; ask the question to see them."),
+    "subscribed_missing": ("目前未收录{unit}的报告；收录后有相关内容即通知。",
+                           "No reports from {unit} are indexed yet; you are told when one answers it."),
+    "subscribe_again": ("本聊天已订阅过 #{id}：{question}", "This chat already has #{id}: {question}"),
+    "subscribe_full": ("本聊天的订阅已达 {n} 个，请先用 /subscriptions 退订一些。",
+                       "This chat has {n} subscriptions, the most it may; end some with /subscriptions first."),
+    "subscribe_admins": ("只有群管理员可以管理本群的订阅。",
+                         "Only the group's administrators manage its subscriptions."),
+    "subscriptions_none": ("本聊天没有订阅。用法：/subscribe 执法培训", "This chat has no subscriptions. Usage: "
+                           "/subscribe enforcement training"),
+    "subscriptions_head": ("本聊天的订阅（{n}）：点按钮退订，或 /unsubscribe 编号",
+                           "This chat's subscriptions ({n}): tap to end one, or /unsubscribe number"),
+    "unsubscribe_usage": ("用法：/unsubscribe 编号（见 /subscriptions），或 /unsubscribe all",
+                          "Usage: /unsubscribe number (see /subscriptions), or /unsubscribe all"),
+    "unsubscribed": ("🔕 已退订 #{id}：{question}", "🔕 Ended #{id}: {question}"),
+    "unsubscribed_all": ("🔕 已退订本聊天的全部 {n} 个订阅", "🔕 Ended all {n} of this chat's subscriptions"),
+    "no_subscription": ("本聊天没有编号为 {id} 的订阅。", "This chat has no subscription #{id}."),
     "no_unit": ("没有名称包含“{name}”的单位。已收录的单位：{units}",
                 "No unit's name contains “{name}”. Units indexed: {units}"),
 }
@@ -136,6 +166,8 @@ COMMANDS = {
         BotCommand("years", "已收录的年度"),
         BotCommand("unit", "某单位的报告"),
         BotCommand("scope", "本聊天的回答范围"),
+        BotCommand("subscribe", "订阅：新报告有相关内容时通知"),
+        BotCommand("subscriptions", "本聊天的订阅"),
         BotCommand("help", "使用说明"),
         BotCommand("stats", "使用统计（管理员）"),
         BotCommand("reindex", "重新扫描报告文件夹（管理员）"),
@@ -147,6 +179,8 @@ COMMANDS = {
         BotCommand("years", "years indexed"),
         BotCommand("unit", "one unit's reports"),
         BotCommand("scope", "this chat's scope"),
+        BotCommand("subscribe", "be told when new reports answer a question"),
+        BotCommand("subscriptions", "this chat's subscriptions"),
         BotCommand("help", "how to use"),
         BotCommand("stats", "usage statistics (admins)"),
         BotCommand("reindex", "rescan the reports folder (admins)"),

@@ -1,0 +1,131 @@
+"""``/subscribe 执法培训``, ``/subscriptions``, ``/unsubscribe N`` and the 🔕 buttons: a chat's standing
+questions, answered again from each newly indexed report (``notifier.py`` sends what they bring).
+
+Anyone the allowlist admits may subscribe a private chat; in a group, as with ``/scope``, only a bot
+administrator or one of the group's administrators changes what the whole group is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from reportqa import answers
+from reportqa.bot.keyboards import subscriptions_keyboard
+from reportqa.bot.scopes import chat_scope, may_change_chat
+from reportqa.bot.services import Services, allowed, reply_english, services, wants_english
+from reportqa.bot.texts import say
+from reportqa.question import clean_question
+from reportqa.render import short
+
+UNSUBSCRIBE_ALL = frozenset({"all", "全部", "所有"})
+
+
+async def _chat_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, Services, bool] | None:
+    message = update.effective_message
+    if message is None or not await allowed(update, context):
+        return None
+    return message, services(context), wants_english(update)
+
+
+async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if (command := await _chat_command(update, context)) is None:
+        return
+    message, svc, english = command
+    group = message.chat.type != ChatType.PRIVATE
+    question = clean_question(" ".join(context.args or []))[: svc.settings.max_question_chars]
+    if not question:
+        await message.reply_text(say("subscribe_usage", english), do_quote=group)
+        return
+    english = reply_english(update, question)
+    if not await may_change_chat(update, context):
+        await message.reply_text(say("subscribe_admins", english), do_quote=group)
+        return
+    searcher = await svc.holder.get()
+    parsed = await asyncio.to_thread(searcher.parse, question)
+    if not parsed.concepts and parsed.report_ids is None and not parsed.missing_unit:
+        await message.reply_text(say("subscribe_vague", english), do_quote=group)
+        return
+    chat_id = message.chat_id
+    existing = await svc.subscriptions.find(chat_id, question)
+    if existing is not None:
+        await message.reply_text(say("subscribe_again", english, id=existing.id, question=question), do_quote=group)
+        return
+    held = await svc.subscriptions.of_chat(chat_id)
+    if len(held) >= svc.settings.max_subscriptions_per_chat:
+        await message.reply_text(say("subscribe_full", english, n=len(held)), do_quote=group)
+        return
+    await svc.notifier.check()  # the reports indexed up to now are the baseline, not news for it
+    svc.notifier.wake()  # (and what that look queued for others goes out now)
+    user = update.effective_user
+    subscription = await svc.subscriptions.add(chat_id, user.id if user else None, question, english,
+                                               message.message_thread_id if message.is_topic_message else None)
+    lines = [say("subscribed", english, id=subscription.id, question=question)]
+    if parsed.missing_unit:
+        lines.append(say("subscribed_missing", english, unit=parsed.missing_unit))
+    else:
+        now = await answers.answer_question(searcher, question, top_k=1,
+                                            scope=await chat_scope(svc, searcher, chat_id))
+        if now.total:
+            lines.append(say("subscribed_now", english, n=now.total))
+    await message.reply_text("\n".join(lines), do_quote=group)
+
+
+async def cmd_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if (command := await _chat_command(update, context)) is None:
+        return
+    message, svc, english = command
+    held = await svc.subscriptions.of_chat(message.chat_id)
+    group = message.chat.type != ChatType.PRIVATE
+    if not held:
+        await message.reply_text(say("subscriptions_none", english), do_quote=group)
+        return
+    lines = [say("subscriptions_head", english, n=len(held))]
+    lines += [f"#{s.id} {short(s.question, 80)}" for s in held]
+    await message.reply_text("\n".join(lines), reply_markup=subscriptions_keyboard(held, english), do_quote=group)
+
+
+async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if (command := await _chat_command(update, context)) is None:
+        return
+    message, svc, english = command
+    group = message.chat.type != ChatType.PRIVATE
+    words = [w.lstrip("#＃") for w in (context.args or [])]
+    if not words or not (words[0].isdigit() or words[0].lower() in UNSUBSCRIBE_ALL):
+        await message.reply_text(say("unsubscribe_usage", english), do_quote=group)
+        return
+    if not await may_change_chat(update, context):
+        await message.reply_text(say("subscribe_admins", english), do_quote=group)
+        return
+    if words[0].lower() in UNSUBSCRIBE_ALL:
+        removed = await svc.subscriptions.remove_chat(message.chat_id)
+        await message.reply_text(say("unsubscribed_all", english, n=removed), do_quote=group)
+        return
+    await message.reply_text(await _unsubscribe(svc, message.chat_id, int(words[0]), english), do_quote=group)
+
+
+async def _unsubscribe(svc: Services, chat_id: int, subscription_id: int, english: bool) -> str:
+    gone = await svc.subscriptions.remove(subscription_id, chat_id)
+    if gone is None:
+        return say("no_subscription", english, id=subscription_id)
+    return say("unsubscribed", english, id=gone.id, question=gone.question)
+
+
+async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery,
+                                message: Message, subscription_id: int) -> None:
+    """🔕 under a notification or the /subscriptions list."""
+    svc = services(context)
+    english = wants_english(update)
+    if not await may_change_chat(update, context):
+        await query.answer(say("subscribe_admins", english), show_alert=True)
+        return
+    text = await _unsubscribe(svc, message.chat_id, subscription_id, english)
+    await query.answer(text)
+    await message.reply_text(text, do_quote=False)
+    buttons = [b for row in (message.reply_markup.inline_keyboard if message.reply_markup else ()) for b in row]
+    if buttons and all(str(b.callback_data).startswith("un:") for b in buttons):  # the /subscriptions list
+        held = await svc.subscriptions.of_chat(message.chat_id)
+        await query.edit_message_reply_markup(subscriptions_keyboard(held, english))
