@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from reportqa import store
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
@@ -21,6 +22,9 @@ from reportqa.scope import Scope, apply_scope
 from reportqa.search import CANDIDATE_POOL, Ranking, Result, SearchIndex
 from reportqa.section_kinds import DONE, SectionKinds
 from reportqa.verify import verified
+
+if TYPE_CHECKING:
+    from reportqa.comparison import Comparison
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Answer:
     scope: str | None = None  # the label of the chat's scope the question was answered in
     scope_applied: bool = False  # the scope narrowed it (else the question named its own)
     scope_overridden: bool = False  # the question named a unit, place or year of its own
+    comparison: Comparison | None = None  # a unit's years side by side (its passages are ``results``)
 
     def to_json(self) -> dict:
         q = self.question
@@ -63,6 +68,8 @@ class Answer:
             data["scope"] = {"label": self.scope, "applied": self.scope_applied, "overridden": self.scope_overridden}
         if self.overviews:
             data["reports"] = [{"report_id": o.report_id, "outline": o.outline} for o in self.overviews]
+        if self.comparison is not None:
+            data["comparison"] = self.comparison.to_json()
         return data
 
     def filter_units(self) -> list[str]:
@@ -161,6 +168,13 @@ async def answer_parsed(
     offset = max(0, offset)
     if parsed.intent == "overview":
         return await overview(index, parsed, top_k, offset)
+    if parsed.compares and parsed.intent == "passages" and offset == 0:
+        from reportqa.comparison import compare_years  # it ranks with ranked_answers, below
+
+        compared = await compare_years(index, parsed, ranked_answers)
+        if compared is not None:
+            comparison, results = compared
+            return Answer(parsed, results, total=len(results), comparison=comparison)
     ranked = await ranked_answers(index, parsed, offset + top_k + 1)  # one more: is there a next page
     page = ranked.page(offset, top_k)
     results = await index.results(parsed, page, offset)

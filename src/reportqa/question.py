@@ -98,6 +98,7 @@ class ParsedQuestion:
     filter_tokens: list[str] = field(default_factory=list)  # the unit words' tokens: satisfied by the filter
     wants_figure: bool = False  # asks for a number (多少, 几, 比例, how many)
     asks_overview: bool = False  # asks what a unit did (做了什么, 主要举措, overview)
+    compares: bool = False  # asks for a unit's years side by side (对比, 历年, compare)
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
 
     @property
@@ -215,6 +216,7 @@ def parse_question(
     intents = load_intents(config_dir)
     wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
     rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
+    rest, compares = _take_cues(rest, intents.get("compare", ()))
     kinds = load_section_kinds(config_dir)
     focus = kinds.of_question(normalised)
     # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
@@ -315,6 +317,7 @@ def parse_question(
         filter_tokens=filter_tokens,
         wants_figure=wants_figure,
         asks_overview=asks_overview,
+        compares=compares,
         focus=focus,
     )
 

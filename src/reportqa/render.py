@@ -149,6 +149,8 @@ def render_answer_html(answer: Answer, english: bool = False, lead: str = "") ->
         return fit_blocks([header, esc(notice)])
     if answer.question.intent == "overview" and answer.overviews:
         return render_overview_html(answer, header, english)
+    if answer.comparison is not None:
+        return render_comparison_html(answer, header, english)
     units = answer.question.intent == "units"
     figures = answer.question.wants_figure
     shown = len(answer.results)
@@ -199,6 +201,66 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
     lead = (f"{total} reports, newest first" if english else f"共 {total} 份报告，按年份从新到旧")
     footer = f"{first}–{last} of {total} reports" if english else f"第 {first}–{last} 份，共 {total} 份"
     return fit_blocks([f"{header}\n{esc(lead)}", *blocks, footer])
+
+
+MAX_CHANGES = 8  # figure changes listed under a comparison
+
+
+def render_comparison_html(answer: Answer, header: str, english: bool = False) -> str:
+    """A unit's years side by side: per year its passages on the topic (or why there are none), then
+    the figures that changed, each side with the year, its result number and section."""
+    comparison = answer.comparison
+    assert comparison is not None
+    years = [c.year for c in comparison.years]
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    head = (f"⚖️ <b>{esc(short(comparison.unit, LABEL_CHARS))}</b> · "
+            + (f"{span}, year by year" if english else f"{span} 年逐年对比"))
+    if comparison.other_units:
+        head += esc(f"\n({comparison.other_units} more units fit the words; name the place to choose)" if english
+                    else f"\n（另有 {comparison.other_units} 个单位符合，可写明地区）")
+    if len(years) == 1:
+        head += esc(f"\n(only {years[0]}'s report of this unit is indexed)" if english
+                    else f"\n（只收录了该单位 {years[0]} 年的报告）")
+    if comparison.years_left_out:
+        left = "、".join(map(str, comparison.years_left_out))
+        head += esc(f"\n(earlier years not shown: {left})" if english else f"\n（更早的年份未列出：{left}）")
+    changes = comparison.changes[:MAX_CHANGES]
+    for width in (SNIPPET_CHARS, 120, 60):
+        blocks = [header, head]
+        for column in comparison.years:
+            title = f"<b>{column.year}{'' if english else '年'}</b>"
+            if not column.has_report:
+                blocks.append(f"{title}\n" + esc("No report of this unit for that year." if english
+                                                  else "未收录该单位这一年的报告。"))
+            elif not column.results:
+                blocks.append(f"{title}\n" + esc("Its report says nothing on this." if english
+                                                  else "该年报告中没有相关内容。"))
+            else:
+                blocks.append(title + "".join(f"\n{_compared_block(r, width)}" for r in column.results))
+        if changes:
+            lines = [f"<b>📈 {'Figures that changed' if english else '数字变化'}</b>"]
+            for change in changes:
+                (year_a, fig_a, res_a), (year_b, fig_b, res_b) = change.before, change.after
+                lines.append(f"• {esc(change.label)}：{_number(fig_a.value)}{esc(change.measure)} → "
+                             f"{_number(fig_b.value)}{esc(change.measure)}")
+                for year, figure, result in ((year_a, fig_a, res_a), (year_b, fig_b, res_b)):
+                    lines.append(f"  {year}〔{result.rank}〕<i>{esc(short(section_label(result.section), 40))}</i>："
+                                 f"{esc(short(figure.written, 40, keep_end=True))}")
+            blocks.append("\n".join(lines))
+        message = "\n\n".join(blocks)
+        if telegram_length(message) <= TELEGRAM_LIMIT:
+            break
+    return fit_blocks(blocks)
+
+
+def _compared_block(result: Result, width: int) -> str:
+    when = f" · {esc(date_label(result.report) or '')}" if result.report.date else ""
+    return (f"{result.rank}. <i>{esc(section_label(result.section))}</i>{when}\n"
+            f"{snippet_html(result, width, figures=True)}\n📄 {esc(source_label(result.report))}")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
 
 
 def fit_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> str:
