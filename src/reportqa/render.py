@@ -15,6 +15,7 @@ from reportqa.answers import Answer
 from reportqa.model import PREAMBLE
 from reportqa.search import ReportInfo, Result
 from reportqa.snippets import find_spans, make_snippet, mark
+from reportqa.unit_page import UnitPage
 
 TELEGRAM_LIMIT = 4096
 UNKNOWN_UNIT = "单位不详"
@@ -261,6 +262,29 @@ def _compared_block(result: Result, width: int) -> str:
 
 def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def render_unit_page_html(page: UnitPage, english: bool = False) -> str:
+    """/unit for one unit: who and where, the topics it reports most, then each report newest first
+    with its title, date, outline and file."""
+    lines = [f"📋 <b>{esc(short(page.name, LABEL_CHARS) if page.name else UNKNOWN_UNIT)}</b>"]
+    count = (f"{len(page.reports)} reports · {page.passages} passages" if english
+             else f"{len(page.reports)} 份报告 · {page.passages} 段")
+    lines.append(esc(" · ".join(x for x in (page.region, count) if x)))
+    if page.topics:
+        lines.append(("🏷 Reports most on: " if english else "🏷 常报告的话题：") + esc("、".join(page.topics)))
+    blocks = ["\n".join(lines)]
+    for entry in page.reports:
+        report = entry.report
+        year = (f"{report.year}" if english else f"{report.year}年") if report.year else ("Year unknown" if english
+                                                                                          else "年份不详")
+        head = f"<b>{esc(year)}</b>" + (f" · {esc(date_label(report) or '')}" if report.date else "")
+        block = [head, esc(short(report.title or "-", 120))]
+        if entry.outline:
+            block.append(esc(short(outline_line(entry.outline, english), 400)))
+        block.append(f"📄 {esc(source_label(report))}")
+        blocks.append("\n".join(block))
+    return fit_blocks(blocks)
 
 
 def fit_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> str:

@@ -174,6 +174,12 @@ class Tokenizer:
         self._ensure_ready()
         return [w for w in self._jieba.cut_for_search(normalised_text) if w.strip()]
 
+    def phrases(self, normalised_text: str) -> list[str]:
+        """jieba's accurate-mode words (whole: 四中全会, not 四中 and 全会), for reading what a text is
+        about rather than for matching; every one is also an index token (search mode emits it too)."""
+        self._ensure_ready()
+        return [w for w in self._jieba.lcut(normalised_text) if w.strip()]
+
     def tokens(self, normalised_text: str) -> list[str]:
         """Index tokens: search-mode words, lower-cased, without punctuation and stopwords."""
         out = []

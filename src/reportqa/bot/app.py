@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from reportqa.bot import admin, handlers, inline, scopes, subscribe
+from reportqa.bot import admin, handlers, inline, library_views, scopes, subscribe
 from reportqa.bot.access import AccessPolicy, RateLimiter
 from reportqa.bot.inline import InlineService
 from reportqa.bot.notifier import Notifier
@@ -140,9 +140,9 @@ def build_application(settings: Settings) -> Application:
     groups = filters.ChatType.GROUPS
     application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
     application.add_handler(CommandHandler("ask", handlers.cmd_ask))
-    application.add_handler(CommandHandler("units", handlers.cmd_units))
-    application.add_handler(CommandHandler("years", handlers.cmd_years))
-    application.add_handler(CommandHandler("unit", handlers.cmd_unit))
+    application.add_handler(CommandHandler("units", library_views.cmd_units))
+    application.add_handler(CommandHandler("years", library_views.cmd_years))
+    application.add_handler(CommandHandler("unit", library_views.cmd_unit))
     application.add_handler(CommandHandler("scope", scopes.cmd_scope))
     application.add_handler(CommandHandler("subscribe", subscribe.cmd_subscribe))
     application.add_handler(CommandHandler("subscriptions", subscribe.cmd_subscriptions))

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -19,27 +18,31 @@ from telegram.ext import ContextTypes
 from reportqa import answers
 from reportqa.bot import feedback
 from reportqa.bot.files import send_report_file
-from reportqa.bot.keyboards import REASON_LABELS, Callback, answer_keyboard, file_keyboard, parse_callback
+from reportqa.bot.keyboards import (
+    REASON_LABELS,
+    Callback,
+    answer_keyboard,
+    file_keyboard,
+    parse_callback,
+)
+from reportqa.bot.library_views import send_unit_page
+from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.scopes import chat_scope, usable_scope
 from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
+from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
 from reportqa.question import clean_question
 from reportqa.render import (
     TELEGRAM_LIMIT,
-    citation,
     esc,
-    html_to_text,
     render_answer_html,
     render_outline_html,
     render_passage_html,
-    short,
-    source_label,
     telegram_length,
-    unit_label,
 )
 from reportqa.search import SearchIndex
-from reportqa.text import normalise
+from reportqa.unit_page import unit_of
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +148,6 @@ async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # -- buttons ----------------------------------------------------------------------------------
 
 
-async def _send_pieces(message: Message, pieces: list[str], last_markup: InlineKeyboardMarkup | None = None) -> None:
-    for i, piece in enumerate(pieces):
-        markup = last_markup if i == len(pieces) - 1 else None
-        await message.reply_html(piece, disable_web_page_preview=True, do_quote=False, reply_markup=markup)
-
-
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or not await allowed(update, context):
@@ -169,8 +166,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await feedback.on_reason(svc, query, message, action, english)
         return
     if action.kind == "un":
-        from reportqa.bot.subscribe import on_unsubscribe_button  # subscribe imports the services, as this does
-
         await on_unsubscribe_button(update, context, query, message, action.number)
         return
     searcher = await svc.holder.get()
@@ -203,7 +198,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(say("gone", english), show_alert=True)
             return
         await query.answer()
-        await _send_pieces(message, render_passage_html(result), file_keyboard(result.report.id, english))
+        await send_pieces(message, render_passage_html(result), file_keyboard(result.report.id, english))
+    elif action.kind == "up":
+        reports = unit_of(searcher, action.number)
+        if not reports:
+            await query.answer(say("gone", english), show_alert=True)
+            return
+        await query.answer()
+        await send_unit_page(message, searcher, reports, english)
     elif action.kind == "sf":
         report = searcher.reports.get(action.number)
         if report is None:
@@ -255,71 +257,6 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(text, disable_web_page_preview=True)
 
 
-async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await allowed(update, context):
-        return
-    searcher = await services(context).holder.get()
-    english = wants_english(update)
-    await _send_pieces(message, _chunk_lines(units_by_region_lines(searcher, english)))
-
-
-def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
-    """/units: the indexed units grouped by province (全国 for ministries, then 地区不详), each with
-    its years."""
-    unknown = "Place unknown" if english else "地区不详"
-    regions: dict[str, dict[str, Counter[int]]] = {}
-    for report in searcher.reports.values():
-        region = searcher.catalog.province_of(report.id) or unknown
-        regions.setdefault(region, {}).setdefault(unit_label(report), Counter())[report.year or 0] += 1
-    total = sum(len(units) for units in regions.values())
-    lines = [f"<b>{'Units' if english else '已收录的单位'}（{total}）</b>"]
-    order = sorted(regions, key=lambda r: (r == unknown, r != "全国", r))
-    for region in order:
-        lines.append(f"\n<b>{esc(region)}</b>（{len(regions[region])}）")
-        for unit in sorted(regions[region]):
-            counts = regions[region][unit]
-            years = "、".join(f"{y or '?'}" + (f"（{n}份）" if n > 1 else "") for y, n in sorted(counts.items()))
-            lines.append(f"• {esc(unit)} — {years}")
-    return lines
-
-
-async def cmd_years(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await allowed(update, context):
-        return
-    searcher = await services(context).holder.get()
-    counts = Counter(r.year for r in searcher.reports.values() if r.year)
-    english = wants_english(update)
-    body = "\n".join(f"• {year}: {n}" + (" reports" if english else " 份报告") for year, n in sorted(counts.items()))
-    await message.reply_html(f"<b>{'Years' if english else '已收录的年度'}</b>\n{body or '-'}")
-
-
-async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await allowed(update, context):
-        return
-    english = wants_english(update)
-    name = clean_question(" ".join(context.args or []))[:50]
-    if not name:
-        await message.reply_text(say("unit_usage", english))
-        return
-    searcher = await services(context).holder.get()
-    wanted = normalise(name)
-    ids = searcher.catalog.find(wanted)
-    reports = [r for r in searcher.reports.values()
-               if r.id in ids or (r.unit and wanted in normalise(r.unit))]
-    if not reports:
-        units = "、".join(searcher.units) or "-"
-        await message.reply_text(say("no_unit", english, name=name, units=units)[:TELEGRAM_LIMIT])
-        return
-    lines = [f"<b>{esc(name)}</b>"]
-    for report in sorted(reports, key=lambda r: (r.unit or "", r.year or 0)):
-        lines.append(f"• {esc(citation(report))}\n  {esc(short(report.title or '-', 200))} · "
-                     f"{report.passage_count} {'passages' if english else '段'}\n  📄 {esc(source_label(report))}")
-    await _send_pieces(message, _chunk_lines(lines))
-
-
 async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, bool] | None:
     """(message, english) for an administrator's command; anyone else is told it is not for them."""
     message = update.effective_message
@@ -350,24 +287,7 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append(f"\n<b>{'Latest 👎' if english else '最近的 👎'}</b>")
     lines += [f"• {esc(q[:80])}" + (f" — {esc(REASON_LABELS[r][1 if english else 0])}" if r in REASON_LABELS else "")
               for q, r in stats.latest_unhelpful] or ["-"]
-    await _send_pieces(message, _chunk_lines(lines))
-
-
-def _chunk_lines(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Join lines into messages under the limit, breaking only between lines."""
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        if telegram_length(line) > limit - 1:  # never cut inside a tag or an entity: cut its text
-            line = esc(short(html_to_text(line), limit - 2))
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
+    await send_pieces(message, chunk_lines(lines))
 
 
 # -- errors -----------------------------------------------------------------------------------

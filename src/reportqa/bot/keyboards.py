@@ -1,7 +1,8 @@
 """Inline keyboards and their callback data (always well under Telegram's 64 bytes).
 
 Callback data: ``pg:<sid>:<offset>`` a page of a session's answer, ``fs:<passage id>`` a full
-section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself,
+section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself, ``up:<report id>``
+the page of the unit that wrote it,
 ``fb:<sid>:<offset>:<1|0>`` a 👍 or 👎 on the page shown, ``fr:<sid>:<n>`` what a 👎 says was wrong
 (``REASONS[n]``), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx, ``un:<subscription id>`` end
 a subscription. Anything else is rejected by ``parse_callback``.
@@ -17,11 +18,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from reportqa.answers import Answer
 from reportqa.bot.state import REASONS
 from reportqa.bot.subscription_store import Subscription
+from reportqa.search import ReportInfo
+from reportqa.unit_page import UnitPage
 
 _SID = r"[A-Za-z0-9_-]{4,16}"
 _CALLBACK = re.compile(
     rf"^(?P<page>pg):(?P<psid>{_SID}):(?P<poff>\d{{1,4}})$"
-    rf"|^(?P<item>fs|ol|sf):(?P<id>\d{{1,20}})$"
+    rf"|^(?P<item>fs|ol|sf|up):(?P<id>\d{{1,20}})$"
     rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
     rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
     rf"|^(?P<export>ex):(?P<esid>{_SID}):(?P<format>[xd])$"
@@ -39,7 +42,7 @@ REASON_LABELS = {
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # "pg" | "fs" | "ol" | "sf" | "fb" | "fr" | "ex" | "un"
+    kind: str  # "pg" | "fs" | "ol" | "sf" | "up" | "fb" | "fr" | "ex" | "un"
     sid: str | None = None
     number: int = 0  # the page offset, passage id, report id, reason or subscription number
     helpful: bool = False  # for "fb"
@@ -140,3 +143,24 @@ def subscriptions_keyboard(subscriptions: list[Subscription], english: bool) -> 
     if not subscriptions:
         return None
     return InlineKeyboardMarkup([[unsubscribe_button(s.id, english, s.question[:24])] for s in subscriptions])
+
+
+UNITS_LISTED = 30  # units a /unit answer offers a page button for
+
+
+def unit_page_keyboard(page: UnitPage, english: bool) -> InlineKeyboardMarkup:
+    """Under a unit's page: each report's file and outline, newest first."""
+    source, outline = ("File", "Outline") if english else ("原文", "目录")
+    rows = []
+    for entry in page.reports[:10]:
+        year = str(entry.report.year or "?")
+        rows.append([InlineKeyboardButton(f"📎 {year} {source}", callback_data=f"sf:{entry.report.id}"),
+                     InlineKeyboardButton(f"🗂 {year} {outline}", callback_data=f"ol:{entry.report.id}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def units_keyboard(units: list[list[ReportInfo]]) -> InlineKeyboardMarkup:
+    """/unit naming several units: one numbered button per unit, its page."""
+    buttons = [InlineKeyboardButton(f"📋 {i}", callback_data=f"up:{unit[0].id}")
+               for i, unit in enumerate(units[:UNITS_LISTED], start=1)]
+    return InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])

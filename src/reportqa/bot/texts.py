@@ -134,6 +134,8 @@ MESSAGES = {
     "unsubscribed": ("🔕 已退订 #{id}：{question}", "🔕 Ended #{id}: {question}"),
     "unsubscribed_all": ("🔕 已退订本聊天的全部 {n} 个订阅", "🔕 Ended all {n} of this chat's subscriptions"),
     "no_subscription": ("本聊天没有编号为 {id} 的订阅。", "This chat has no subscription #{id}."),
+    "units_named": ("“{name}”对应 {n} 个单位，点编号看单位页：", "“{name}” fits {n} units; tap a number for its page:"),
+    "units_more": ("另有 {n} 个单位未列出，请写得更具体。", "{n} more not listed; be more specific."),
     "no_unit": ("没有名称包含“{name}”的单位。已收录的单位：{units}",
                 "No unit's name contains “{name}”. Units indexed: {units}"),
 }
