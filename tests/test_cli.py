@@ -96,31 +96,27 @@ def test_ask_without_a_question_is_a_usage_error(cli_settings: Settings) -> None
 
 
 def test_chat_turns_more_full_outline(seed_index) -> None:
+    from reportqa.chat import ChatSession
     from reportqa.search import SearchIndex
 
     settings, index_dir = seed_index
 
     async def run() -> list[str]:
         searcher = await SearchIndex.load(index_dir, settings)
-        state: dict = {}
+        session = ChatSession(searcher, 3)
         try:
-            return [
-                await cli.chat_turn(searcher, state, "执法培训", 3),
-                await cli.chat_turn(searcher, state, "more", 3),
-                await cli.chat_turn(searcher, state, "全文 4", 3),
-                await cli.chat_turn(searcher, state, "目录 4", 3),
-                await cli.chat_turn(searcher, state, "全文 1", 3),
-            ]
+            return [await session.turn(line) for line in ("执法培训", "more", "全文 4", "目录 4", "全文 1", "全文 99")]
         finally:
             await searcher.close()
 
-    first, more, full, outline, missing = asyncio.run(run())
+    first, more, full, outline, earlier, missing = asyncio.run(run())
     assert "第 1–3 条" in first
     assert "第 4–6 条" in more
     assert "<b>" not in full
     assert "›" in full or "前言" in full
     assert "•" in outline
-    assert "没有第 1 条" in missing
+    assert "›" in earlier or "前言" in earlier  # result 1 of the page before still opens
+    assert "没有第 99 条" in missing
 
 
 def test_chat_reads_stdin_until_eof(cli_settings: Settings) -> None:

@@ -18,16 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reportqa import store
-from reportqa.answers import Answer, answer_parsed, answer_question
+from reportqa.answers import answer_question
 from reportqa.faults import ExitCode, fault_of
 from reportqa.index_check import IndexDamaged, verified_load
 from reportqa.question import clean_question
-from reportqa.render import (
-    html_to_text,
-    render_answer_html,
-    render_outline_html,
-    render_passage_html,
-)
+from reportqa.render import html_to_text, render_answer_html
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
@@ -41,13 +36,13 @@ if TYPE_CHECKING:  # building and reading files is imported by the commands that
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Question answering over government work reports (法治政府建设情况报告).",
+    help="法治政府建设情况报告问答 / Question answering over government work reports.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 UNITS_SHOWN = 30  # the human summary names this many units; --json lists all
 
 IndexDir = Annotated[
-    Path | None, typer.Option("--index-dir", help="Index folder (default: REPORTQA_INDEX_DIR or ./index).")
+    Path | None, typer.Option("--index-dir", help="索引文件夹 / Index folder (default: REPORTQA_INDEX_DIR or ./index).")
 ]
 
 
@@ -60,13 +55,15 @@ _debug = {"on": False}
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an expected fault too.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示调用栈 / Show the traceback of an expected fault "
+                                                        "too.")] = False,
 ) -> None:
-    """Question answering over government work reports (法治政府建设情况报告).
+    """法治政府建设情况报告问答 / Question answering over government work reports.
 
-    Exit codes: 0 done; 1 refused (add: unreadable or a duplicate); 2 a bad argument or input file;
-    3 no index; 4 the index is damaged; 5 no space left; 6 a folder cannot be written; 7 another
-    read or write failure; 130 interrupted."""
+    退出码 / Exit codes: 0 done 完成; 1 nothing changed 未改变 (add: unreadable or a duplicate; index: no
+    report files); 2 a bad argument or input file 参数或输入文件有误; 3 no index 没有索引; 4 the index is damaged
+    索引已损坏; 5 no space left 磁盘已满; 6 a folder cannot be written 文件夹不可写; 7 another read or write
+    failure 读写失败; 130 interrupted 已中断."""
     _debug["on"] = debug
 
 
@@ -137,19 +134,27 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
 @app.command()
 @handles_faults
 def index(
-    reports_dir: Annotated[Path, typer.Argument(help="Folder of report files (.txt .md .docx .pdf).")],
+    reports_dir: Annotated[Path, typer.Argument(help="报告文件夹 / Folder of report files (.txt .md .docx .pdf).")],
     index_dir: IndexDir = None,
-    full: Annotated[bool, typer.Option("--full", help="Parse every file again.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="重新读取所有文件 / Parse every file again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出摘要 / Print the summary as JSON.")] = False,
 ) -> None:
-    """Build or update the index (incremental: unchanged files are not parsed again)."""
+    """建立或更新索引 / Build or update the index (incremental: unchanged files are not parsed again).
+    A folder with no report files is refused (exit 1) and any index there is left as it is."""
     from reportqa.indexer import build_index, summary_dict
+    from reportqa.ingest.pipeline import discover
 
     settings = _settings()
     target = index_dir or settings.index_dir
     if not reports_dir.is_dir():
-        err.print(f"[red]error:[/] reports folder not found: {reports_dir}")
-        raise typer.Exit(2)
+        fail(ExitCode.USAGE, f"reports folder not found: {reports_dir}")
+    files, others = discover(reports_dir)
+    if not files:  # a typo, or the wrong folder: never replace an index with an empty one
+        listed = (f" ({len(others)} other files or folders, e.g. {others[0].source}: {others[0].reason})"
+                  if others else "")
+        kept = "; the index there is unchanged" if store.current_generation(target) is not None else ""
+        fail(ExitCode.FAILED, f"no report files (.txt .md .docx .pdf) in {reports_dir}{listed}; nothing "
+                              f"indexed{kept}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("indexing", total=None)
@@ -166,14 +171,14 @@ def index(
     if as_json:
         typer.echo(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
     else:
-        _print_summary(summary, Console())
+        _print_summary(summary, Console(soft_wrap=True))
 
 
 def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=True)  # piped: whole lines, never cut at 80 columns
         console.print(f"{outcome.status}: {outcome.source or ''}", markup=False)
         for label, value in (("reason", outcome.reason), ("title", outcome.title), ("unit", outcome.unit),
                              ("region", outcome.region),
@@ -186,19 +191,20 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
             console.print(f"  warning  {warning}", markup=False)
         for candidate in outcome.candidates:
             console.print(f"  did you mean: {candidate}", markup=False)
-    if not outcome.ok:
-        raise typer.Exit(1)
+    if not outcome.changed:
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()
 @handles_faults
 def add(
-    file: Annotated[Path, typer.Argument(help="A report file (.txt .md .docx .pdf).")],
-    name: Annotated[str | None, typer.Option("--name", help="The file name to keep (made safe).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    file: Annotated[Path, typer.Argument(help="报告文件 / A report file (.txt .md .docx .pdf).")],
+    name: Annotated[str | None, typer.Option("--name", help="保存的文件名 / The file name to keep (made "
+                                                         "safe).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / Print the outcome as JSON.")] = False,
 ) -> None:
-    """Copy a report into the reports folder (uploads/) and index it; refused if unreadable or a duplicate
-    is already there (the bot's upload does the same)."""
+    """加入一份报告并更新索引 / Copy a report into the reports folder (uploads/) and index it. Exit 1 when
+    nothing changed: the file cannot be read, or the same content is already there."""
     from reportqa.library import add_report
 
     settings = _settings()
@@ -211,43 +217,71 @@ def add(
 @app.command()
 @handles_faults
 def remove(
-    name: Annotated[str, typer.Argument(help="The report: its path in the reports folder, its file name or a part.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    name: Annotated[str, typer.Argument(help="报告的路径、文件名或其一部分 / The report: its path in the reports "
+                                             "folder, its file name or a part.")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / Print the outcome as JSON.")] = False,
 ) -> None:
-    """Take a report out of the index (the file is moved to .removed/ in the reports folder)."""
+    """移出一份报告 / Take a report out of the index (the file is moved to .removed/ in the reports folder).
+    Exit 1 when no report or several match the name."""
     from reportqa.library import remove_report
 
     _print_outcome(asyncio.run(remove_report(_settings(), name)), as_json)
 
 
-async def _open_index(settings: Settings, index_dir: Path) -> SearchIndex:
-    generation, problem = store.read_pointer(index_dir)
+async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex:
+    """The index to answer from. Only the configured folder (``index/`` or REPORTQA_INDEX_DIR) is
+    built on first use, from the configured reports (the bundled samples unless REPORTQA_REPORTS_DIR
+    says otherwise); a folder named with --index-dir that holds no index is an error, never filled
+    with the samples behind the user's back (a typo in the path would answer from the wrong library)."""
+    target = index_dir or settings.index_dir
+    generation, problem = store.read_pointer(target)
     if generation is None and problem is None:
+        if index_dir is not None and Path(index_dir).resolve() != Path(settings.index_dir).resolve():
+            fail(ExitCode.NO_INDEX, f"no index in {index_dir}: build it with `reportqa index REPORTS_DIR "
+                                    f"--index-dir {index_dir}`")
         from reportqa.indexer import build_index
 
-        err.print(f"No index in {index_dir.resolve()} yet: building it from {settings.reports_dir} …")
-        summary = await build_index(settings.reports_dir, index_dir, settings)
+        err.print(f"No index in {target.resolve()} yet: building it from {settings.reports_dir} …")
+        summary = await build_index(settings.reports_dir, target, settings)
         err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
-    return await SearchIndex.load(index_dir, settings)
+    return await SearchIndex.load(target, settings)
 
 
 def _clip(question: str, settings: Settings) -> str:
     return clean_question(question)[: settings.max_question_chars]
 
 
+def _cut_note(question: str, settings: Settings) -> str | None:
+    """What a cut question is told (the bot says the same)."""
+    limit = settings.max_question_chars
+    if len(clean_question(question)) <= limit:
+        return None
+    return (f"note: the question is over {limit} characters; only its first {limit} were searched"
+            f"（问题过长，只按前 {limit} 个字检索）")
+
+
 @app.command()
 @handles_faults
 def ask(
-    question: Annotated[str | None, typer.Argument(help="The question, in Chinese or English.")] = None,
+    question: Annotated[str | None, typer.Argument(
+        help="问题（中文或英文）/ The question, in Chinese or English.")] = None,
     index_dir: IndexDir = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=100, help="Results per question.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question, one per line.")] = False,
-    batch: Annotated[Path | None, typer.Option("--batch", help="A file of questions, one per line.")] = None,
+    top_k: Annotated[int | None, typer.Option(
+        "--top-k", min=1, max=100, show_default=False,
+        help="每个问题的结果数 / Results per question (default: 5, or REPORTQA_TOP_K).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="每个问题输出一行 JSON / One JSON object per question, "
+                                                       "one per line.")] = False,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="问题文件，每行一个（# 开头为注释；- 表示标准输入）/ A file of questions, one per line, "
+                        "read as reports are (UTF-8, GBK, UTF-16); # starts a comment line; - reads standard "
+                        "input.")] = None,
     today: Annotated[str | None, typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD.")] = None,
     export: Annotated[Path | None, typer.Option(
-        "--export", help="Write the whole answer (every result, not one page) to FILE.xlsx, .docx or .csv.")] = None,
+        "--export", help="把完整结果写入文件 / Write the whole answer (every result, not one page) to FILE.xlsx, "
+                         ".docx or .csv.")] = None,
 ) -> None:
-    """Answer questions from the index (built from the sample reports on first use)."""
+    """回答问题 / Answer questions from the index (the default index folder is built from the sample
+    reports on first use; another --index-dir must hold an index)."""
     settings = _settings()
     if export is not None:
         from reportqa.export import format_of
@@ -270,7 +304,7 @@ def ask(
         except UnreadableFile as exc:
             err.print(f"[red]error:[/] cannot read {batch}: {exc}")
             raise typer.Exit(2) from exc
-        questions = [q for q in (line.strip() for line in text.splitlines()) if q]
+        questions = [q for q in (line.strip() for line in text.splitlines()) if q and not q.startswith("#")]
     if question:
         questions.insert(0, question)
     if not questions:
@@ -286,7 +320,10 @@ def ask(
         raise typer.Exit(2) from exc
 
     async def run() -> None:
-        searcher = await _open_index(settings, index_dir or settings.index_dir)
+        for number, q in enumerate(questions, start=1):
+            if (note := _cut_note(q, settings)) is not None:
+                err.print(note if len(questions) == 1 else f"question {number}: {note}", markup=False)
+        searcher = await _open_index(settings, index_dir)
         try:
             if export is not None:
                 await _export(searcher, _clip(questions[0], settings), export, export_format, when)
@@ -315,56 +352,18 @@ async def _export(searcher: SearchIndex, question: str, path: Path, fmt: ExportF
     sys.stdout.write(f"{len(answer.results)} {what} → {path} ({len(data):,} bytes)\n")
 
 
-CHAT_HELP = """Type a question (中文 or English). Commands:
-  more / 更多            the next page
-  full N / 全文 N        the whole section of result N
-  outline N / 目录 N     the outline of result N's report
-  quit / 退出            leave"""
-
-
-async def chat_turn(searcher: SearchIndex, state: dict, line: str, page_size: int) -> str:
-    """One line typed in ``reportqa chat`` → what the bot would send, as plain text."""
-    words = line.split()
-    command = words[0].lower() if words else ""
-    last: Answer | None = state.get("answer")
-    if command in {"help", "帮助", "?"}:
-        return CHAT_HELP
-    if command in {"more", "更多", "n", "next"}:
-        if last is None:
-            return "先问一个问题。"
-        if last.offset + page_size >= last.total:
-            return "没有更多结果了。"
-        answer = await answer_parsed(searcher, last.question, page_size, last.offset + page_size)
-        state["answer"] = answer
-        return html_to_text(render_answer_html(answer, answer.question.language == "en"))
-    if command in {"full", "全文", "outline", "目录"}:
-        if last is None or not last.results:
-            return "先问一个问题。"
-        try:
-            number = int(words[1]) if len(words) > 1 else last.results[0].rank
-        except ValueError:
-            return f"用法：{command} N（结果编号）"
-        result = next((r for r in last.results if r.rank == number), None)
-        if result is None:
-            return f"当前页没有第 {number} 条结果。"
-        if command in {"full", "全文"}:
-            return "\n\n".join(html_to_text(m) for m in render_passage_html(result))
-        sections = [p.section for p in await searcher.report_sections(result.report.id)]
-        return html_to_text(render_outline_html(result.report, sections))
-    answer = await answer_question(searcher, line, page_size)
-    state["answer"] = answer
-    return html_to_text(render_answer_html(answer, answer.question.language == "en"))
-
-
 @app.command()
 @handles_faults
 def chat(index_dir: IndexDir = None) -> None:
-    """Talk to the bot in the terminal: its replies as plain text, with more / full / outline."""
+    """在终端里与机器人对话 / Talk to the bot in the terminal: its replies as plain text, its buttons
+    as numbered actions (type the number), more / 上一页 / 全文 N / 目录 N / clear."""
+    from reportqa.chat import CHAT_HELP, QUIT_WORDS, ChatSession
+
     settings = _settings()
 
     async def run() -> None:
-        searcher = await _open_index(settings, index_dir or settings.index_dir)
-        state: dict = {}
+        searcher = await _open_index(settings, index_dir)
+        session = ChatSession(searcher, settings.page_size)
         typer.echo(CHAT_HELP)
         try:
             while True:
@@ -375,9 +374,12 @@ def chat(index_dir: IndexDir = None) -> None:
                     break
                 if not line:
                     continue
-                if line.lower() in {"quit", "exit", "退出", "q"}:
+                if line.lower() in QUIT_WORDS:
                     break
-                typer.echo(await chat_turn(searcher, state, _clip(line, settings), settings.page_size))
+                clipped = _clip(line, settings)
+                if (note := _cut_note(line, settings)) is not None:
+                    typer.echo(note)
+                typer.echo(await session.turn(clipped))
         finally:
             await searcher.close()
 
@@ -404,10 +406,11 @@ def metadata_lines(meta: ReportMeta) -> list[tuple[str, str]]:
 @app.command()
 @handles_faults
 def inspect(
-    file: Annotated[Path, typer.Argument(help="One report file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    file: Annotated[Path, typer.Argument(help="一份报告文件 / One report file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / Print as JSON.")] = False,
 ) -> None:
-    """Show one file as the indexer sees it: metadata, warnings and every passage."""
+    """查看一份文件的解析结果 / Show one file as the indexer sees it: metadata with its evidence, warnings
+    and every passage."""
     from reportqa.indexer import parse_options
     from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
     from reportqa.ingest.readers import UnreadableFile
@@ -441,7 +444,7 @@ def inspect(
             "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
         }, ensure_ascii=False, indent=2))
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # piped: whole lines, never cut at 80 columns
     console.print(f"[bold]{report.source}[/]  ({report.encoding or file.suffix})", markup=True)
     for label, value in metadata_lines(meta):
         console.print(f"  {label:<9} {value}", markup=False, soft_wrap=True)
@@ -460,9 +463,9 @@ def inspect(
 @handles_faults
 def check(
     index_dir: IndexDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / Print the verdict as JSON.")] = False,
 ) -> None:
-    """Verify the served index: every file's size and checksum, its arrays' invariants, that its
+    """检查索引 / Verify the served index: every file's size and checksum, its arrays' invariants, that its
     database is of the same build, and SQLite's integrity check. Exit 0 when sound, 4 when damaged."""
     target = index_dir or _settings().index_dir
     started = time.perf_counter()
@@ -496,11 +499,12 @@ def check(
 @app.command()
 @handles_faults
 def feedback(
-    export: Annotated[Path, typer.Option("--export", help="Write the votes to this file as score.py JSONL.")],
+    export: Annotated[Path, typer.Option("--export", help="写入的文件 / Write the votes to this file as score.py "
+                                                        "JSONL.")],
     index_dir: IndexDir = None,
-    only: Annotated[str | None, typer.Option("--only", help="up or down: one kind of vote only.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="up 或 down / up or down: one kind of vote only.")] = None,
 ) -> None:
-    """The bot's 👍/👎 votes as score.py question lines (👍: the passages shown are the expected
+    """导出 👍/👎 为测试问题 / The bot's 👍/👎 votes as score.py question lines (👍: the passages shown are the expected
     facts; 👎 wrong unit/year: the sources shown are excluded; other 👎: needs_facts)."""
     from reportqa.bot.state import STATE_DB, BotState
     from reportqa.feedback_export import feedback_cases

@@ -56,8 +56,9 @@ class LibraryOutcome:
     index: dict | None = None  # the build summary after the change
 
     @property
-    def ok(self) -> bool:
-        return self.status in {"added", "duplicate", "removed"}
+    def changed(self) -> bool:
+        """The library changed (exit 0); a duplicate, like a refusal, changed nothing (exit 1)."""
+        return self.status in {"added", "removed"}
 
     def to_json(self) -> dict:
         return asdict(self)

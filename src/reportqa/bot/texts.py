@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from telegram import BotCommand
 
+from reportqa.ingest.pipeline import PDF_NOTE
+
 HELP = {
     "zh": (
         "<b>法治政府建设报告问答</b>\n"
@@ -152,8 +154,15 @@ WARNINGS_ZH = {
 }
 
 
+PDF_NOTE_ZH = "PDF 读取提示："
+
+
 def warning_text(warning: str, english: bool) -> str:
-    return warning if english else WARNINGS_ZH.get(warning, warning)
+    if english:
+        return warning
+    if warning.startswith(PDF_NOTE):  # the library's own words, prefixed in the user's language
+        return PDF_NOTE_ZH + warning[len(PDF_NOTE):]
+    return WARNINGS_ZH.get(warning, warning)
 
 
 def say(key: str, english: bool, **values: object) -> str:

@@ -20,6 +20,7 @@ from reportqa.resources import load_cleaning_rules
 from reportqa.text import normalise
 
 METADATA_FILE = "metadata.csv"
+PDF_NOTE = "pdf reader: "  # a warning that is the PDF library's own remark on a damaged but readable file
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def parse_report(
         raise UnreadableFile("no report text after cleaning")
     if not any(s.path for s in sections):
         warnings.append("no headings found: the whole text is one section")
+    warnings += [f"{PDF_NOTE}{note}" for note in document.notes]
     return ParsedReport(source, digest, meta, passages, warnings, dict(cleaned.removed), document.encoding)
 
 

@@ -7,7 +7,10 @@ reason a person can act on.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportqa.ingest.docx_text import MAX_TEXT_CHARS, DocxRefused, read_docx_lines
@@ -29,6 +32,39 @@ class Line:
 class RawDocument:
     lines: list[Line]
     encoding: str | None = None  # for text files: the detected encoding
+    notes: list[str] = field(default_factory=list)  # what the reading library remarked (pypdf's warnings)
+
+
+MAX_NOTES = 5
+
+
+class _Remarks(logging.Handler):
+    """A library's log records while one file is read, kept as that file's notes instead of going raw to
+    standard error (pypdf logs "EOF marker not found" and the like on damaged but readable files)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.notes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        note = " ".join(record.getMessage().split())[:200]
+        if note and note not in self.notes and len(self.notes) < MAX_NOTES:
+            self.notes.append(note)
+
+
+@contextlib.contextmanager
+def remarks_of(logger_name: str) -> Iterator[list[str]]:
+    """Collect a library logger's warnings for the duration (and keep them off standard error)."""
+    logger = logging.getLogger(logger_name)
+    handler = _Remarks()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.notes
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def read_document(path: Path, max_bytes: int | None = None) -> RawDocument:
@@ -226,16 +262,17 @@ def read_pdf(path: Path) -> RawDocument:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                if not reader.decrypt(""):
-                    raise UnreadableFile("encrypted PDF (password needed)")
-            except UnreadableFile:
-                raise
-            except Exception as exc:
-                raise UnreadableFile("encrypted PDF (cannot decrypt)") from exc
-        raw_lines = _pdf_page_lines(reader)
+        with remarks_of("pypdf") as notes:
+            reader = PdfReader(str(path))
+            if reader.is_encrypted:
+                try:
+                    if not reader.decrypt(""):
+                        raise UnreadableFile("encrypted PDF (password needed)")
+                except UnreadableFile:
+                    raise
+                except Exception as exc:
+                    raise UnreadableFile("encrypted PDF (cannot decrypt)") from exc
+            raw_lines = _pdf_page_lines(reader)
     except UnreadableFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -246,4 +283,4 @@ def read_pdf(path: Path) -> RawDocument:
         raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}"[:200]) from exc
     if sum(len(line.strip()) for line in raw_lines) < 10:
         raise UnreadableFile("no text layer — scanned?")
-    return RawDocument([Line(t) for t in reflow_pdf_lines(raw_lines)])
+    return RawDocument([Line(t) for t in reflow_pdf_lines(raw_lines)], notes=notes)
