@@ -128,6 +128,8 @@ async def test_subscriptions_are_listed_and_ended_by_button_or_number(library_bo
     assert "#3 执法培训" in listing.params["text"] and "#1" not in listing.params["text"]
     [usage] = await harness.ask(message("/unsubscribe", chat_id=DRONES, user_id=DRONES))
     assert "用法" in usage.params["text"]
+    long = await subscribe(harness, FIRE, "执法培训" * 60)
+    assert long.startswith("（问题过长，只按前 200 个字检索）") and "已订阅" in long
 
 
 async def test_in_a_group_only_its_administrators_subscribe_it(library_bot) -> None:

@@ -36,7 +36,10 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     message, svc, english = command
     group = message.chat.type != ChatType.PRIVATE
-    question = clean_question(" ".join(context.args or []))[: svc.settings.max_question_chars]
+    question = clean_question(" ".join(context.args or []))
+    limit = svc.settings.max_question_chars
+    cut = len(question) > limit
+    question = question[:limit]
     if not question:
         await message.reply_text(say("subscribe_usage", english), do_quote=group)
         return
@@ -63,7 +66,8 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user = update.effective_user
     subscription = await svc.subscriptions.add(chat_id, user.id if user else None, question, english,
                                                message.message_thread_id if message.is_topic_message else None)
-    lines = [say("subscribed", english, id=subscription.id, question=question)]
+    lines = [say("cut", english, n=limit)] if cut else []
+    lines.append(say("subscribed", english, id=subscription.id, question=question))
     if parsed.missing_unit:
         lines.append(say("subscribed_missing", english, unit=parsed.missing_unit))
     else:
