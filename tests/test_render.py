@@ -12,6 +12,8 @@ from reportqa.render import (
     render_answer_html,
     render_outline_html,
     render_passage_html,
+    result_block_html,
+    snippet_text,
     split_plain,
 )
 from reportqa.search import ReportInfo, Result
@@ -119,3 +121,16 @@ def test_every_reply_fits_as_telegram_counts_it_with_hostile_paths_and_names() -
         assert not re.search(r"&[a-z]*(?:$|[^a-z;])", message.replace("&amp;", "").replace("&lt;", "").replace(
             "&gt;", ""))  # no entity cut in two
     assert page.count("📄") == 3 and "第 1–3 条，共 3 条" in page  # no result dropped from the page
+
+
+def test_an_excerpt_does_not_repeat_the_heading_shown_above_it() -> None:
+    own_line = result("（二）强培训，增能力\n每年开展1次执法人员培训，邀请专家授课。", ["培训"],
+                      section="三、下一步打算 › （二）强培训，增能力")
+    html = result_block_html(own_line)
+    assert html.count("强培训，增能力") == 1  # the section line only
+    assert "每年开展1次执法人员<b>培训</b>" in html
+    run_on = result("（四）完善行政监督，规范执法行为。一是加强执法主体管理。", ["执法"],
+                    section="二、职责 › （四）完善行政监督，规范执法行为")
+    assert result_block_html(run_on).count("完善行政监督") == 2  # a heading running into its body stays
+    alone = result("（五）其他", [], section="二、职责 › （五）其他")
+    assert "（五）其他" in snippet_text(alone)  # a passage that is only its heading keeps it

@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable
 
 from reportqa.answers import Answer
-from reportqa.model import PREAMBLE
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.search import ReportInfo, Result
 from reportqa.snippets import find_spans, make_snippet, mark
+from reportqa.text import normalise
 from reportqa.unit_page import UnitPage
 
 TELEGRAM_LIMIT = 4096
@@ -73,15 +74,29 @@ def telegram_length(message: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def excerpt_source(result: Result) -> tuple[str, list[tuple[int, int]]]:
+    """The text an excerpt is cut from, with the matched words' spans: the passage without its first
+    line when that line is its own heading, which the reply already shows as the section (a heading
+    that runs on into its body on the same line is kept)."""
+    text = result.text
+    spans = find_spans(text, result.norm_text, result.matched)
+    first, newline, rest = text.partition("\n")
+    heading = result.section.split(SECTION_SEPARATOR)[-1]
+    if newline and rest.strip() and normalise(first.strip()) == normalise(heading.strip()):
+        skip = len(first) + 1
+        return rest, [(s - skip, e - skip) for s, e in spans if s >= skip]
+    return text, spans
+
+
 def snippet_html(result: Result, width: int = SNIPPET_CHARS, figures: bool = False) -> str:
     """The excerpt of a result, its matched words (and, for a number question, its figures) in bold."""
-    spans = find_spans(result.text, result.norm_text, result.matched)
-    return mark(make_snippet(result.text, spans, width, figures), "<b>", "</b>", esc)
+    text, spans = excerpt_source(result)
+    return mark(make_snippet(text, spans, width, figures), "<b>", "</b>", esc)
 
 
 def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
-    spans = find_spans(result.text, result.norm_text, result.matched)
-    return mark(make_snippet(result.text, spans, width), "", "")
+    text, spans = excerpt_source(result)
+    return mark(make_snippet(text, spans, width), "", "")
 
 
 def result_block_html(result: Result, figures: bool = False, width: int = SNIPPET_CHARS) -> str:
