@@ -10,13 +10,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from reportqa.answers import Answer
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.search import ReportInfo, Result
 from reportqa.snippets import find_spans, make_snippet, mark
 from reportqa.text import normalise
-from reportqa.unit_page import UnitPage
+
+if TYPE_CHECKING:  # only named in a signature: `ask` does not import the unit page's module
+    from reportqa.unit_page import UnitPage
 
 TELEGRAM_LIMIT = 4096
 UNKNOWN_UNIT = "单位不详"
