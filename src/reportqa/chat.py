@@ -92,8 +92,7 @@ class ChatSession:
         if result is None:
             first, last = min(self.shown, default=0), max(self.shown, default=0)
             return f"没有第 {rank} 条结果（这个问题已显示第 {first}–{last} 条）。"
-        kind = {"full": "full", "outline": "outline", "file": "file"}[what]
-        return await self._press(Action("", kind, result.passage_id if kind == "full" else result.report.id))
+        return await self._press(Action("", what, result.passage_id if what == "full" else result.report.id))
 
     async def _ask(self, question: str) -> str:
         answer = await answer_question(self.searcher, question, self.page_size)

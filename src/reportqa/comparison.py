@@ -15,11 +15,10 @@ from dataclasses import dataclass, field, replace
 
 from reportqa.question import ParsedQuestion
 from reportqa.search import Result, SearchIndex
+from reportqa.snippets import FIGURE
 
 MAX_YEARS = 6  # the most recent years shown; older ones are named as left out
-_MEASURES = ("万人次", "人次", "万元", "亿元", "余人", "余次", "余件", "万", "个", "次", "场", "人", "件", "项", "名",
-             "位", "期", "份", "元", "家", "条", "部", "批", "户", "所", "处", "篇", "起", "%", "％")
-_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, _MEASURES)) + ")")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CLAUSE_BREAK = re.compile(r"[，。；：、,;:（）()《》“”\"\s!！?？]")
 _RATE_SUFFIXES = frozenset("率数量额度")  # one character that makes a word a measure: 办结 + 率
 _CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
@@ -46,7 +45,12 @@ def figures_in(text: str, words: Callable[[str], list[str]]) -> list[Figure]:
     the clause's last such word: 人数. A number with no word before it in its clause (a bare count)
     is left out, as are dates (年, 月, 日 are no measure here)."""
     found: list[Figure] = []
-    for match in _FIGURE.finditer(text):
+    for match in FIGURE.finditer(text):  # the figures excerpts mark: never a year, 余 and 多 allowed
+        number = _NUMBER.match(match.group(0))
+        assert number is not None  # every FIGURE starts with one
+        measure = match.group(0)[number.end():].replace("余", "").replace("多", "").strip()
+        if not measure or measure == "月":  # a bare count, or a date's month
+            continue
         clause = _CLAUSE_BREAK.split(text[: match.start()])[-1][-16:]
         cut = [w for w in words(clause) if _CJK_WORD.match(w)]
         ending = [w for w in cut if clause.endswith(w)]
@@ -56,7 +60,7 @@ def figures_in(text: str, words: Callable[[str], list[str]]) -> list[Figure]:
         if not ending:
             continue
         start = match.start() - len(clause)
-        found.append(Figure(min(ending, key=len), max(ending, key=len), float(match.group(1)), match.group(2),
+        found.append(Figure(min(ending, key=len), max(ending, key=len), float(number.group(0)), measure,
                             text[start : match.end()].strip()))
     return found
 

@@ -75,11 +75,15 @@ def top_topics(passages: list[str], tokens: Callable[[str], list[str]], idf: Cal
     for text in passages:
         seen.update({t for t in tokens(text) if _TOPIC_WORD.match(t) and not _NUMBERED.match(t) and t not in exclude})
     total = max(len(passages), 1)
-    if index_share > DOMINANT_SHARE:
-        weight = {word: n * idf(word) for word, n in seen.items() if n >= 2}
-    else:
-        weight = {word: n * (math.log(n / total) + idf(word)) for word, n in seen.items()
-                  if n >= 2 and math.log(n / total) + idf(word) >= MIN_LIFT_LOG}
+    weight: dict[str, float] = {}
+    for word, n in seen.items():
+        if n < 2:
+            continue
+        lift = math.log(n / total) + idf(word)  # log of (share in the unit / share in the index)
+        if index_share > DOMINANT_SHARE:
+            weight[word] = n * idf(word)
+        elif lift >= MIN_LIFT_LOG:
+            weight[word] = n * lift
     scored = sorted(((k, w) for w, k in weight.items() if k > 0), key=lambda s: (-s[0], s[1]))
     chosen: list[str] = []
     for _, word in scored:

@@ -75,20 +75,23 @@ def feedback_row(sid: str, offset: int, english: bool) -> list[InlineKeyboardBut
             InlineKeyboardButton("👎 " + ("Wrong" if english else "不对"), callback_data=f"fb:{sid}:{offset}:0")]
 
 
+RESULT_BUTTONS = {"fs": ("📄", "全文", "Full"), "ol": ("🗂", "目录", "Outline"), "sf": ("📎", "原文", "File")}
+
+
+def result_row(answer: Answer, kind: str, english: bool) -> list[InlineKeyboardButton]:
+    """One button per result: its full section (fs), its report's outline (ol) or file (sf)."""
+    icon, zh, en = RESULT_BUTTONS[kind]
+    return [InlineKeyboardButton(f"{icon} {en if english else zh} {r.rank}",
+                                 callback_data=f"{kind}:{r.passage_id if kind == 'fs' else r.report.id}")
+            for r in answer.results]
+
+
 def answer_keyboard(answer: Answer, sid: str, page_size: int, english: bool = False) -> InlineKeyboardMarkup:
     """Full section, outline and source file per result; previous/next page; 👍 👎 and share.
     An answer with no results still gets the votes (a 👎 on "nothing found" says something is missing)."""
     rows: list[list[InlineKeyboardButton]] = []
     if answer.results:
-        full = "Full" if english else "全文"
-        outline = "Outline" if english else "目录"
-        rows.append([InlineKeyboardButton(f"📄 {full} {r.rank}", callback_data=f"fs:{r.passage_id}")
-                     for r in answer.results])
-        rows.append([InlineKeyboardButton(f"🗂 {outline} {r.rank}", callback_data=f"ol:{r.report.id}")
-                     for r in answer.results])
-        source = "File" if english else "原文"
-        rows.append([InlineKeyboardButton(f"📎 {source} {r.rank}", callback_data=f"sf:{r.report.id}")
-                     for r in answer.results])
+        rows += [result_row(answer, kind, english) for kind in ("fs", "ol", "sf")]
     nav: list[InlineKeyboardButton] = []
     if answer.offset > 0:
         previous = max(0, answer.offset - page_size)
@@ -130,10 +133,7 @@ def unsubscribe_button(subscription_id: int, english: bool, label: str = "") -> 
 
 def notification_keyboard(answer: Answer, subscription_id: int, english: bool) -> InlineKeyboardMarkup:
     """Under a notification: each new passage's full section and report file, and a way to stop."""
-    full = "Full" if english else "全文"
-    source = "File" if english else "原文"
-    rows = [[InlineKeyboardButton(f"📄 {full} {r.rank}", callback_data=f"fs:{r.passage_id}") for r in answer.results],
-            [InlineKeyboardButton(f"📎 {source} {r.rank}", callback_data=f"sf:{r.report.id}") for r in answer.results],
+    rows = [result_row(answer, "fs", english), result_row(answer, "sf", english),
             [unsubscribe_button(subscription_id, english)]]
     return InlineKeyboardMarkup([row for row in rows if row])
 
@@ -150,12 +150,12 @@ UNITS_LISTED = 30  # units a /unit answer offers a page button for
 
 def unit_page_keyboard(page: UnitPage, english: bool) -> InlineKeyboardMarkup:
     """Under a unit's page: each report's file and outline, newest first."""
-    source, outline = ("File", "Outline") if english else ("原文", "目录")
     rows = []
     for entry in page.reports[:10]:
         year = str(entry.report.year or "?")
-        rows.append([InlineKeyboardButton(f"📎 {year} {source}", callback_data=f"sf:{entry.report.id}"),
-                     InlineKeyboardButton(f"🗂 {year} {outline}", callback_data=f"ol:{entry.report.id}")])
+        rows.append([InlineKeyboardButton(f"{icon} {year} {en if english else zh}",
+                                          callback_data=f"{kind}:{entry.report.id}")
+                     for kind in ("sf", "ol") for icon, zh, en in [RESULT_BUTTONS[kind]]])
     return InlineKeyboardMarkup(rows)
 
 

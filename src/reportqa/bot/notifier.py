@@ -19,7 +19,7 @@ import warnings
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from reportqa.answers import answer_within
 from reportqa.bot.access import AccessPolicy
@@ -183,7 +183,7 @@ class Notifier:
                 log.warning("notification %d refused: %s", queued.id, exc)
                 await self.store.mark_sent(queued.id, failure=str(exc)[:300])
                 return True
-            except (NetworkError, TelegramError) as exc:
+            except TelegramError as exc:  # the network or Telegram itself: try again next round
                 log.warning("notification %d not sent, kept for later: %s", queued.id, exc)
                 return False
             finally:

@@ -20,6 +20,7 @@ from reportqa.bot.services import Services, allowed, reply_english, services, wa
 from reportqa.bot.texts import say
 from reportqa.question import clean_question
 from reportqa.render import short
+from reportqa.scope import apply_scope
 
 UNSUBSCRIBE_ALL = frozenset({"all", "全部", "所有"})
 
@@ -71,8 +72,8 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if parsed.missing_unit:
         lines.append(say("subscribed_missing", english, unit=parsed.missing_unit))
     else:
-        now = await answers.answer_question(searcher, question, top_k=1,
-                                            scope=await chat_scope(svc, searcher, chat_id))
+        scoped = apply_scope(parsed, await chat_scope(svc, searcher, chat_id)).question
+        now = await answers.answer_parsed(searcher, scoped, 1)  # the question parsed above, not again
         if now.total:
             lines.append(say("subscribed_now", english, n=now.total))
     await message.reply_text("\n".join(lines), do_quote=group)
