@@ -1,6 +1,6 @@
 """reportqa's query path beside bm25s (numba backend) and tantivy, in one run, on the same tokens.
 
-    .venv/bin/python -m benchmarks.peers --passages 100000 [--questions 300] [--rounds 5] [--json]
+    .venv/bin/python -m benchmarks.peers --passages 100000 [--questions 300] [--rounds 5] [--json] [--keep DIR]
 
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: bm25s, numba, tantivy). It generates a
 corpus (benchmarks/corpus.py), builds reportqa's index of it, and hands every engine the index's own
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import sys
 import tempfile
@@ -60,12 +61,20 @@ def same_ranking(ours: list[tuple[int, float]], theirs: list[tuple[int, float]],
     return {d for d, s in ours if s > cutoff} == {d for d, s in theirs if s > cutoff}
 
 
-async def token_bags(size: int, work: Path) -> tuple[Settings, Frequencies, list[list[int]], int, float]:
+async def token_bags(size: int, work: Path, keep: bool = False) -> tuple[Settings, Frequencies, list[list[int]], float]:
     """Build reportqa's index of a generated corpus; its term-major frequencies and the questions'
-    distinct term ids."""
+    distinct term ids. In a kept folder they are saved, and the next run reads them back instead
+    (so a change of the index format does not cost a 1M corpus its half-hour rebuild)."""
     reports, index_dir = work / "reports", work / "index"
-    generate(reports, size)
     settings = Settings(index_dir=index_dir, _env_file=None)
+    saved = work / f"bags-{size}.npz"
+    if keep and saved.exists():
+        with np.load(saved) as arrays:
+            freqs = Frequencies(arrays["indptr"], arrays["docs"], arrays["tf"], int(arrays["n_docs"]))
+            flat, cuts, pipeline_s = arrays["query_terms"], arrays["query_cuts"], float(arrays["pipeline_s"])
+        queries = [flat[a:b].tolist() for a, b in itertools.pairwise(cuts)]
+        return settings, freqs, queries, pipeline_s
+    generate(reports, size)
     started = time.perf_counter()
     await build_index(reports, index_dir, settings)
     pipeline_s = time.perf_counter() - started
@@ -76,9 +85,14 @@ async def token_bags(size: int, work: Path) -> tuple[Settings, Frequencies, list
                             len(arrays["passage_ids"]))
     index = await SearchIndex.load(index_dir, settings)
     asked = [index.parse(q) for q in questions(400, index.units)]
-    queries = [sorted({index.term_id[t] for t in p.tokens if t in index.term_id}) for p in asked]
+    queries = [q for q in (sorted({index.term_id[t] for t in p.tokens if t in index.term_id}) for p in asked) if q]
     await index.close()
-    return settings, freqs, [q for q in queries if q], freqs.n_terms, pipeline_s
+    if keep:
+        cuts = np.cumsum([0] + [len(q) for q in queries])
+        np.savez(saved, indptr=freqs.indptr, docs=freqs.docs, tf=freqs.tf, n_docs=freqs.n_docs,
+                 query_terms=np.array([t for q in queries for t in q], dtype=np.int64), query_cuts=cuts,
+                 pipeline_s=pipeline_s)
+    return settings, freqs, queries, pipeline_s
 
 
 def documents_of(freqs: Frequencies) -> list[list[str]]:
@@ -225,9 +239,17 @@ async def main() -> int:
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build the corpus here and keep it with its token bags and questions: the next "
+                             "run with the same --passages and --keep reuses them (a 1M corpus takes half an "
+                             "hour to build)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings, freqs, queries, _, pipeline_s = await token_bags(args.passages, Path(tmp))
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        settings, freqs, queries, pipeline_s = await token_bags(args.passages, args.keep, keep=True)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings, freqs, queries, pipeline_s = await token_bags(args.passages, Path(tmp))
     result = run(settings, freqs, queries[: args.questions], args.rounds)
     result["corpus_build_s"] = round(pipeline_s, 1)
     print(json.dumps(result) if args.json else table(result))

@@ -154,6 +154,9 @@ ARRAY_DAMAGE: dict[str, Callable[[Path], None]] = {
     "duplicate vocabulary": lambda g: save_vocab(g, [vocab_of(g)[0]] * len(vocab_of(g))),
     "passage ids off by one": change_array("passage_ids", lambda v: v + 1),
     "passages of an unknown report": change_array("passage_report", unknown_report),
+    "block bounds past the passages": change_array("block_ids", lambda v: v + 10_000),
+    "negative block bound": change_array("block_max", set_first(-1.0)),
+    "block offsets reversed": change_array("block_indptr", lambda v: v[::-1].copy()),
 }
 BUILD_ONLY = {"zero term frequency"}  # in post_tf, which only a build reads
 POINTER_DAMAGE: dict[str, Callable[[Path], None]] = {

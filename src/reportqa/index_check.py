@@ -33,6 +33,7 @@ from urllib.parse import quote
 import numpy as np
 
 from reportqa.mapped_arrays import load_arrays
+from reportqa.postings import BLOCK
 from reportqa.stored_words import WORDS_NAME
 
 MANIFEST_NAME = "MANIFEST.json"
@@ -43,10 +44,11 @@ CHECKSUM_CHUNK = 4 * 1024 * 1024
 TERM_ARRAYS = ("post_indptr", "post_absent", "post_idf", "post_df")
 POSTING_ARRAYS = ("post_docs", "post_tf", "post_weights")
 PASSAGE_ARRAYS = ("passage_ids", "passage_report", "passage_kind", "passage_len")
-ALL_ARRAYS = (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS)
+BLOCK_ARRAYS = ("block_indptr", "block_ids", "block_max")  # per term, its blocks' largest weights
+ALL_ARRAYS = (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS, *BLOCK_ARRAYS)
 # what answering reads (not the raw frequencies or lengths, which only a build needs)
 SERVING_ARRAYS = ("post_indptr", "post_docs", "post_weights", "post_absent", "post_idf", "post_df",
-                  "passage_ids", "passage_report", "passage_kind")
+                  "passage_ids", "passage_report", "passage_kind", *BLOCK_ARRAYS)
 OPTIONAL_ARRAYS = ("boilerplate",)
 
 
@@ -166,12 +168,38 @@ def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict,
     for name in ("post_weights", "post_absent", "post_idf"):
         if name in arrays and len(arrays[name]) and not np.isfinite(arrays[name]).all():
             problems.append(f"{name} holds a value that is not a finite number")
+    problems += _block_problems(arrays, n_terms or 0, n_passages or 0)
     ids = arrays.get("passage_ids")
     if n_passages and ids is not None and (ids.min() < 1 or np.any(np.diff(ids) <= 0)):
         problems.append("passage_ids are not ascending positive ids")
     if n_passages and "passage_len" in arrays and arrays["passage_len"].min() < 0:
         problems.append("passage_len holds a negative length")
     return problems
+
+
+def _block_problems(arrays: dict[str, np.ndarray], n_terms: int, n_passages: int) -> list[str]:
+    """The block bounds' invariants: offsets per term, block numbers inside the passages and
+    ascending within a term, maxima finite and not negative (a bound below a weight would lose
+    answers silently; the checksum, not this, tells a changed value)."""
+    if not all(name in arrays for name in BLOCK_ARRAYS):
+        return []
+    indptr, blocks, maxima = arrays["block_indptr"], arrays["block_ids"], arrays["block_max"]
+    if indptr.shape != (n_terms + 1,) or blocks.shape != maxima.shape or blocks.ndim != 1:
+        return ["the block bounds' arrays do not match the terms or each other"]
+    if indptr[0] != 0 or indptr[-1] != len(blocks) or np.any(np.diff(indptr) < 0):
+        return ["block_indptr is not a run of offsets from 0 to the number of blocks"]
+    if not len(blocks):
+        return []
+    if blocks.min() < 0 or blocks.max() >= -(-n_passages // BLOCK):
+        return ["block_ids points outside the passages"]
+    rising = np.diff(blocks) > 0
+    starts = indptr[1:-1]
+    rising[starts[(starts > 0) & (starts < len(blocks))] - 1] = True
+    if not rising.all():
+        return ["block_ids is not ascending within a term"]
+    if not np.isfinite(maxima).all() or maxima.min() < 0:
+        return ["block_max holds a value that is not a finite number of at least 0"]
+    return []
 
 
 def check_database(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray], integrity: bool) -> list[str]:

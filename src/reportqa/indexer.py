@@ -56,8 +56,8 @@ from reportqa.unit_names import unit_words
 
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "6"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
-# 6: a manifest (sizes, checksums, build id, shape) checked before serving
+INDEX_FORMAT = "7"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
+# 6: a manifest (sizes, checksums, build id, shape) checked before serving; 7: block bounds per term
 
 
 @dataclass
@@ -612,6 +612,9 @@ async def _write_generation(
             "post_absent": postings.absent,
             "post_idf": postings.idf,
             "post_df": postings.df,
+            "block_indptr": postings.block_indptr,
+            "block_ids": postings.block_ids,
+            "block_max": postings.block_max,
             "boilerplate": boilerplate,
         }
         np.savez(generation / store.TERMS_NAME, **saved)  # stored, not deflated: served memory-mapped

@@ -12,21 +12,17 @@ passage); that constant is kept per term in ``absent`` so the totals match exact
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
+from reportqa.postings import Postings, block_bounds
+
 Variant = Literal["okapi", "l", "plus"]
 OKAPI_EPSILON = 0.25  # rank-bm25's default
-# A term in at least this share of the passages gets a dense row (budget permitting). 1/8 was the
-# break-even of one add against one scatter in isolation; beside other work (caches cold, as a
-# bot's next question finds them) 1/32 answered the benchmark questions 1.5x faster at 100k
-# (benchmarks/peers.py), and rows are only written for the terms questions use.
-DENSE_MIN_SHARE = 1 / 32
 
 
 @dataclass
@@ -83,210 +79,6 @@ class TermMatrix:
 def _reduce_lengths(indptr: np.ndarray, counts: np.ndarray) -> np.ndarray:
     cumulative = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
     return cumulative[indptr[1:]] - cumulative[indptr[:-1]]
-
-
-@dataclass
-class Postings:
-    """Term-major BM25 contributions: term t's passages are docs[indptr[t]:indptr[t+1]] (ascending)
-    with the excess weight over ``absent[t]`` (what the term adds to a passage without it)."""
-
-    indptr: np.ndarray  # int64, n_terms + 1
-    docs: np.ndarray  # int32
-    weights: np.ndarray  # float32
-    absent: np.ndarray  # float64 per term
-    idf: np.ndarray  # float64 per term (the variant's IDF, 0 for terms in no passage)
-    df: np.ndarray  # int32 per term
-    n_docs: int
-    dense_rows: dict[int, int] = field(default_factory=dict)  # term → row of ``dense``
-    dense: np.ndarray | None = None  # float32 (rows, n_docs): the most common terms' weights, 0 elsewhere
-    _filled: np.ndarray | None = None  # bool per dense row: written yet (rows are filled on first use)
-
-    def densify(self, budget_bytes: int, min_share: float = DENSE_MIN_SHARE) -> None:
-        """Keep the weights of the most common terms (in at least ``min_share`` of the passages) as
-        dense rows, as many as fit in ``budget_bytes``: adding a dense row is a vectorised pass,
-        several times faster than scattering the same number of postings. A row is written the
-        first time a question needs it (the zeroed block is only reserved here, so loading an index
-        for one question does not pay for rows it never reads)."""
-        if self.n_docs == 0:
-            return
-        common = np.flatnonzero(self.df >= max(1, self.n_docs * min_share))
-        common = common[np.argsort(-self.df[common], kind="stable")][: budget_bytes // (4 * self.n_docs)]
-        self.dense = np.zeros((len(common), self.n_docs), dtype=np.float32)  # calloc: untouched pages are free
-        self._filled = np.zeros(len(common), dtype=bool)
-        self.dense_rows = {int(t): row for row, t in enumerate(common)}
-
-    def _dense_row(self, row: int, term: int) -> np.ndarray:
-        assert self.dense is not None and self._filled is not None
-        if not self._filled[row]:  # two threads filling one row write the same values
-            start, end = self.indptr[term], self.indptr[term + 1]
-            self.dense[row, self.docs[start:end]] = self.weights[start:end]
-            self._filled[row] = True
-        return self.dense[row]
-
-    def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        start, end = self.indptr[term], self.indptr[term + 1]
-        return self.docs[start:end], self.weights[start:end]
-
-    def _accumulate(self, items: list[tuple[int, float]]) -> np.ndarray:
-        """Dense float32 sums over every passage: dense rows added, other postings scattered."""
-        acc = self._scratch()
-        first = True
-        for term, repeat in sorted(items, key=lambda item: item[0] not in self.dense_rows):  # dense first
-            row = self.dense_rows.get(term)
-            if row is not None:
-                weights = self._dense_row(row, term)
-                if first and repeat == 1:  # the first row is copied, not added to zeros: one pass fewer
-                    np.copyto(acc, weights)
-                elif first:
-                    np.multiply(weights, np.float32(repeat), out=acc)
-                elif repeat == 1:
-                    acc += weights
-                else:
-                    acc += weights * np.float32(repeat)
-                first = False
-                continue
-            if first:
-                acc.fill(0)
-                first = False
-            docs, weights = self._postings(term)
-            acc[docs] += weights if repeat == 1 else weights * np.float32(repeat)
-        if first:
-            acc.fill(0)
-        return acc
-
-    def _scratch(self) -> np.ndarray:
-        """This thread's accumulator, reused question after question: a fresh array of every
-        passage each time costs the kernel a page fault per 4 KB before the first add (questions
-        run in worker threads at once, so each thread has its own). Callers copy out what they keep."""
-        local = self.__dict__.get("_local")
-        if local is None:
-            local = self.__dict__.setdefault("_local", threading.local())
-        acc = getattr(local, "acc", None)
-        if acc is None or len(acc) != self.n_docs:
-            acc = local.acc = np.empty(self.n_docs, dtype=np.float32)
-        return acc
-
-    def _sparse(self, items: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """(passages ascending, sums) by a sort-based merge: for questions whose terms are rare."""
-        doc_parts, weight_parts = [], []
-        for term, repeat in items:
-            docs, weights = self._postings(term)
-            doc_parts.append(docs)
-            weight_parts.append(weights if repeat == 1 else weights * np.float32(repeat))
-        docs = np.concatenate(doc_parts)
-        weights = np.concatenate(weight_parts)
-        unique, inverse = np.unique(docs, return_inverse=True)
-        return unique, np.bincount(inverse, weights=weights)
-
-    def _items(self, query: Mapping[int, float]) -> tuple[list[tuple[int, int]], float]:
-        constant = float(sum(r * self.absent[t] for t, r in query.items()))
-        items = [(t, r) for t, r in query.items() if self.indptr[t + 1] > self.indptr[t]]
-        return items, constant
-
-    def _dense_path(self, items: list[tuple[int, float]]) -> bool:
-        postings = sum(int(self.df[t]) for t, _ in items)
-        return postings * 16 >= self.n_docs or any(t in self.dense_rows for t, _ in items)
-
-    def score(self, query: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
-        """(passages containing at least one query term, ascending; their BM25 scores).
-
-        ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
-        """
-        docs, scores, _ = self.top(query, self.n_docs)
-        order = np.argsort(docs)
-        return docs[order], scores[order]
-
-    def top(
-        self,
-        query: Mapping[int, float],
-        k: int,
-        allowed: np.ndarray | None = None,
-        scale: np.ndarray | None = None,
-        count: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray, int | None]:
-        """The ``k`` best passages holding a query term, best first (ties: lower passage first), their
-        scores, and (with ``count``) how many passages matched in all, else None.
-
-        ``allowed`` (bool per passage) filters; ``scale`` (float32 per passage, in (0, 1]) multiplies
-        what the terms contribute (the score is ``constant + scale × contributions``; the constant,
-        BM25Plus's ``idf × delta`` of every query term, is the same for every passage). The cost is
-        that of the question's postings, common terms being dense rows, plus one selection pass.
-        """
-        items, constant = self._items(query)
-        empty = (np.empty(0, np.int32), np.empty(0, np.float64), 0)
-        if not items or k <= 0:
-            return empty
-        if self._dense_path(items):
-            acc = self._accumulate(items)
-            if allowed is not None:
-                acc *= allowed
-            if scale is not None:
-                acc *= scale
-            # contributions are positive, so "scored at all" is "above zero"; counting them is a
-            # pass over every passage, done only when asked for
-            matched = int(np.count_nonzero(acc)) if count else None
-            docs, sums = select_top(acc, k)
-            if len(docs) == 0:
-                return empty
-        else:
-            docs, sums = self._sparse(items)
-            if allowed is not None:
-                keep = allowed[docs]
-                docs, sums = docs[keep], sums[keep]
-            if scale is not None:
-                sums = sums * scale[docs]
-            matched = len(docs)
-            if matched > k:  # only those tied with or above the k-th go to the sort
-                kth = np.partition(sums, matched - k)[matched - k]
-                keep = sums >= kth
-                docs, sums = docs[keep], sums[keep]
-        order = np.lexsort((docs, -sums))[:k]
-        return docs[order].astype(np.int32), sums[order].astype(np.float64) + constant, matched
-
-    def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
-        """Which of the (ascending) ``docs`` contain ``term``."""
-        start, end = self.indptr[term], self.indptr[term + 1]
-        postings = self.docs[start:end]
-        if end == start or len(docs) == 0:
-            return np.zeros(len(docs), dtype=bool)
-        where = np.searchsorted(postings, docs)
-        where[where >= len(postings)] = len(postings) - 1
-        return postings[where] == docs
-
-    def full_scores(self, query: Mapping[int, int]) -> np.ndarray:
-        # (rank-bm25 gives every passage a score; the fast path only those holding a term)
-        """Scores of every passage (what rank-bm25's ``get_scores`` returns); for tests and checks."""
-        scores = np.full(self.n_docs, sum(r * self.absent[t] for t, r in query.items()), dtype=np.float64)
-        docs, values = self.score(query)
-        scores[docs] = values
-        return scores
-
-
-SAMPLE_STRIDE = 32
-
-
-def select_top(acc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The passages whose score is at least the k-th largest of ``acc`` (ties with it included),
-    with their scores, passages ascending; zeros never.
-
-    A selection over the whole accumulator is what made slow questions slow (``np.partition`` of a
-    mostly-zero array of every passage: 2 ms at 100k, 10 ms at 300k). Instead: the k-th largest of
-    every 32nd passage is a floor the true k-th largest cannot be under (a subset's k-th largest
-    never exceeds the whole's), so one comparison pass keeps about 32·k candidates, and the exact
-    selection runs among those only."""
-    sample = acc[::SAMPLE_STRIDE]
-    positive = sample[sample > 0]
-    if len(positive) >= k:
-        floor = np.partition(positive, len(positive) - k)[len(positive) - k]
-        docs = np.flatnonzero(acc >= floor)
-    else:
-        docs = np.flatnonzero(acc > 0)
-    sums = acc[docs]
-    if len(docs) > k:
-        kth = np.partition(sums, len(sums) - k)[len(sums) - k]
-        keep = sums >= kth
-        docs, sums = docs[keep], sums[keep]
-    return docs, sums
 
 
 def compute_idf(variant: Variant, df: np.ndarray, n_docs: int) -> np.ndarray:
@@ -420,14 +212,19 @@ def weigh(
         # what a present term adds beyond the idf × delta every passage gets
         contribution = term_idf * ((tf * (k1_ + 1)) / (k1_ * norm + tf))
         absent = idf * delta
+    weights = contribution.astype(np.float32, copy=False)
+    block_indptr, block_ids, block_max = block_bounds(freqs.indptr, freqs.docs, weights)
     return Postings(
         indptr=freqs.indptr,
         docs=freqs.docs,
-        weights=contribution.astype(np.float32, copy=False),
+        weights=weights,
         absent=absent,
         idf=idf,
         df=df,
         n_docs=n_docs,
+        block_indptr=block_indptr,
+        block_ids=block_ids,
+        block_max=block_max,
     )
 
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from reportqa import store
 from reportqa.index_check import SERVING_ARRAYS, IndexDamaged, verified_load
+from reportqa.postings import Postings
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
-from reportqa.ranking import Postings
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
 from reportqa.stored_words import WORDS_NAME
@@ -270,6 +270,9 @@ class SearchIndex:
             idf=arrays["post_idf"],
             df=arrays["post_df"],
             n_docs=len(arrays["passage_ids"]),
+            block_indptr=arrays["block_indptr"],
+            block_ids=arrays["block_ids"],
+            block_max=arrays["block_max"],
         )
         passage_ids = arrays["passage_ids"]
         passage_report = arrays["passage_report"]
