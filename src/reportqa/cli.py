@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reportqa import store
 from reportqa.answers import answer_question
@@ -28,6 +26,8 @@ from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
 
 if TYPE_CHECKING:  # building and reading files is imported by the commands that do it: `ask` starts faster
+    from rich.console import Console
+
     from reportqa.export import ExportFormat
     from reportqa.indexer import BuildSummary
     from reportqa.library import LibraryOutcome
@@ -38,7 +38,23 @@ app = typer.Typer(
     no_args_is_help=True,
     help="法治政府建设情况报告问答 / Question answering over government work reports.",
 )
-err = Console(stderr=True, soft_wrap=True)
+
+
+@functools.cache
+def _err() -> Console:
+    """Standard error as a rich console, made on first use: `ask` seldom writes there, and rich
+    costs its import."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _console() -> Console:
+    """Standard output for summaries: whole lines when piped, never cut at 80 columns."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
 UNITS_SHOWN = 30  # the human summary names this many units; --json lists all
 
 IndexDir = Annotated[
@@ -155,8 +171,10 @@ def index(
         kept = "; the index there is unchanged" if store.current_generation(target) is not None else ""
         fail(ExitCode.FAILED, f"no report files (.txt .md .docx .pdf) in {reports_dir}{listed}; nothing "
                               f"indexed{kept}")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=as_json) as progress:
+                  console=_err(), transient=True, disable=as_json) as progress:
         task = progress.add_task("indexing", total=None)
         summary = asyncio.run(
             build_index(
@@ -171,6 +189,8 @@ def index(
     if as_json:
         typer.echo(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
     else:
+        from rich.console import Console
+
         _print_summary(summary, Console(soft_wrap=True))
 
 
@@ -178,7 +198,7 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)  # piped: whole lines, never cut at 80 columns
+        console = _console()
         console.print(f"{outcome.status}: {outcome.source or ''}", markup=False)
         for label, value in (("reason", outcome.reason), ("title", outcome.title), ("unit", outcome.unit),
                              ("region", outcome.region),
@@ -209,7 +229,7 @@ def add(
 
     settings = _settings()
     if not file.is_file():
-        err.print(f"[red]error:[/] not a file: {file}")
+        _err().print(f"[red]error:[/] not a file: {file}")
         raise typer.Exit(2)
     _print_outcome(asyncio.run(add_report(settings, file, name)), as_json)
 
@@ -241,9 +261,9 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
                                     f"--index-dir {index_dir}`")
         from reportqa.indexer import build_index
 
-        err.print(f"No index in {target.resolve()} yet: building it from {settings.reports_dir} …")
+        _err().print(f"No index in {target.resolve()} yet: building it from {settings.reports_dir} …")
         summary = await build_index(settings.reports_dir, target, settings)
-        err.print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
+        _err().print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
     return await SearchIndex.load(target, settings)
 
 
@@ -289,7 +309,7 @@ def ask(
         try:
             export_format = format_of(export)
         except ValueError as exc:
-            err.print(f"[red]error:[/] --export: {exc}")
+            _err().print(f"[red]error:[/] --export: {exc}")
             raise typer.Exit(2) from exc
     questions: list[str] = []
     if batch is not None:
@@ -299,30 +319,30 @@ def ask(
             data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
             text, _ = decode_text(data) if data else ("", None)
         except OSError as exc:
-            err.print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
+            _err().print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
             raise typer.Exit(2) from exc
         except UnreadableFile as exc:
-            err.print(f"[red]error:[/] cannot read {batch}: {exc}")
+            _err().print(f"[red]error:[/] cannot read {batch}: {exc}")
             raise typer.Exit(2) from exc
         questions = [q for q in (line.strip() for line in text.splitlines()) if q and not q.startswith("#")]
     if question:
         questions.insert(0, question)
     if not questions:
-        err.print("[red]error:[/] give a QUESTION or --batch FILE")
+        _err().print("[red]error:[/] give a QUESTION or --batch FILE")
         raise typer.Exit(2)
     if export is not None and len(questions) != 1:
-        err.print("[red]error:[/] --export writes one question's answer: give one QUESTION, not a batch")
+        _err().print("[red]error:[/] --export writes one question's answer: give one QUESTION, not a batch")
         raise typer.Exit(2)
     try:
         when = dt.date.fromisoformat(today) if today else None
     except ValueError as exc:
-        err.print(f"[red]error:[/] --today must be a date YYYY-MM-DD, not {today!r}")
+        _err().print(f"[red]error:[/] --today must be a date YYYY-MM-DD, not {today!r}")
         raise typer.Exit(2) from exc
 
     async def run() -> None:
         for number, q in enumerate(questions, start=1):
             if (note := _cut_note(q, settings)) is not None:
-                err.print(note if len(questions) == 1 else f"question {number}: {note}", markup=False)
+                _err().print(note if len(questions) == 1 else f"question {number}: {note}", markup=False)
         searcher = await _open_index(settings, index_dir)
         try:
             if export is not None:
@@ -425,7 +445,7 @@ def inspect(
         if as_json:
             typer.echo(json.dumps({"source": file.name, "error": str(exc)}, ensure_ascii=False))
         else:
-            err.print(f"[red]cannot read {file}:[/] {exc}", markup=True)
+            _err().print(f"[red]cannot read {file}:[/] {exc}", markup=True)
         raise typer.Exit(1) from exc
     meta = report.meta
     if as_json:
@@ -444,7 +464,7 @@ def inspect(
             "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
         }, ensure_ascii=False, indent=2))
         return
-    console = Console(highlight=False, soft_wrap=True)  # piped: whole lines, never cut at 80 columns
+    console = _console()
     console.print(f"[bold]{report.source}[/]  ({report.encoding or file.suffix})", markup=True)
     for label, value in metadata_lines(meta):
         console.print(f"  {label:<9} {value}", markup=False, soft_wrap=True)

@@ -53,12 +53,14 @@ class ReportInfo:
     sha256: str = ""  # of the file as indexed (the bot sends the file only while it still is that)
 
     @classmethod
-    def from_row(cls, row: store.ReportRow) -> ReportInfo:
-        details = row.details or {}
-        return cls(row.id, row.source, row.unit, row.year, row.date, row.title, row.region, row.passage_count,
+    def from_summary(cls, row: tuple) -> ReportInfo:
+        """From a row of ``store.read_report_summaries``."""
+        rid, source, unit, year, date, title, region, passage_count, sha256, details = row
+        details = details or {}
+        return cls(rid, source, unit, year, date, title, region, passage_count,
                    details.get("unit_kind"), details.get("place_code"), details.get("locality"),
                    bool(details.get("national")), details.get("date_kind"), bool(details.get("place_exact", True)),
-                   row.sha256)
+                   sha256)
 
     @property
     def unit_key(self) -> str:
@@ -246,11 +248,11 @@ class SearchIndex:
         try:
             db = await store.connect(generation / store.DB_NAME, readonly=True)
             try:
-                rows = await store.read_reports(db)
+                rows = await store.read_report_summaries(db)
             except Exception as exc:
                 raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
                                    "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
-            reports = {r.id: ReportInfo.from_row(r) for r in rows}
+            reports = {row[0]: ReportInfo.from_summary(row) for row in rows}
             units = await asyncio.to_thread(IndexUnits.build, settings, generation, reports)
             arrays, vocab, _ = await checking
         except BaseException:

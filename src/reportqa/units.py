@@ -109,34 +109,38 @@ class UnitCatalog:
         gazetteer = load_gazetteer(config_dir)
         catalog = cls(gazetteer=gazetteer, config_dir=config_dir)
         kinds = set(load_unit_kinds(config_dir).canonical)
+        # a unit reports year after year: its names and places are read once, for all its reports
+        same_unit: dict[tuple, list[int]] = {}
         for ref in refs:
-            rid = ref.report_id
-            catalog.refs[rid] = ref
-            if ref.unit:
-                catalog.display[rid] = ref.unit
-                name = normalise(ref.unit)
+            catalog.refs[ref.report_id] = ref
+            key = (ref.unit, ref.kind, ref.place_code, ref.locality, ref.region, ref.national)
+            same_unit.setdefault(key, []).append(ref.report_id)
+        for (unit, kind, place_code, locality, region, national), ids in same_unit.items():
+            if unit:
+                catalog.display.update(dict.fromkeys(ids, unit))
+                name = normalise(unit)
                 for part in {name, *name.split("、")}:
                     if len(part) >= 4:
-                        catalog.exact_names.setdefault(part, set()).add(rid)
-            if ref.kind:
-                catalog.by_kind.setdefault(normalise(ref.kind), set()).add(rid)
-                if len(ref.kind) >= 3:
-                    kinds.add(normalise(ref.kind))
-            if ref.locality:
-                catalog.localities.add(normalise(ref.locality))
-                catalog.by_locality.setdefault(_stem(normalise(ref.locality)), set()).add(rid)
-            if ref.place_code and ref.place_code in gazetteer.places:
-                for place in gazetteer.chain(ref.place_code):
-                    catalog.by_area.setdefault(place.code, set()).add(rid)
-                catalog.by_level.setdefault(gazetteer.places[ref.place_code].level, set()).add(rid)
-            elif not ref.national:
+                        catalog.exact_names.setdefault(part, set()).update(ids)
+            if kind:
+                catalog.by_kind.setdefault(normalise(kind), set()).update(ids)
+                if len(kind) >= 3:
+                    kinds.add(normalise(kind))
+            if locality:
+                catalog.localities.add(normalise(locality))
+                catalog.by_locality.setdefault(_stem(normalise(locality)), set()).update(ids)
+            if place_code and place_code in gazetteer.places:
+                for place in gazetteer.chain(place_code):
+                    catalog.by_area.setdefault(place.code, set()).update(ids)
+                catalog.by_level.setdefault(gazetteer.places[place_code].level, set()).update(ids)
+            elif not national:
                 # 城中区, and nothing said which: found by the name as written; a town alone
                 # (留下街道) says nothing of its county, so its report may be anywhere
-                written = gazetteer.mentions(normalise(ref.region or ""))
+                written = gazetteer.mentions(normalise(region or ""))
                 for mention in written:
-                    catalog.by_place_name.setdefault(gazetteer.places[mention.codes[0]].name, set()).add(rid)
+                    catalog.by_place_name.setdefault(gazetteer.places[mention.codes[0]].name, set()).update(ids)
                 if not written:
-                    catalog.unplaced_ids.add(rid)
+                    catalog.unplaced_ids.update(ids)
         forms = sorted((k for k in kinds if len(k) >= 2), key=len, reverse=True)
         catalog._kinds = re.compile("|".join(map(re.escape, forms))) if forms else re.compile(r"(?!)")
         catalog._name_lengths = tuple(sorted({len(n) for n in catalog.exact_names}, reverse=True))
