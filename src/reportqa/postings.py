@@ -37,8 +37,8 @@ MERGE_MAX_ONE_TERM = 16384
 # scoring a few blocks of it is one gather.
 DENSE_MIN_SHARE = 1 / 32
 # Blocks scored first to find the floor: enough that their k-th best is near the true k-th best.
-PROBE_BLOCKS_PER_RESULT = 2
-PROBE_BLOCKS_MIN = 16
+PROBE_BLOCKS_PER_RESULT = 4
+PROBE_BLOCKS_MIN = 64
 # A term in at least 1/DENSE_BOUND_SHARE of the blocks keeps its bounds as one value per block.
 DENSE_BOUND_SHARE = 8
 # Bounds are float32 sums, scores float64 ones: a bound may round below the exact sum of maxima by

@@ -25,7 +25,7 @@ from reportqa.settings import Settings
 from reportqa.stored_words import WORDS_NAME
 from reportqa.text import Tokenizer, normalise, question_tokenizer
 from reportqa.unit_names import unit_words
-from reportqa.units import UnitCatalog, UnitRef
+from reportqa.units import UnitCatalog, UnitRef, load_unit_resources
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
 
@@ -244,6 +244,8 @@ class SearchIndex:
         # reports and indexing their units (Python), and nothing is answered before they pass
         checking = asyncio.ensure_future(asyncio.to_thread(verified_load, generation, arrays=SERVING_ARRAYS,
                                                               remember=True))
+        # the gazetteer and the unit kinds (Python) load while SQLite reads the reports (C, unlocked)
+        resources = asyncio.ensure_future(asyncio.to_thread(load_unit_resources, settings.config_dir))
         db, units = None, None
         try:
             db = await store.connect(generation / store.DB_NAME, readonly=True)
@@ -253,10 +255,11 @@ class SearchIndex:
                 raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
                                    "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
             reports = {row[0]: ReportInfo.from_summary(row) for row in rows}
+            await resources
             units = await asyncio.to_thread(IndexUnits.build, settings, generation, reports)
             arrays, vocab, _ = await checking
         except BaseException:
-            await asyncio.wait([checking])
+            await asyncio.wait([checking, resources])
             if db is not None:
                 await store.close_quietly(db)
             if units is not None:

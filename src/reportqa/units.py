@@ -82,6 +82,12 @@ def kind_matches(report_kind: str | None, wanted: str) -> bool:
     return bool(asked and found and len(asked) >= 2 and asked[0] == found[0] and set(asked) <= set(found))
 
 
+def load_unit_resources(config_dir: Path) -> None:
+    """Load (and cache) what building a catalog reads from ``config/`` and the gazetteer's data."""
+    load_gazetteer(config_dir)
+    load_unit_kinds(config_dir)
+
+
 @dataclass
 class UnitCatalog:
     """The indexed reports' units, indexed for reading and answering a question's unit words: a
