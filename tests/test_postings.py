@@ -14,6 +14,13 @@ from reportqa.postings import BLOCK, block_bounds, select_top
 from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
 
 
+@pytest.fixture(autouse=True)
+def blocks_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served indexes under 50k passages skip the block path (a speed choice); here, small corpora
+    take it, so that it is right at any size."""
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
+
+
 def report_corpus(seed: int, reports: int = 600, per_report: int = 12) -> list[Counter[int]]:
     """Passages in runs of one report each, as an index holds them: a report's passages share its
     topic words; some words are everywhere, a few nowhere but one report."""
