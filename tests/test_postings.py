@@ -16,9 +16,10 @@ from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
 
 @pytest.fixture(autouse=True)
 def blocks_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Served indexes under 50k passages skip the block path (a speed choice); here, small corpora
-    take it, so that it is right at any size."""
+    """Served indexes under 50k passages, or where the probe would be over an eighth of the blocks,
+    skip the block path (a speed choice); here, small corpora take it, so that it is right at any size."""
     monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
+    monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
 
 
 def report_corpus(seed: int, reports: int = 600, per_report: int = 12) -> list[Counter[int]]:

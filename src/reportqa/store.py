@@ -6,7 +6,8 @@ An index folder holds generations; ``CURRENT`` names the one being served::
       CURRENT                     the name of the served generation (replaced atomically)
       gen-20261122T043000-1a2b/   one complete build
         index.sqlite3             reports, passages, skipped files, duplicates, every file's size/mtime/hash
-        terms.npz                 term-major frequencies and BM25 weights, passage ids/reports/kinds
+        terms.npz                 term-major frequencies and BM25 weights, each term's block bounds,
+                                  passage ids/reports/kinds
         vocab.json                term strings in term-id order
         MANIFEST.json             sizes, checksums, build id and shape, checked before serving (index_check.py)
       .build.lock                 held while a build runs
