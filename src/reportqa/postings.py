@@ -10,11 +10,11 @@ build time). What is here is how few of them a question has to add up:
   best-bounded blocks are scored exactly, their k-th best score is a floor, and only blocks whose
   bound reaches that floor can hold a passage of the top k. On report corpora about 1% of the
   blocks do (consecutive passages come from the same report, so a block's terms are its report's);
-  the cost is that of the question's block lists plus a few hundred passages, whatever the size of
-  the index;
-* when the bounds cannot prune (a filter leaving few passages, a question asking for thousands),
-  every posting is added into an accumulator of every passage, common terms' weights kept as
-  dense rows.
+  the cost is that of the question's block lists (at most one value a block) plus a few thousand
+  passages scored;
+* when the bounds cannot prune or do not pay (a question of only very common words, more than 100
+  results asked for: the bot's 400-candidate first stage, an index under 50k passages), every
+  posting is added into an accumulator of every passage, common terms' weights kept as dense rows.
 
 All paths give the same passages and, up to float32 rounding, the same scores;
 ``tests/test_postings.py`` checks each against an exhaustive ranking.
