@@ -129,3 +129,20 @@ def test_select_top_with_a_floor_keeps_every_passage_at_or_above_it() -> None:
         assert {3, 6, 7} <= set(docs.tolist()) and 0 not in docs and 4 not in docs
         assert sums.tolist() == acc[docs].tolist()
     assert select_top(acc, 3, 4.0)[0].tolist() == [3, 6, 7]
+
+
+def test_common_rows_kept_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the budget a common term's rows are made for the question and not kept, and the answer
+    is the same."""
+    rows = report_corpus(seed=3)
+    postings = weigh(Frequencies.from_matrix(TermMatrix.from_rows(rows), 208 + 600), "plus", 1.2, 0.75, 0.5)
+    query = {0: 1, 1: 1, 2: 1, 300: 1}
+    expected = postings.top(query, 10)
+    kept = len(postings.__dict__.get("_common_rows", {}))
+    assert kept >= 2
+    fresh = weigh(Frequencies.from_matrix(TermMatrix.from_rows(rows), 208 + 600), "plus", 1.2, 0.75, 0.5)
+    monkeypatch.setattr(postings_module, "COMMON_ROWS_BUDGET", 12 * fresh.n_blocks)  # room for one
+    got = fresh.top(query, 10)
+    assert len(fresh.__dict__["_common_rows"]) == 1
+    assert got[0].tolist() == expected[0].tolist()
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-6)

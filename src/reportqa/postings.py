@@ -45,8 +45,10 @@ PROBE_MAX_SHARE_INVERSE = 8
 # Past this many results the bounds do not pay even where the probe fits: the search's 400 candidates
 # at 1M passages took 6.7 ms (rank p50) by blocks, 4.4 ms by the accumulator.
 BLOCKS_MAX_RESULTS = 100
-# A term in at least 1/DENSE_BOUND_SHARE of the blocks keeps its bounds as one value per block.
+# A term in at least 1/DENSE_BOUND_SHARE of the blocks keeps its bounds as one value per block,
+# for as many such terms as this many bytes hold (at 1M passages, about 160 terms).
 DENSE_BOUND_SHARE = 8
+COMMON_ROWS_BUDGET = 64 * 1024 * 1024
 # Bounds are float32 sums, scores float64 ones: a bound may round below the exact sum of maxima by
 # a few units in the last place, which this covers (any number of terms a question has).
 BOUND_SLACK = np.float32(1 + 2**-14)
@@ -250,7 +252,8 @@ class Postings:
         one value per block (0 where it is absent: adding them is one contiguous pass, several
         times faster than scattering its block list), and where each block's run of its postings
         starts (n_blocks + 1 positions in ``docs``: two gathers instead of two binary searches).
-        None for rarer terms."""
+        None for rarer terms. Kept for as many terms as ``COMMON_ROWS_BUDGET`` holds (a long-running
+        process must not grow with every common word it is ever asked)."""
         made = self.__dict__.setdefault("_common_rows", {})
         rows = made.get(term)
         if rows is None:
@@ -262,7 +265,9 @@ class Postings:
             first, last = self.indptr[term], self.indptr[term + 1]
             edges = np.arange(self.n_blocks + 1, dtype=np.int64) * BLOCK
             runs = (np.searchsorted(self.docs[first:last], edges) + first).astype(np.int64)
-            rows = made[term] = (bound, runs)  # two threads making them make the same
+            rows = (bound, runs)
+            if len(made) * 12 * self.n_blocks < COMMON_ROWS_BUDGET:  # 12 bytes a block; past it, made each time
+                made[term] = rows  # two threads making them make the same
         return rows
 
     def _score_blocks(self, items: list[tuple[int, float]], blocks: np.ndarray, allowed: np.ndarray | None,
