@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
 
 from reportqa import postings as postings_module
-from reportqa.postings import BLOCK, block_bounds, select_top
+from reportqa.postings import BLOCK, Postings, block_bounds, select_top
 from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
 
 
@@ -40,7 +41,10 @@ def report_corpus(seed: int, reports: int = 600, per_report: int = 12) -> list[C
     return rows
 
 
-def exhaustive(postings, query, k, allowed=None, scale=None):  # type: ignore[no-untyped-def]
+def exhaustive(postings: Postings, query: Mapping[int, float], k: int, allowed: np.ndarray | None = None,
+               scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The k best by scoring every passage that holds a term (filters and scale applied), best first,
+    ties to the lower passage: what every path of ``Postings.top`` must give."""
     every, sums = postings.score(query)
     constant = sum(r * postings.absent[t] for t, r in query.items())
     excess = sums - constant
@@ -53,7 +57,8 @@ def exhaustive(postings, query, k, allowed=None, scale=None):  # type: ignore[no
     return every[order], final[order]
 
 
-def assert_same_top(got_docs, got_scores, docs, scores) -> None:  # type: ignore[no-untyped-def]
+def assert_same_top(got_docs: np.ndarray, got_scores: np.ndarray, docs: np.ndarray, scores: np.ndarray) -> None:
+    """Equal scores rank by rank, and the same passages wherever a score is not tied at the cut."""
     np.testing.assert_allclose(got_scores, scores, rtol=1e-5)
     cut = scores[-1] if len(scores) else 0
     assert set(got_docs[got_scores > cut + 1e-4].tolist()) == set(docs[scores > cut + 1e-4].tolist())

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from reportqa.ranking import Frequencies, TermMatrix, build_postings, reference_bm25, weigh
+from tests.test_postings import assert_same_top, exhaustive
 
 
 def corpus(seed: int = 7, docs: int = 120) -> list[list[str]]:
@@ -100,15 +101,5 @@ def test_pruned_top_k_equals_exhaustive_ranking(seed: int) -> None:
         if rng.random() < 0.5:
             postings.densify(budget_bytes=10**7, min_share=rng.choice([0.05, 0.3]))
         docs, scores, matched = postings.top(query, k, allowed, scale, count=True)
-        every, sums = postings.score(query)
-        constant = sum(r * postings.absent[t] for t, r in query.items())
-        excess = sums - constant
-        if allowed is not None:
-            every, excess = every[allowed[every]], excess[allowed[every]]
-        final = constant + excess * (scale[every] if scale is not None else 1.0)
-        order = np.lexsort((every, -final))[:k]
-        assert matched == len(every)
-        np.testing.assert_allclose(scores, final[order], rtol=1e-5)
-        # the same passages, except where scores tie at the cut
-        cut = final[order][-1] if len(order) else 0
-        assert set(docs[scores > cut + 1e-4].tolist()) == set(every[order][final[order] > cut + 1e-4].tolist())
+        assert matched == len(exhaustive(postings, query, postings.n_docs, allowed, scale)[0])
+        assert_same_top(docs, scores, *exhaustive(postings, query, k, allowed, scale))

@@ -49,11 +49,11 @@ def _err() -> Console:
     return Console(stderr=True, soft_wrap=True)
 
 
-def _console() -> Console:
+def _console(highlight: bool = False) -> Console:
     """Standard output for summaries: whole lines when piped, never cut at 80 columns."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=highlight, soft_wrap=True)
 
 UNITS_SHOWN = 30  # the human summary names this many units; --json lists all
 
@@ -189,9 +189,7 @@ def index(
     if as_json:
         typer.echo(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
     else:
-        from rich.console import Console
-
-        _print_summary(summary, Console(soft_wrap=True))
+        _print_summary(summary, _console(highlight=True))
 
 
 def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:

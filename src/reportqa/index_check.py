@@ -156,10 +156,7 @@ def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict,
         if docs.min() < 0 or docs.max() >= n_passages:
             problems.append("post_docs points outside the passages")
         else:
-            rising = np.diff(docs) > 0  # positions < 2**31: the steps fit the array's own type
-            starts = indptr[1:-1]
-            rising[starts[(starts > 0) & (starts < n_postings)] - 1] = True  # a step across two terms
-            if not rising.all():
+            if not _ascending_within_terms(docs, indptr):
                 problems.append("post_docs is not ascending within a term")
     if n_postings and "post_df" in arrays and not np.array_equal(np.diff(indptr), arrays["post_df"]):
         problems.append("post_df does not count each term's postings")
@@ -177,6 +174,15 @@ def check_arrays(arrays: dict[str, np.ndarray], vocab: object, shape: dict,
     return problems
 
 
+def _ascending_within_terms(values: np.ndarray, indptr: np.ndarray) -> bool:
+    """Whether ``values`` rise strictly within each term's run values[indptr[t]:indptr[t+1]] (values
+    < 2**31: the steps fit the array's own type)."""
+    rising = np.diff(values) > 0
+    starts = indptr[1:-1]
+    rising[starts[(starts > 0) & (starts < len(values))] - 1] = True  # a step across two terms
+    return bool(rising.all())
+
+
 def _block_problems(arrays: dict[str, np.ndarray], n_terms: int, n_passages: int) -> list[str]:
     """The block bounds' invariants: offsets per term, block numbers inside the passages and
     ascending within a term, maxima finite and not negative (a bound below a weight would lose
@@ -192,10 +198,7 @@ def _block_problems(arrays: dict[str, np.ndarray], n_terms: int, n_passages: int
         return []
     if blocks.min() < 0 or blocks.max() >= -(-n_passages // BLOCK):
         return ["block_ids points outside the passages"]
-    rising = np.diff(blocks) > 0
-    starts = indptr[1:-1]
-    rising[starts[(starts > 0) & (starts < len(blocks))] - 1] = True
-    if not rising.all():
+    if not _ascending_within_terms(blocks, indptr):
         return ["block_ids is not ascending within a term"]
     if not np.isfinite(maxima).all() or maxima.min() < 0:
         return ["block_max holds a value that is not a finite number of at least 0"]
