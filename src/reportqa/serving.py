@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from pathlib import Path
 
 from reportqa import store
@@ -29,6 +30,7 @@ class IndexHolder:
         self._lock = asyncio.Lock()
         self._retiring: dict[asyncio.Task, SearchIndex] = {}
         self._pointer_seen: tuple[int, int, int] | None = None  # (inode, size, mtime) of CURRENT when loaded
+        self.accelerating: threading.Thread | None = None  # compiling the ranking loop for the served index
 
     def _pointer_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -67,10 +69,21 @@ class IndexHolder:
                     return self._current
                 old, self._current = self._current, fresh
                 log.info("serving index %s", fresh.generation.name)
+                self._accelerate(fresh)
                 if old is not None:
                     self._retire(old)
             self._pointer_seen = stamp
             return self._current
+
+    def _accelerate(self, index: SearchIndex) -> None:
+        """Have a large index's common-word questions added up by the compiled loop, compiled in a
+        thread meanwhile (seconds the first time on a machine): questions are answered by numpy until
+        it is ready, with the same results."""
+        postings = index.postings
+        if not self.settings.compiled_ranking or postings.n_docs < self.settings.compiled_ranking_min_passages:
+            return
+        self.accelerating = threading.Thread(target=postings.accelerate, name="compile-ranking", daemon=True)
+        self.accelerating.start()
 
     def _retire(self, index: SearchIndex) -> None:
         async def close_later() -> None:

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100)
     # memory for the most common terms' weights as dense rows (faster questions on large indexes)
     dense_budget_mb: int = Field(160, ge=0)
+    # Long-running processes (the bot) add up common-word questions in a compiled loop, compiled in
+    # the background after the index loads, when numba (the ``fast`` extra) is installed; one-shot
+    # commands never import it (its import alone costs more than a cold question). Same answers.
+    compiled_ranking: bool = True
+    # ... for indexes of at least this many passages: under it numpy answers every question in well
+    # under a millisecond, and numba would cost its compile time and some 100 MB of memory for nothing
+    compiled_ranking_min_passages: int = Field(20_000, ge=0)
     # A passage must cover at least this share of the question's informative weight (its terms'
     # IDF) to be an answer at all; below it the honest answer is "nothing found".
     min_coverage: float = Field(0.45, ge=0.0, le=1.0)

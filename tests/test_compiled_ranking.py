@@ -1,0 +1,99 @@
+"""The compiled accumulate-and-select loop gives numpy's answers bit for bit, and the bot's index
+holder turns it on for large indexes only, in the background."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reportqa import compiled_ranking
+from reportqa import postings as postings_module
+from reportqa.answers import answer_question
+from reportqa.indexer import build_index
+from reportqa.postings import Postings
+from reportqa.ranking import Frequencies, TermMatrix, weigh
+from reportqa.serving import IndexHolder
+from reportqa.settings import Settings
+from tests.test_postings import assert_same_top, exhaustive, report_corpus
+
+
+def corpus_postings(seed: int, dense: bool) -> Postings:
+    postings = weigh(Frequencies.from_matrix(TermMatrix.from_rows(report_corpus(seed)), 208 + 600),
+                     "plus", 1.2, 0.75, 0.5)
+    if dense:  # rows for the words in at least 1%: the common ones in over half the passages (read as rows),
+        postings.densify(budget_bytes=10**7, min_share=0.01)  # the topic words in a few (read as postings)
+        shares = postings.df[list(postings.dense_rows)] / postings.n_docs
+        assert (shares >= compiled_ranking.ROW_MIN_SHARE).any() and (shares < compiled_ranking.ROW_MIN_SHARE).any()
+    return postings
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("blocks", [False, True])
+def test_compiled_loop_answers_as_numpy_does(seed: int, dense: bool, blocks: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every question through the accumulator (nothing merged; with ``blocks``, the block path runs
+    first and never prunes, so the loop starts from its floor): passages, scores and matched counts
+    equal numpy's exactly, over filters, scales, repeated and down-weighted terms and k from 1 to 400."""
+    monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
+    monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0 if blocks else 10**9)
+    monkeypatch.setattr(postings_module, "COMPILED_BLOCKS_MIN_PASSAGES", 0 if blocks else 10**9)
+    monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
+    monkeypatch.setattr(postings_module, "MAX_BLOCK_SHARE", -1)
+    postings = corpus_postings(seed, dense)
+    assert postings.accelerate() and postings.compiled is not None
+    kernel = postings.compiled
+    rng = random.Random(seed)
+    n = postings.n_docs
+    for _ in range(60):
+        terms = rng.sample(range(8), rng.randint(0, 4)) + rng.sample(range(8, 808), rng.randint(0, 3))
+        query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        allowed = np.array([rng.random() < 0.7 for _ in range(n)]) if rng.random() < 0.3 else None
+        scale = (np.array([rng.choice([1.0, 0.7]) for _ in range(n)], dtype=np.float32)
+                 if rng.random() < 0.3 else None)
+        k, count = rng.choice([1, 5, 10, 400]), rng.random() < 0.2
+        postings.compiled = None
+        expected = postings.top(query, k, allowed, scale, count)
+        postings.compiled = kernel
+        got = postings.top(query, k, allowed, scale, count)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+        assert got[2] == expected[2]
+        if query and not count:
+            assert_same_top(got[0], got[1], *exhaustive(postings, query, k, allowed, scale))
+
+
+def test_without_numba_numpy_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba is an optional extra: without it ``accelerate`` says no and nothing changes."""
+    monkeypatch.setattr(compiled_ranking, "_kernel", None)
+    monkeypatch.setattr(compiled_ranking, "_failed", None)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    postings = corpus_postings(3, dense=True)
+    assert postings.accelerate() is False and postings.compiled is None
+    assert compiled_ranking.compiled_kernel() is None  # the failure is remembered, not retried per index
+    docs, _, _ = postings.top({0: 1, 1: 1}, 5)
+    assert len(docs) == 5
+
+
+@pytest.mark.parametrize("min_passages", [0, 10**9])
+async def test_the_index_holder_compiles_for_large_indexes_only(settings: Settings, reports_copy: Path,
+                                                                min_passages: int) -> None:
+    settings = settings.model_copy(update={"reports_dir": reports_copy, "compiled_ranking_min_passages": min_passages})
+    await build_index(reports_copy, settings.index_dir, settings)
+    holder = IndexHolder(settings)
+    try:
+        index = await holder.get()
+        if min_passages:
+            assert holder.accelerating is None and index.postings.compiled is None
+        else:
+            assert holder.accelerating is not None
+            holder.accelerating.join(timeout=120)
+            assert index.postings.compiled is not None
+        assert (await answer_question(index, "哪些单位开展了执法培训")).results
+    finally:
+        await holder.close()
