@@ -18,7 +18,7 @@ from reportqa.postings import Postings
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
-from tests.test_postings import assert_same_top, exhaustive, report_corpus
+from tests.test_postings import assert_same_top, exhaustive, random_filters, report_corpus
 
 
 def corpus_postings(seed: int, dense: bool) -> Postings:
@@ -53,9 +53,7 @@ def test_compiled_loop_answers_as_numpy_does(seed: int, dense: bool, blocks: boo
     for _ in range(60):
         terms = rng.sample(range(8), rng.randint(0, 4)) + rng.sample(range(8, 808), rng.randint(0, 3))
         query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
-        allowed = np.array([rng.random() < 0.7 for _ in range(n)]) if rng.random() < 0.3 else None
-        scale = (np.array([rng.choice([1.0, 0.7]) for _ in range(n)], dtype=np.float32)
-                 if rng.random() < 0.3 else None)
+        allowed, scale = random_filters(rng, n, keep=0.7)
         k, count = rng.choice([1, 5, 10, 400]), rng.random() < 0.2
         postings.compiled = None
         expected = postings.top(query, k, allowed, scale, count)

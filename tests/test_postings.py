@@ -41,6 +41,13 @@ def report_corpus(seed: int, reports: int = 600, per_report: int = 12) -> list[C
     return rows
 
 
+def random_filters(rng: random.Random, n: int, keep: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A question's filter (each passage allowed with chance ``keep``) and focus scale, each in 30% of questions."""
+    allowed = np.array([rng.random() < keep for _ in range(n)]) if rng.random() < 0.3 else None
+    scale = np.array([rng.choice([1.0, 0.7]) for _ in range(n)], dtype=np.float32) if rng.random() < 0.3 else None
+    return allowed, scale
+
+
 def exhaustive(postings: Postings, query: Mapping[int, float], k: int, allowed: np.ndarray | None = None,
                scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The k best by scoring every passage that holds a term (filters and scale applied), best first,
@@ -104,9 +111,7 @@ def test_block_pruned_top_k_equals_exhaustive(seed: int, dense: bool, prune: boo
     for _ in range(40):
         terms = rng.sample(range(8), rng.randint(0, 2)) + rng.sample(range(8, 808), rng.randint(1, 3))
         query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
-        allowed = np.array([rng.random() < 0.8 for _ in range(n)]) if rng.random() < 0.3 else None
-        scale = (np.array([rng.choice([1.0, 0.7]) for _ in range(n)], dtype=np.float32)
-                 if rng.random() < 0.3 else None)
+        allowed, scale = random_filters(rng, n, keep=0.8)
         k = rng.choice([1, 5, 10, 20])
         items, _ = postings._items(query)
         by_blocks += postings._top_by_blocks(items, k, allowed, scale)[0] is not None
