@@ -33,18 +33,21 @@ def corpus_postings(seed: int, dense: bool) -> Postings:
 
 @pytest.mark.parametrize("seed", [3, 4])
 @pytest.mark.parametrize("dense", [False, True])
-@pytest.mark.parametrize("blocks", [False, True])
-def test_compiled_loop_answers_as_numpy_does(seed: int, dense: bool, blocks: bool,
+@pytest.mark.parametrize("blocks", ["off", "never prune", "always prune"])
+def test_compiled_loops_answer_as_numpy_does(seed: int, dense: bool, blocks: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every question through the accumulator (nothing merged; with ``blocks``, the block path runs
-    first and never prunes, so the loop starts from its floor): passages, scores and matched counts
-    equal numpy's exactly, over filters, scales, repeated and down-weighted terms and k from 1 to 400."""
+    """Every question through the compiled loops (nothing merged): the accumulator alone; the block
+    path's probe, then the accumulator from its floor; or the block path to the end (its blocks
+    scored by the compiled block scorer). Passages, scores and matched counts equal numpy's exactly,
+    over filters, scales, repeated and down-weighted terms and k from 1 to 400."""
     monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
-    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0 if blocks else 10**9)
-    monkeypatch.setattr(postings_module, "COMPILED_BLOCKS_MIN_PASSAGES", 0 if blocks else 10**9)
+    least = 10**9 if blocks == "off" else 0
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", least)
+    monkeypatch.setattr(postings_module, "COMPILED_BLOCKS_MIN_PASSAGES", least)
+    monkeypatch.setattr(postings_module, "BLOCKS_MAX_RESULTS", 10**9)
     monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
-    monkeypatch.setattr(postings_module, "MAX_BLOCK_SHARE", -1)
+    monkeypatch.setattr(postings_module, "MAX_BLOCK_SHARE", -1 if blocks == "never prune" else 2)
     postings = corpus_postings(seed, dense)
     assert postings.accelerate() and postings.compiled is not None
     kernel = postings.compiled

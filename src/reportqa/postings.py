@@ -25,9 +25,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from reportqa.compiled_ranking import Kernels
 
 BLOCK = 32  # passages per block of the stored bounds
 # Up to this many postings a question's terms are merged outright (one term's need no merge at all).
@@ -103,7 +106,7 @@ class Postings:
     dense_rows: dict[int, int] = field(default_factory=dict)  # term → row of ``dense``
     dense: np.ndarray | None = None  # float32 (rows, n_blocks × BLOCK): common terms' weights, 0 elsewhere
     _filled: np.ndarray | None = None  # bool per dense row: written yet (rows are filled on first use)
-    compiled: Callable[..., Any] | None = None  # compiled_ranking's loop, once ``accelerate`` has made it
+    compiled: Kernels | None = None  # compiled_ranking's loops, once ``accelerate`` has made them
 
     @property
     def n_blocks(self) -> int:
@@ -130,11 +133,13 @@ class Postings:
         in the background once the index is loaded; the answers are the same either way."""
         from reportqa.compiled_ranking import compiled_kernel
 
-        kernel = compiled_kernel()
-        if kernel is None:
+        kernels = compiled_kernel()
+        if kernels is None:
             return False
-        self._accumulate_compiled(kernel, [], 1, None, None, None, False)  # the specialisation questions use
-        self.compiled = kernel
+        # the specialisations questions use (these arrays' types: memory-mapped or not)
+        self._accumulate_compiled(kernels.accumulate_select, [], 1, None, None, None, False)
+        self._score_blocks_compiled(kernels.score_blocks, [], np.zeros(1, np.int64), None, None)
+        self.compiled = kernels
         return True
 
     def _dense_row(self, row: int, term: int) -> np.ndarray:
@@ -182,7 +187,8 @@ class Postings:
         else:
             found, floor = (None, None) if count else self._top_by_blocks(items, k, allowed, scale)
             if found is None and self.compiled is not None:
-                found, matched = self._accumulate_compiled(self.compiled, items, k, allowed, scale, floor, count)
+                found, matched = self._accumulate_compiled(self.compiled.accumulate_select, items, k, allowed,
+                                                           scale, floor, count)
             elif found is None:
                 acc = self._accumulate(items)
                 if allowed is not None:
@@ -296,6 +302,8 @@ class Postings:
         """Exact scores of every passage in ``blocks`` (ascending): (passages, float64 sums > 0).
         Dense rows are gathered block by block; every other term's postings in the blocks are
         found by their runs' ends and added in one ``bincount``, not term by term."""
+        if self.compiled is not None:
+            return self._score_blocks_compiled(self.compiled.score_blocks, items, blocks, allowed, scale)
         starts = blocks.astype(np.int64) * BLOCK
         size = len(blocks) * BLOCK
         dense_sum: np.ndarray | None = None
@@ -400,6 +408,18 @@ class Postings:
             _NO_SCALE if scale is None else scale.astype(np.float32, copy=False), scale is not None,
             np.float32(0 if floor is None else floor), floor is not None, k, SAMPLE_STRIDE, count)
         return (docs, acc[docs]), (int(matched) if count else None)
+
+    def _score_blocks_compiled(self, kernel: Callable[..., Any], items: list[tuple[int, float]], blocks: np.ndarray,
+                               allowed: np.ndarray | None, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """``_score_blocks`` in one compiled loop, bit for bit (``compiled_ranking``)."""
+        terms = np.array([term for term, _ in items], dtype=np.int64)
+        return kernel(
+            blocks.astype(np.int64, copy=False), BLOCK, self.n_docs,
+            np.array([term in self.dense_rows for term, _ in items], dtype=bool),
+            np.array([r for _, r in items], dtype=np.float32), np.asarray(self.docs), np.asarray(self.weights),
+            np.asarray(self.indptr[terms]), np.asarray(self.indptr[terms + 1]),
+            _NO_FILTER if allowed is None else allowed.astype(bool, copy=False), allowed is not None,
+            _NO_SCALE if scale is None else scale.astype(np.float32, copy=False), scale is not None)
 
     def _scratch(self) -> np.ndarray:
         """This thread's accumulator, reused question after question: a fresh array of every
