@@ -42,12 +42,11 @@ def test_compiled_loops_answer_as_numpy_does(seed: int, dense: bool, blocks: str
     over filters, scales, repeated and down-weighted terms and k from 1 to 400."""
     monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
-    least = 10**9 if blocks == "off" else 0
-    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", least)
-    monkeypatch.setattr(postings_module, "COMPILED_BLOCKS_MIN_PASSAGES", least)
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 10**9 if blocks == "off" else 0)
     monkeypatch.setattr(postings_module, "BLOCKS_MAX_RESULTS", 10**9)
     monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
-    monkeypatch.setattr(postings_module, "MAX_BLOCK_SHARE", -1 if blocks == "never prune" else 2)
+    for share in ("MAX_BLOCK_SHARE", "COMPILED_MAX_BLOCK_SHARE"):
+        monkeypatch.setattr(postings_module, share, -1 if blocks == "never prune" else 2)
     postings = corpus_postings(seed, dense)
     assert postings.accelerate() and postings.compiled is not None
     kernel = postings.compiled
