@@ -19,7 +19,7 @@ whichever way each term is read; ``tests/test_compiled_ranking.py`` checks it.
 
 The block scorer: numpy's ``Postings._score_blocks`` is some thirty small array calls (0.06 ms at
 100k passages, 0.12-0.14 ms at 300k, whatever the blocks hold), which is what a question the bounds
-then cannot prune pays before the accumulator answers it; compiled, 15-45 µs with the call. Scoring
+then cannot prune pays before the accumulator answers it; compiled, 13-43 µs with the call. Scoring
 blocks this cheaply pays up to half of them (``postings.COMPILED_MAX_BLOCK_SHARE``, against 1/32 with
 numpy), so most common-word questions are answered by blocks too. It sums in numpy's order (see the
 loop), so the scores are numpy's bit for bit.
