@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from reportqa import postings as postings_module
 from reportqa.answers import answer_question
 from reportqa.indexer import build_index
 from reportqa.postings import Postings
-from reportqa.ranking import Frequencies, TermMatrix, weigh
+from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from tests.test_postings import assert_same_top, exhaustive, random_filters, report_corpus
@@ -45,6 +46,7 @@ def test_compiled_loops_answer_as_numpy_does(seed: int, dense: bool, blocks: str
     monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 10**9 if blocks == "off" else 0)
     monkeypatch.setattr(postings_module, "BLOCKS_MAX_RESULTS", 10**9)
     monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
+    monkeypatch.setattr(postings_module, "COMPILED_MAXSCORE", False)  # no numpy twin: tested below
     for share in ("MAX_BLOCK_SHARE", "COMPILED_MAX_BLOCK_SHARE"):
         monkeypatch.setattr(postings_module, share, -1 if blocks == "never prune" else 2)
     postings = corpus_postings(seed, dense)
@@ -73,6 +75,7 @@ def test_without_numba_numpy_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compiled_ranking, "_kernel", None)
     monkeypatch.setattr(compiled_ranking, "_failed", None)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.delitem(sys.modules, "reportqa.ranking_kernels", raising=False)  # so its import is tried again
     postings = corpus_postings(3, dense=True)
     assert postings.accelerate() is False and postings.compiled is None
     assert compiled_ranking.compiled_kernel() is None  # the failure is remembered, not retried per index
@@ -97,3 +100,69 @@ async def test_the_index_holder_compiles_for_large_indexes_only(settings: Settin
         assert (await answer_question(index, "哪些单位开展了执法培训")).results
     finally:
         await holder.close()
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+@pytest.mark.parametrize("dense", [False, True])
+def test_maxscore_answers_the_exhaustive_top_k(seed: int, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Questions the block bounds cannot prune go to the compiled MaxScore loop (from the probe's
+    floor, skipping blocks under it, terms turning non-essential as the k-th best rises): its top k
+    is the exhaustive one over filters, scales, repeated and down-weighted terms, ties at the cut
+    included, and it scores fewer passages than the questions' terms hold."""
+    monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
+    monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
+    monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
+    monkeypatch.setattr(postings_module, "COMPILED_MAX_BLOCK_SHARE", -1)  # every question past the probe: MaxScore
+    postings = corpus_postings(seed, dense)
+    assert postings.accelerate() and postings.compiled is not None
+    kernel = postings.compiled
+    calls = {"maxscore": 0, "pruned": 0}
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        found = kernel.top_by_blocks(*args)
+        if found[2] == 3:  # answered by MaxScore
+            calls["maxscore"] += 1
+            starts, ends = args[18], args[19]
+            calls["pruned"] += len(found[0]) < int((ends - starts).sum()) // 4
+        return found
+
+    postings.compiled = kernel._replace(top_by_blocks=counted)
+    rng = random.Random(seed)
+    n = postings.n_docs
+    for _ in range(80):
+        terms = rng.sample(range(8), rng.randint(1, 5)) + rng.sample(range(8, 808), rng.randint(0, 3))
+        query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        allowed, scale = random_filters(rng, n, keep=0.7)
+        k = rng.choice([1, 5, 10, 40])
+        docs, scores, _ = postings.top(query, k, allowed, scale)
+        assert_same_top(docs, scores, *exhaustive(postings, query, k, allowed, scale))
+    assert calls["maxscore"] >= 40 and calls["pruned"] >= 20
+
+
+def test_maxscore_keeps_ties_at_the_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages tied with the k-th best outside the probe still compete: the lower passage wins.
+    Three times as many blocks hold a best passage as the probe scores, so most ties are MaxScore's."""
+    monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
+    monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
+    monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
+    monkeypatch.setattr(postings_module, "COMPILED_MAX_BLOCK_SHARE", -1)
+    rows = [Counter({0: 1, 1: 1}) if i % 97 == 0 else Counter({1: 1, 2: 3}) for i in range(20_000)]
+    postings = build_postings(TermMatrix.from_rows(rows), 3)
+    assert postings.accelerate() and postings.compiled is not None
+    kernel, found = postings.compiled, []
+
+    def kept(*args):  # type: ignore[no-untyped-def]
+        answer = kernel.top_by_blocks(*args)
+        found.append((answer[2], len(answer[0])))
+        return answer
+
+    postings.compiled = kernel._replace(top_by_blocks=kept)
+    for k in (1, 3, 10, 40):
+        docs, scores, _ = postings.top({0: 1, 1: 1, 2: 1}, k)
+        expected_docs, expected_scores = exhaustive(postings, {0: 1, 1: 1, 2: 1}, k)
+        assert docs.tolist() == expected_docs.tolist()
+        np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
+        # by MaxScore, the ties outside the probe too (207 in all; the probe scores 64-160 blocks)
+        assert found[-1] == (3, 207)

@@ -141,18 +141,26 @@ def test_select_top_with_a_floor_keeps_every_passage_at_or_above_it() -> None:
     assert select_top(acc, 3, 4.0)[0].tolist() == [3, 6, 7]
 
 
-def test_common_rows_kept_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the budget a common term's rows are made for the question and not kept, and the answer
-    is the same."""
+@pytest.mark.parametrize("compiled", [False, True])
+def test_common_rows_kept_within_their_budget(monkeypatch: pytest.MonkeyPatch, compiled: bool) -> None:
+    """Past the budget a common term's rows are made for the question and not kept (the compiled
+    block scorer then finds its runs by galloping), and the answer is the same."""
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
+    monkeypatch.setattr(postings_module, "PROBE_MAX_SHARE_INVERSE", 2)
+    monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     rows = report_corpus(seed=3)
     postings = weigh(Frequencies.from_matrix(TermMatrix.from_rows(rows), 208 + 600), "plus", 1.2, 0.75, 0.5)
     query = {0: 1, 1: 1, 2: 1, 300: 1}
     expected = postings.top(query, 10)
-    kept = len(postings.__dict__.get("_common_rows", {}))
+    kept = len(postings.__dict__["_common_table"].rows)
     assert kept >= 2
     fresh = weigh(Frequencies.from_matrix(TermMatrix.from_rows(rows), 208 + 600), "plus", 1.2, 0.75, 0.5)
     monkeypatch.setattr(postings_module, "COMMON_ROWS_BUDGET", 12 * fresh.n_blocks)  # room for one
+    if compiled:
+        assert fresh.accelerate()
     got = fresh.top(query, 10)
-    assert len(fresh.__dict__["_common_rows"]) == 1
+    assert len(fresh.__dict__["_common_table"].rows) == 1
     assert got[0].tolist() == expected[0].tolist()
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-6)

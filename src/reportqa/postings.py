@@ -12,9 +12,12 @@ build time). What is here is how few of them a question has to add up:
   blocks do (consecutive passages come from the same report, so a block's terms are its report's);
   the cost is that of the question's block lists (at most one value a block) plus a few thousand
   passages scored;
-* when the bounds cannot prune or do not pay (a question of only very common words, more than 100
-  results asked for: the bot's 400-candidate first stage, an index under 50k passages), every
-  posting is added into an accumulator of every passage, common terms' weights kept as dense rows.
+* when the bounds leave too many blocks (a question of only very common words), with the compiled
+  loops (``compiled_ranking``) Block-Max MaxScore answers from the probe's floor: the terms too weak
+  to reach it alone are only looked up for passages holding a stronger one;
+* otherwise, or when the bounds do not pay (more than 100 results asked for: the bot's 400-candidate
+  first stage, an index under 50k passages), every posting is added into an accumulator of every
+  passage, common terms' weights kept as dense rows.
 
 All paths give the same passages and, up to float32 rounding, the same scores;
 ``tests/test_postings.py`` checks each against an exhaustive ranking.
@@ -61,10 +64,14 @@ BOUND_SLACK = np.float32(1 + 2**-14)
 BLOCKS_MIN_PASSAGES = 50_000
 # Past this share of the blocks, scoring blocks costs more than one pass over every passage ...
 MAX_BLOCK_SHARE = 1 / 32
-# ... and with the compiled block scorer, past half of them (a block costs it a binary search a term).
-# Measured at 300k passages, engines interleaved in one process: p99 0.63 ms against 1.04 ms with the
-# numpy share; in peers.py's order (reportqa straight after the other engines) p99 was still 1.23 ms.
-COMPILED_MAX_BLOCK_SHARE = 1 / 2
+# ... and with the compiled block scorer, past an eighth. At 300k passages (warm, each question
+# timed both ways) the share a question's bounds leave to score is bimodal: 280 of 300 questions
+# under 1% (blocks 0.05 ms, the full pass 0.26 ms), 17 over half (blocks 3.3 ms, the full pass 0.4).
+COMPILED_MAX_BLOCK_SHARE = 1 / 8
+# Past that share, with the compiled loops, MaxScore answers from the probe's floor (skipping blocks
+# whose bound is under it) instead of the accumulator: see ``compiled_ranking``. At 100k passages,
+# among other work (cold caches), 0.42-0.51 ms against the accumulator's 0.50-0.60 for such questions.
+COMPILED_MAXSCORE = True
 
 
 def block_bounds(indptr: np.ndarray, docs: np.ndarray,
@@ -139,8 +146,10 @@ class Postings:
             return False
         # the specialisations questions use (these arrays' types: memory-mapped or not)
         self._accumulate_compiled(kernels.accumulate_select, [], 1, None, None, None, False)
-        self._score_blocks_compiled(kernels.score_blocks, [], np.zeros(1, np.int64), None, None)
+        self.term_max()  # what MaxScore orders a question's terms by
         self.compiled = kernels
+        if len(self.df) and self.n_blocks:  # the block path's specialisation for these arrays
+            self._top_by_blocks_compiled([(0, 1.0)], 1, 1, None, None, None)
         return True
 
     def _dense_row(self, row: int, term: int) -> np.ndarray:
@@ -243,13 +252,19 @@ class Postings:
         if probe_size * PROBE_MAX_SHARE_INVERSE > n_blocks or self.n_docs < BLOCKS_MIN_PASSAGES \
                 or k > BLOCKS_MAX_RESULTS:
             return None, None
+        block_factor = None
+        if allowed is not None:
+            block_factor = _per_block(allowed, n_blocks, np.logical_or)
+        if scale is not None:
+            per_block = _per_block(scale, n_blocks, np.maximum)
+            block_factor = per_block if block_factor is None else block_factor * per_block  # or: 0 or 1, exact
+        if self.compiled is not None:
+            return self._top_by_blocks_compiled(items, k, probe_size, block_factor, allowed, scale)
         bound = np.zeros(n_blocks, dtype=np.float32)
         for term, repeat in items:
             self._add_bound(bound, term, repeat)
-        if allowed is not None:
-            bound *= _per_block(allowed, n_blocks, np.logical_or)
-        if scale is not None:
-            bound *= _per_block(scale, n_blocks, np.maximum)
+        if block_factor is not None:
+            bound *= block_factor
         probe = np.argpartition(bound, n_blocks - probe_size)[n_blocks - probe_size:]
         docs, sums = self._score_blocks(items, np.sort(probe), allowed, scale)
         if len(sums) < k:
@@ -257,13 +272,39 @@ class Postings:
         floor = np.partition(sums, len(sums) - k)[len(sums) - k]
         bound[probe] = 0
         rest = np.flatnonzero(bound * BOUND_SLACK >= floor)
-        if len(rest) > n_blocks * (MAX_BLOCK_SHARE if self.compiled is None else COMPILED_MAX_BLOCK_SHARE):
+        if len(rest) > n_blocks * MAX_BLOCK_SHARE:
             return None, float(floor) / float(BOUND_SLACK)  # float32 sums may round under float64 ones
         if len(rest):
             more_docs, more_sums = self._score_blocks(items, rest, allowed, scale)
             docs, sums = np.concatenate([docs, more_docs]), np.concatenate([sums, more_sums])
         keep = sums >= floor
         return (docs[keep], sums[keep]), None
+
+    def _top_by_blocks_compiled(self, items: list[tuple[int, float]], k: int, probe_size: int,
+                                block_factor: np.ndarray | None, allowed: np.ndarray | None,
+                                scale: np.ndarray | None) -> tuple[tuple[np.ndarray, np.ndarray] | None, float | None]:
+        """``_top_by_blocks`` in one compiled call (``ranking_kernels.top_by_blocks``): the same
+        bounds, probe and floor; the blocks left scored the same way, or, when over
+        ``COMPILED_MAX_BLOCK_SHARE`` of them are left, MaxScore from the floor."""
+        assert self.compiled is not None
+        terms = np.array([term for term, _ in items], dtype=np.int64)
+        common_rows = np.array([-1 if (c := self._common(term)) is None else c[2] for term, _ in items],
+                               dtype=np.int64)
+        table: CommonRows = self.__dict__["_common_table"]  # made by _common
+        found, sums, status, floor = self.compiled.top_by_blocks(
+            k, probe_size, self.n_blocks * COMPILED_MAX_BLOCK_SHARE, COMPILED_MAXSCORE, self.n_docs, BLOCK,
+            common_rows, table.bounds, table.runs, np.asarray(self.block_indptr[terms]),
+            np.asarray(self.block_indptr[terms + 1]), np.asarray(self.block_ids), np.asarray(self.block_max),
+            np.array([term in self.dense_rows for term, _ in items], dtype=bool),
+            np.array([r for _, r in items], dtype=np.float32), self.term_max()[terms],
+            np.asarray(self.docs), np.asarray(self.weights), np.asarray(self.indptr[terms]),
+            np.asarray(self.indptr[terms + 1]), _NO_SCALE if block_factor is None else block_factor,
+            block_factor is not None, *_compiled_filters(allowed, scale))
+        if status == 1:
+            return None, float(floor)
+        if status == 2:
+            return None, None
+        return (found, sums), None
 
     def _add_bound(self, bound: np.ndarray, term: int, repeat: float) -> None:
         """Add ``term``'s block bounds (× ``repeat``) to ``bound`` (one value per block)."""
@@ -275,36 +316,34 @@ class Postings:
         maxima = self.block_max[start:end]
         bound[self.block_ids[start:end]] += maxima if repeat == 1 else maxima * np.float32(repeat)
 
-    def _common(self, term: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def _common(self, term: int) -> tuple[np.ndarray, np.ndarray, int] | None:
         """For a term in at least 1/DENSE_BOUND_SHARE of the blocks, kept once made: its bounds as
         one value per block (0 where it is absent: adding them is one contiguous pass, several
-        times faster than scattering its block list), and where each block's run of its postings
-        starts (n_blocks + 1 positions in ``docs``: two gathers instead of two binary searches).
-        None for rarer terms. Kept for as many terms as ``COMMON_ROWS_BUDGET`` holds (a long-running
-        process must not grow with every common word it is ever asked)."""
-        made = self.__dict__.setdefault("_common_rows", {})
-        rows = made.get(term)
-        if rows is None:
-            start, end = self.block_indptr[term], self.block_indptr[term + 1]
-            if (end - start) * DENSE_BOUND_SHARE < self.n_blocks:
-                return None
-            bound = np.zeros(self.n_blocks, dtype=np.float32)
-            bound[self.block_ids[start:end]] = self.block_max[start:end]
-            first, last = self.indptr[term], self.indptr[term + 1]
-            edges = np.arange(self.n_blocks + 1, dtype=np.int64) * BLOCK
-            runs = (np.searchsorted(self.docs[first:last], edges) + first).astype(np.int64)
-            rows = (bound, runs)
-            if len(made) * 12 * self.n_blocks < COMMON_ROWS_BUDGET:  # 12 bytes a block; past it, made each time
-                made[term] = rows  # two threads making them make the same
-        return rows
+        times faster than scattering its block list), where each block's run of its postings
+        starts (n_blocks + 1 positions in ``docs``: two lookups a block instead of a binary search,
+        which misses the cache at every level), and its row of the ``CommonRows`` table (-1 when
+        the table is full and the rows were made for this question only). None for rarer terms."""
+        table = self.__dict__.get("_common_table")
+        if table is None:
+            table = self.__dict__.setdefault("_common_table", CommonRows.for_blocks(self.n_blocks))
+        row = table.rows.get(term)
+        if row is not None:
+            return table.bounds[row], table.runs[row], row
+        start, end = self.block_indptr[term], self.block_indptr[term + 1]
+        if (end - start) * DENSE_BOUND_SHARE < self.n_blocks:
+            return None
+        bound = np.zeros(self.n_blocks, dtype=np.float32)
+        bound[self.block_ids[start:end]] = self.block_max[start:end]
+        first, last = self.indptr[term], self.indptr[term + 1]
+        edges = np.arange(self.n_blocks + 1, dtype=np.int64) * BLOCK
+        runs = (np.searchsorted(self.docs[first:last], edges) + first).astype(np.int64)
+        return bound, runs, table.keep(term, bound, runs)
 
     def _score_blocks(self, items: list[tuple[int, float]], blocks: np.ndarray, allowed: np.ndarray | None,
                       scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Exact scores of every passage in ``blocks`` (ascending): (passages, float64 sums > 0).
         Dense rows are gathered block by block; every other term's postings in the blocks are
         found by their runs' ends and added in one ``bincount``, not term by term."""
-        if self.compiled is not None:
-            return self._score_blocks_compiled(self.compiled.score_blocks, items, blocks, allowed, scale)
         starts = blocks.astype(np.int64) * BLOCK
         size = len(blocks) * BLOCK
         dense_sum: np.ndarray | None = None
@@ -409,16 +448,17 @@ class Postings:
             np.float32(0 if floor is None else floor), floor is not None, k, SAMPLE_STRIDE, count)
         return (docs, acc[docs]), (int(matched) if count else None)
 
-    def _score_blocks_compiled(self, kernel: Callable[..., Any], items: list[tuple[int, float]], blocks: np.ndarray,
-                               allowed: np.ndarray | None, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """``_score_blocks`` in one compiled loop, bit for bit (``compiled_ranking``)."""
-        terms = np.array([term for term, _ in items], dtype=np.int64)
-        return kernel(
-            blocks.astype(np.int64, copy=False), BLOCK, self.n_docs,
-            np.array([term in self.dense_rows for term, _ in items], dtype=bool),
-            np.array([r for _, r in items], dtype=np.float32), np.asarray(self.docs), np.asarray(self.weights),
-            np.asarray(self.indptr[terms]), np.asarray(self.indptr[terms + 1]),
-            *_compiled_filters(allowed, scale))
+    def term_max(self) -> np.ndarray:
+        """Each term's largest weight (float32; 0 for a term in no passage), from its block maxima,
+        made on first use and kept."""
+        made = self.__dict__.get("_term_max")
+        if made is None:
+            made = np.zeros(len(self.block_indptr) - 1, dtype=np.float32)
+            present = np.diff(self.block_indptr) > 0
+            if present.any():  # the present terms' runs of maxima follow one another
+                made[present] = np.maximum.reduceat(self.block_max, self.block_indptr[:-1][present])
+            self.__dict__["_term_max"] = made
+        return made
 
     def _scratch(self) -> np.ndarray:
         """This thread's accumulator, reused question after question: a fresh array of every
@@ -457,8 +497,38 @@ class Postings:
         return scores
 
 
+class CommonRows:
+    """The common terms' block bounds and postings run starts (``Postings._common``), one table row
+    a term, up to ``COMMON_ROWS_BUDGET`` (12 bytes a block a term): a long-running process must not
+    grow with every common word it is ever asked, and the compiled block scorer reads every kept
+    term's runs from one array. The tables are zeroed lazily (calloc), so unused rows cost nothing."""
+
+    def __init__(self, capacity: int, n_blocks: int) -> None:
+        self.bounds = np.zeros((capacity, n_blocks), dtype=np.float32)
+        self.runs = np.zeros((capacity, n_blocks + 1), dtype=np.int64)
+        self.rows: dict[int, int] = {}  # term → its row, set once the row is written
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_blocks(cls, n_blocks: int) -> CommonRows:
+        return cls(COMMON_ROWS_BUDGET // (12 * max(1, n_blocks)), n_blocks)
+
+    def keep(self, term: int, bound: np.ndarray, runs: np.ndarray) -> int:
+        """Store a term's rows; its row, or -1 when the table is full."""
+        with self._lock:
+            row = self.rows.get(term)
+            if row is None:
+                if len(self.rows) >= len(self.bounds):
+                    return -1
+                row = len(self.rows)
+                self.bounds[row], self.runs[row] = bound, runs
+                self.rows[term] = row
+            return row
+
+
 # stand-ins of the compiled loop's arguments a question does not use (the types it was compiled for)
 _NO_ROWS = np.zeros((0, BLOCK), dtype=np.float32)
+_NO_RUNS = np.zeros((0, 1), dtype=np.int64)
 _NO_FILTER = np.ones(1, dtype=bool)
 _NO_SCALE = np.ones(1, dtype=np.float32)
 
