@@ -56,8 +56,9 @@ from reportqa.unit_names import unit_words
 
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "7"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
-# 6: a manifest (sizes, checksums, build id, shape) checked before serving; 7: block bounds per term
+INDEX_FORMAT = "8"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
+# 6: a manifest (sizes, checksums, build id, shape) checked before serving; 7: block bounds per term;
+# 8: clause keys in a table of their own
 
 
 @dataclass
@@ -458,6 +459,7 @@ async def _start_database(generation: Path, previous: _Previous | None, reused: 
             kept = {r.id for r in reused}
             dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
             await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
+            await db.executemany("DELETE FROM clauses WHERE report_id = ?", dropped)
             await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
             for table in ("skipped", "duplicates", "info", "files"):
                 await db.execute(f"DELETE FROM {table}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,8 +35,8 @@ class IndexMissing(Exception):
     """No index in the folder yet."""
 
 
-@dataclass(frozen=True)
-class ReportInfo:
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__,
+class ReportInfo:  # 3.9 µs a report against 0.7 (an index of 83k reports builds them all on load)
     id: int
     source: str
     unit: str | None
@@ -67,11 +68,19 @@ class ReportInfo:
         """Which reports are one unit's: the same kind in the same place (and town), or the same
         ministry. A unit whose own place is unknown stands alone: two 鼓楼街道 or two 区退役军人事务局
         may be anyone's."""
-        if self.unit and self.place_code and self.place_exact:
-            return f"{self.place_code}|{normalise(self.locality or '')}|{normalise(self.kind or self.unit)}"
-        if self.unit and self.national:
-            return f"~|{normalise(self.unit)}"
-        return f"#{self.id}"
+        return _unit_key(self.unit, self.place_code, self.place_exact, self.locality, self.kind,
+                         self.national) or f"#{self.id}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _unit_key(unit: str | None, place_code: str | None, place_exact: bool, locality: str | None, kind: str | None,
+              national: bool) -> str | None:
+    """``ReportInfo.unit_key`` of a unit, None for one that stands alone (cached: a unit's reports are many)."""
+    if unit and place_code and place_exact:
+        return f"{place_code}|{normalise(locality or '')}|{normalise(kind or unit)}"
+    if unit and national:
+        return f"~|{normalise(unit)}"
+    return None
 
 
 @dataclass
@@ -206,7 +215,7 @@ class SearchIndex:
         self.generation = generation
         self.db = db
         self.reports = reports
-        self.term_id = {term: i for i, term in enumerate(vocab)}
+        self.term_id = dict(zip(vocab, range(len(vocab)), strict=True))
         self.postings = postings
         self.passage_ids = passage_ids
         self.passage_report = passage_report
