@@ -85,9 +85,8 @@ def _warm(kernels: Kernels) -> None:
                               np.array([1, 2], np.int32), np.ones(2, np.float32), np.zeros(2, np.int64),
                               np.array([0, 2], np.int64), np.ones(4, np.bool_), False, np.ones(4, np.float32),
                               False, np.float32(0), False, 2, 2, False)
-    kernels.top_by_blocks(1, 1, 0.5, True, 4, 4, np.array([0, -1], np.int64), np.ones((1, 1), np.float32),
-                          np.array([[0, 1]], np.int64), np.zeros(2, np.int64), np.array([1, 1], np.int64),
-                          np.zeros(1, np.int32), np.ones(1, np.float32), np.array([True, False]),
+    kernels.top_by_blocks(1, 4, 4, np.array([0, -1], np.int64), np.ones((1, 1), np.float32), np.zeros(2, np.int64),
+                          np.array([1, 1], np.int64), np.zeros(1, np.int32), np.ones(1, np.float32),
                           np.ones(2, np.float32), np.ones(2, np.float32), np.array([1, 2], np.int32),
                           np.ones(2, np.float32), np.zeros(2, np.int64), np.array([1, 2], np.int64),
                           np.ones(1, np.float32), False, np.ones(4, np.bool_), False, np.ones(4, np.float32), False)

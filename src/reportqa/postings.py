@@ -6,18 +6,17 @@ build time). What is here is how few of them a question has to add up:
 * a question of rare terms merges their postings (a sort of a few thousand entries at most);
 * otherwise the passages are cut into blocks of ``BLOCK`` consecutive passages, and the build
   stored, per term, the largest contribution it makes in each block it occurs in. A block's bound
-  (the sum of its terms' block maxima) is at least the score of every passage in it, so after the
-  best-bounded blocks are scored exactly, their k-th best score is a floor, and only blocks whose
-  bound reaches that floor can hold a passage of the top k. On report corpora about 1% of the
-  blocks do (consecutive passages come from the same report, so a block's terms are its report's);
-  the cost is that of the question's block lists (at most one value a block) plus a few thousand
-  passages scored;
-* when the bounds leave too many blocks (a question of only very common words), with the compiled
-  loops (``compiled_ranking``) Block-Max MaxScore answers from the probe's floor: the terms too weak
-  to reach it alone are only looked up for passages holding a stronger one;
-* otherwise, or when the bounds do not pay (more than 100 results asked for: the bot's 400-candidate
-  first stage, an index under 50k passages), every posting is added into an accumulator of every
-  passage, common terms' weights kept as dense rows.
+  (the sum of its terms' block maxima) is at least the score of every passage in it. With the
+  compiled loops (``compiled_ranking``, the bot), Block-Max MaxScore: the passages in order, a
+  heap of the k best so far, blocks whose bound is under its k-th skipped, and the terms too weak
+  to lift a passage to it alone only looked up for passages holding a stronger one. With numpy,
+  the best-bounded blocks are scored exactly first, their k-th best score is a floor, and only
+  blocks whose bound reaches that floor are scored too: on report corpora about 1% of the blocks
+  (consecutive passages come from the same report, so a block's terms are its report's);
+* when that does not pay (numpy's floor leaves too many blocks: a question of only very common
+  words; more than 100 results asked for: the bot's 400-candidate first stage; an index under 50k
+  passages), every posting is added into an accumulator of every passage, common terms' weights
+  kept as dense rows.
 
 All paths give the same passages and, up to float32 rounding, the same scores;
 ``tests/test_postings.py`` checks each against an exhaustive ranking.
@@ -64,14 +63,6 @@ BOUND_SLACK = np.float32(1 + 2**-14)
 BLOCKS_MIN_PASSAGES = 50_000
 # Past this share of the blocks, scoring blocks costs more than one pass over every passage ...
 MAX_BLOCK_SHARE = 1 / 32
-# ... and with the compiled block scorer, past an eighth. At 300k passages (warm, each question
-# timed both ways) the share a question's bounds leave to score is bimodal: 280 of 300 questions
-# under 1% (blocks 0.05 ms, the full pass 0.26 ms), 17 over half (blocks 3.3 ms, the full pass 0.4).
-COMPILED_MAX_BLOCK_SHARE = 1 / 8
-# Past that share, with the compiled loops, MaxScore answers from the probe's floor (skipping blocks
-# whose bound is under it) instead of the accumulator: see ``compiled_ranking``. At 100k passages,
-# among other work (cold caches), 0.42-0.51 ms against the accumulator's 0.50-0.60 for such questions.
-COMPILED_MAXSCORE = True
 
 
 def block_bounds(indptr: np.ndarray, docs: np.ndarray,
@@ -149,7 +140,7 @@ class Postings:
         self.term_max()  # what MaxScore orders a question's terms by
         self.compiled = kernels
         if len(self.df) and self.n_blocks:  # the block path's specialisation for these arrays
-            self._top_by_blocks_compiled([(0, 1.0)], 1, 1, None, None, None)
+            self._top_by_blocks_compiled([(0, 1.0)], 1, None, None, None)
         return True
 
     def _dense_row(self, row: int, term: int) -> np.ndarray:
@@ -242,15 +233,15 @@ class Postings:
         """Every passage scoring at least the k-th best (ties included) with its score, by block
         bounds; else (None, a floor under the k-th best, or None) when the bounds would not prune
         enough to pay (a question of only very common words: nearly every block holds a passage
-        high in each).
+        high in each). Compiled, Block-Max MaxScore (``_top_by_blocks_compiled``).
 
         Exactness: a passage's score never exceeds its block's bound (the sum of maxima, given
         ``BOUND_SLACK`` for rounding); the floor is the k-th best of passages actually scored, so it
         never exceeds the true k-th best."""
         n_blocks = self.n_blocks
         probe_size = max(PROBE_BLOCKS_MIN, PROBE_BLOCKS_PER_RESULT * k)
-        if probe_size * PROBE_MAX_SHARE_INVERSE > n_blocks or self.n_docs < BLOCKS_MIN_PASSAGES \
-                or k > BLOCKS_MAX_RESULTS:
+        if self.n_docs < BLOCKS_MIN_PASSAGES or k > BLOCKS_MAX_RESULTS or (
+                self.compiled is None and probe_size * PROBE_MAX_SHARE_INVERSE > n_blocks):
             return None, None
         block_factor = None
         if allowed is not None:
@@ -259,7 +250,7 @@ class Postings:
             per_block = _per_block(scale, n_blocks, np.maximum)
             block_factor = per_block if block_factor is None else block_factor * per_block  # or: 0 or 1, exact
         if self.compiled is not None:
-            return self._top_by_blocks_compiled(items, k, probe_size, block_factor, allowed, scale)
+            return self._top_by_blocks_compiled(items, k, block_factor, allowed, scale), None
         bound = np.zeros(n_blocks, dtype=np.float32)
         for term, repeat in items:
             self._add_bound(bound, term, repeat)
@@ -280,31 +271,24 @@ class Postings:
         keep = sums >= floor
         return (docs[keep], sums[keep]), None
 
-    def _top_by_blocks_compiled(self, items: list[tuple[int, float]], k: int, probe_size: int,
-                                block_factor: np.ndarray | None, allowed: np.ndarray | None,
-                                scale: np.ndarray | None) -> tuple[tuple[np.ndarray, np.ndarray] | None, float | None]:
-        """``_top_by_blocks`` in one compiled call (``ranking_kernels.top_by_blocks``): the same
-        bounds, probe and floor; the blocks left scored the same way, or, when over
-        ``COMPILED_MAX_BLOCK_SHARE`` of them are left, MaxScore from the floor."""
+    def _top_by_blocks_compiled(self, items: list[tuple[int, float]], k: int, block_factor: np.ndarray | None,
+                                allowed: np.ndarray | None,
+                                scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The block path in one compiled call (``ranking_kernels.top_by_blocks``): the same block
+        bounds as numpy's, then Block-Max MaxScore over them (every passage that can reach the k-th
+        best, with its score, and perhaps some under it)."""
         assert self.compiled is not None
         terms = np.array([term for term, _ in items], dtype=np.int64)
         common_rows = np.array([-1 if (c := self._common(term)) is None else c[2] for term, _ in items],
                                dtype=np.int64)
         table: CommonRows = self.__dict__["_common_table"]  # made by _common
-        found, sums, status, floor = self.compiled.top_by_blocks(
-            k, probe_size, self.n_blocks * COMPILED_MAX_BLOCK_SHARE, COMPILED_MAXSCORE, self.n_docs, BLOCK,
-            common_rows, table.bounds, table.runs, np.asarray(self.block_indptr[terms]),
+        return self.compiled.top_by_blocks(
+            k, self.n_docs, BLOCK, common_rows, table.bounds, np.asarray(self.block_indptr[terms]),
             np.asarray(self.block_indptr[terms + 1]), np.asarray(self.block_ids), np.asarray(self.block_max),
-            np.array([term in self.dense_rows for term, _ in items], dtype=bool),
             np.array([r for _, r in items], dtype=np.float32), self.term_max()[terms],
             np.asarray(self.docs), np.asarray(self.weights), np.asarray(self.indptr[terms]),
             np.asarray(self.indptr[terms + 1]), _NO_SCALE if block_factor is None else block_factor,
             block_factor is not None, *_compiled_filters(allowed, scale))
-        if status == 1:
-            return None, float(floor)
-        if status == 2:
-            return None, None
-        return (found, sums), None
 
     def _add_bound(self, bound: np.ndarray, term: int, repeat: float) -> None:
         """Add ``term``'s block bounds (× ``repeat``) to ``bound`` (one value per block)."""
