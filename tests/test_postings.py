@@ -144,7 +144,7 @@ def test_select_top_with_a_floor_keeps_every_passage_at_or_above_it() -> None:
 @pytest.mark.parametrize("compiled", [False, True])
 def test_common_rows_kept_within_their_budget(monkeypatch: pytest.MonkeyPatch, compiled: bool) -> None:
     """Past the budget a common term's rows are made for the question and not kept (the compiled
-    block scorer then finds its runs by galloping), and the answer is the same."""
+    block path then reads its block list instead of its row), and the answer is the same."""
     if compiled:
         pytest.importorskip("numba")
     monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)

@@ -484,8 +484,9 @@ class Postings:
 class CommonRows:
     """The common terms' block bounds and postings run starts (``Postings._common``), one table row
     a term, up to ``COMMON_ROWS_BUDGET`` (12 bytes a block a term): a long-running process must not
-    grow with every common word it is ever asked, and the compiled block scorer reads every kept
-    term's runs from one array. The tables are zeroed lazily (calloc), so unused rows cost nothing."""
+    grow with every common word it is ever asked, and the compiled block path reads every kept
+    term's bounds from one array (numpy's block scorer reads the runs). The tables are zeroed
+    lazily (calloc), so unused rows cost nothing."""
 
     def __init__(self, capacity: int, n_blocks: int) -> None:
         self.bounds = np.zeros((capacity, n_blocks), dtype=np.float32)
