@@ -40,7 +40,7 @@ def test_compiled_accumulator_answers_as_numpy_does(seed: int, dense: bool, monk
     and k from 1 to 400."""
     monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
-    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 10**9)
+    monkeypatch.setattr(postings_module, "BLOCKS_MAX_RESULTS", 0)  # never the block path
     postings = corpus_postings(seed, dense)
     assert postings.accelerate() and postings.compiled is not None
     kernel = postings.compiled
@@ -103,7 +103,6 @@ def test_maxscore_answers_the_exhaustive_top_k(seed: int, dense: bool, monkeypat
     questions' terms hold."""
     monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
-    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
     postings = corpus_postings(seed, dense)
     assert postings.accelerate() and postings.compiled is not None
     kernel = postings.compiled
@@ -134,7 +133,6 @@ def test_maxscore_keeps_ties_at_the_cut(monkeypatch: pytest.MonkeyPatch) -> None
     passage wins, wherever the ties are."""
     monkeypatch.setattr(postings_module, "MERGE_MAX_POSTINGS", 0)
     monkeypatch.setattr(postings_module, "MERGE_MAX_ONE_TERM", 0)
-    monkeypatch.setattr(postings_module, "BLOCKS_MIN_PASSAGES", 0)
     ties = set(range(0, 20_000, 97))
     rows = [Counter({0: 1, 1: 1}) if i in ties else Counter({1: 1, 2: 3}) for i in range(20_000)]
     postings = build_postings(TermMatrix.from_rows(rows), 3)
