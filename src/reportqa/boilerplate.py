@@ -47,13 +47,43 @@ def threshold(n_reports: int) -> int:
     return max(MIN_REPORTS, math.ceil(SHARE_OF_REPORTS * n_reports))
 
 
-def common_keys(per_report: Iterable[np.ndarray], n_reports: int) -> np.ndarray:
-    """The keys of the clauses found in at least ``threshold(n_reports)`` reports, sorted."""
+def key_counts(per_report: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Every clause key of these reports (sorted) and in how many of them it is."""
     arrays = [a for a in per_report if len(a)]
     if not arrays:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
     keys, counts = np.unique(np.concatenate(arrays), return_counts=True)
+    return keys, counts.astype(np.int64)
+
+
+def common_keys(per_report: Iterable[np.ndarray], n_reports: int) -> np.ndarray:
+    """The keys of the clauses found in at least ``threshold(n_reports)`` reports, sorted."""
+    keys, counts = key_counts(per_report)
     return keys[counts >= threshold(n_reports)]
+
+
+def candidate_floor(n_reports: int, share: float) -> int:
+    """The fewest reports a key of these must be in to be boilerplate once up to ``share`` of them
+    are replaced or added (an overlay, ``overlay.py``): the threshold over the fewest reports there
+    can then be, less the most the key can gain. A key under it is never boilerplate before the next
+    full build, so a build keeps the counts of the keys at or above it, and an overlay recounts those."""
+    fewest = n_reports - math.floor(share * n_reports)
+    return max(1, threshold(fewest) - math.ceil(share * n_reports))
+
+
+def recount(keys: np.ndarray, counts: np.ndarray, removed: Iterable[np.ndarray], added: Iterable[np.ndarray],
+            n_reports: int) -> np.ndarray:
+    """The boilerplate once the reports whose keys are ``removed`` are gone and ``added``'s are in:
+    the counted ``keys`` (those at the candidate floor) recounted, against the threshold of the
+    ``n_reports`` there are now."""
+    now = counts.copy()
+    for per_report, sign in ((removed, -1), (added, 1)):
+        changed, by = key_counts(per_report)
+        where = np.searchsorted(keys, changed)
+        found = where < len(keys)
+        found[found] = keys[where[found]] == changed[found]
+        np.add.at(now, where[found], sign * by[found])
+    return keys[now >= threshold(n_reports)]
 
 
 def content(norm_text: str, boilerplate: frozenset[int]) -> str:

@@ -49,7 +49,9 @@ ALL_ARRAYS = (*TERM_ARRAYS, *POSTING_ARRAYS, *PASSAGE_ARRAYS, *BLOCK_ARRAYS)
 # what answering reads (not the raw frequencies or lengths, which only a build needs)
 SERVING_ARRAYS = ("post_indptr", "post_docs", "post_weights", "post_absent", "post_idf", "post_df",
                   "passage_ids", "passage_report", "passage_kind", *BLOCK_ARRAYS)
-OPTIONAL_ARRAYS = ("boilerplate",)
+# the boilerplate, and the counts an overlay recounts it from (boilerplate.py: keys at the candidate
+# floor, how many reports hold each, the share of reports the floor allows an overlay)
+OPTIONAL_ARRAYS = ("boilerplate", "boilerplate_keys", "boilerplate_counts", "boilerplate_share")
 
 
 class IndexDamaged(Exception):
@@ -88,6 +90,26 @@ def write_manifest(generation: Path, build_id: str, files: list[str], shape: Sha
                   for name in files},
         "shape": {"passages": shape.passages, "terms": shape.terms, "postings": shape.postings,
                   "reports": shape.reports},
+    }
+    (generation / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def write_overlaid_manifest(generation: Path, build_id: str, base: dict, files: Iterable[str],
+                            overlay_shape: Shape) -> None:
+    """An overlaid generation's manifest: its base's files as the base's build recorded them (they
+    are the same files, linked), its own files measured now, and both builds' ids and shapes."""
+    records = dict(base["files"])
+    records.update({name: {"size": (generation / name).stat().st_size, "crc32": file_crc32(generation / name)}
+                    for name in files})
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "build_id": build_id,
+        "files": records,
+        "shape": base["shape"],
+        "base": {"build_id": base["build_id"]},
+        "overlay": {"build_id": build_id, "shape": {"passages": overlay_shape.passages, "terms": overlay_shape.terms,
+                                                    "postings": overlay_shape.postings,
+                                                    "reports": overlay_shape.reports}},
     }
     (generation / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
@@ -287,6 +309,31 @@ def remember_verified(generation: Path, manifest: dict, deep: bool = False) -> N
         tmp.unlink(missing_ok=True)
 
 
+# An overlaid generation (overlay.py): its base's files (hard links), the overlay's in a folder, and
+# the live statistics. Its manifest says so with a "base" entry; its arrays come back in one dict,
+# the overlay's and the live statistics' under these prefixes, its vocabulary the base's and then the
+# overlay's new terms.
+OVERLAY_DIR = "overlay"
+OVERLAY_PREFIX = "overlay/"
+LIVE_PREFIX = "live/"
+LIVE_NAME = "live.npz"
+EXTRA_VOCAB_NAME = "vocab_extra.json"
+LIVE_ARRAYS = ("alive", "base_df", "base_length", "base_avgdl", "overlay_terms", "df", "idf", "n_live", "avgdl")
+RESCORING_ARRAYS = ("post_tf", "passage_len")  # the base's, to rescore its answers exactly
+
+
+def is_overlaid(manifest: dict) -> bool:
+    return isinstance(manifest.get("base"), dict) and isinstance(manifest.get("overlay"), dict)
+
+
+def overlay_files() -> tuple[str, ...]:
+    """The files of an overlaid generation beyond its base's (manifest names)."""
+    from reportqa import store
+
+    return (LIVE_NAME, EXTRA_VOCAB_NAME, *(f"{OVERLAY_DIR}/{name}" for name in
+                                          (store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME)))
+
+
 def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep: bool = False,
                   integrity: bool = False, remember: bool = False) -> tuple[dict[str, np.ndarray], list[str], dict]:
     """The generation's arrays (``arrays``, default all, and the optional ones) and vocabulary, after
@@ -302,33 +349,113 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
         manifest = read_manifest(generation)
     except IndexDamaged as exc:
         raise damaged(generation, [str(exc)]) from exc
+    overlaid = is_overlaid(manifest)
     known_good = remember and not integrity and verified_before(generation, manifest, deep)
     checksummed = (store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME) + ((store.DB_NAME,) if deep else ())
+    if overlaid:
+        checksummed += tuple(name for name in overlay_files() if deep or not name.endswith(store.DB_NAME))
     problems = [] if known_good else check_files(generation, manifest, checksummed)
     if problems:
         raise damaged(generation, problems)
+    base_wanted = tuple(dict.fromkeys((*wanted, *RESCORING_ARRAYS))) if overlaid else wanted
     try:
         vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
-        loaded = load_arrays(generation / store.TERMS_NAME, (*wanted, *OPTIONAL_ARRAYS))
+        loaded = load_arrays(generation / store.TERMS_NAME, (*base_wanted, *OPTIONAL_ARRAYS))
+        if overlaid:
+            overlay = generation / OVERLAY_DIR
+            overlay_vocab = json.loads((overlay / store.VOCAB_NAME).read_text(encoding="utf-8"))
+            extra = json.loads((generation / EXTRA_VOCAB_NAME).read_text(encoding="utf-8"))
+            overlay_arrays = load_arrays(overlay / store.TERMS_NAME, (*wanted, *OPTIONAL_ARRAYS))
+            live = load_arrays(generation / LIVE_NAME, LIVE_ARRAYS)
     except Exception as exc:  # a damaged zip raises assorted errors from inside numpy and zipfile
         raise damaged(generation, [f"cannot be read: {type(exc).__name__}: {exc}"[:300]]) from exc
-    if known_good:
-        return loaded, vocab, manifest
-    problems = _content_problems(generation, manifest, loaded, vocab, wanted, integrity)
-    if problems:
-        raise damaged(generation, problems)
-    if remember:
-        remember_verified(generation, manifest, deep)
+    if not known_good:
+        if overlaid:
+            problems = _content_problems(generation / store.DB_NAME, base_part(manifest), loaded, vocab, base_wanted,
+                                         integrity)
+            problems += _overlay_problems(generation, manifest, overlay_arrays, overlay_vocab, live, loaded, vocab,
+                                          extra, wanted, integrity)
+        else:
+            problems = _content_problems(generation / store.DB_NAME, manifest, loaded, vocab, wanted, integrity)
+        if problems:
+            raise damaged(generation, problems)
+        if remember:
+            remember_verified(generation, manifest, deep)
+    if overlaid:
+        loaded.update({OVERLAY_PREFIX + name: value for name, value in overlay_arrays.items()})
+        loaded.update({LIVE_PREFIX + name: value for name, value in live.items()})
+        vocab = vocab + extra
     return loaded, vocab, manifest
 
 
-def _content_problems(generation: Path, manifest: dict, arrays: dict[str, np.ndarray], vocab: object,
+def base_part(manifest: dict) -> dict:
+    """An overlaid generation's manifest as its base's (build id and shape)."""
+    return {"build_id": manifest["base"].get("build_id"), "shape": manifest["shape"]}
+
+
+def overlay_part(manifest: dict) -> dict:
+    """An overlaid generation's manifest as its overlay's."""
+    return {"build_id": manifest["overlay"].get("build_id"), "shape": manifest["overlay"].get("shape", {})}
+
+
+def _content_problems(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray], vocab: object,
                       wanted: Iterable[str], integrity: bool) -> list[str]:
     """The invariants of the arrays and vocabulary, then the database against them."""
+    problems = check_arrays(arrays, vocab, manifest["shape"], wanted)
+    return problems or check_database(db_path, manifest, arrays, integrity)
+
+
+def _overlay_problems(generation: Path, manifest: dict, overlay_arrays: dict[str, np.ndarray], overlay_vocab: object,
+                      live: dict[str, np.ndarray], base_arrays: dict[str, np.ndarray], base_vocab: list[str],
+                      extra: object, wanted: Iterable[str], integrity: bool) -> list[str]:
+    """The overlay's arrays and database, then the live statistics against base and overlay."""
     from reportqa import store
 
-    problems = check_arrays(arrays, vocab, manifest["shape"], wanted)
-    return problems or check_database(generation / store.DB_NAME, manifest, arrays, integrity)
+    problems = [f"overlay: {p}" for p in _content_problems(generation / OVERLAY_DIR / store.DB_NAME,
+                                                           overlay_part(manifest), overlay_arrays, overlay_vocab,
+                                                           wanted, integrity)]
+    return problems or live_problems(live, base_arrays, base_vocab, extra, overlay_arrays, overlay_vocab)
+
+
+def live_problems(live: dict[str, np.ndarray], base: dict[str, np.ndarray], base_vocab: list[str], extra: object,
+                  overlay: dict[str, np.ndarray], overlay_vocab: object) -> list[str]:
+    """The live statistics' invariants: one flag per base passage, counts within the base's, the
+    overlay's terms mapped onto the same words of the whole vocabulary, counts that add up."""
+    if not isinstance(extra, list) or not all(isinstance(t, str) for t in extra) or not isinstance(overlay_vocab, list):
+        return ["vocab_extra.json is not a list of terms"]
+    if missing := [name for name in LIVE_ARRAYS if name not in live]:
+        return [f"live.npz lacks {', '.join(missing)}"]
+    n_base_terms, n_base = len(base["post_indptr"]) - 1, len(base["passage_ids"])
+    n_terms = n_base_terms + len(extra)
+    shapes = {"alive": (n_base,), "base_df": (n_base_terms,), "overlay_terms": (len(overlay_vocab),),
+              "df": (n_terms,), "idf": (n_terms,)}
+    bad = [name for name, shape in shapes.items() if live[name].shape != shape]
+    if bad:
+        return [f"live.npz: {', '.join(bad)} of the wrong shape"]
+    terms, base_df, df = live["overlay_terms"], live["base_df"], live["df"]
+    if len(terms) and (terms.min() < 0 or terms.max() >= n_terms or len(np.unique(terms)) != len(terms)):
+        return ["live.npz: the overlay's terms are not distinct terms of the index"]
+    whole = base_vocab + extra
+    if len(set(whole)) != len(whole) or any(whole[int(t)] != word for t, word in zip(terms, overlay_vocab,
+                                                                                         strict=True)):
+        return ["live.npz: the overlay's terms are not the words its vocabulary names"]
+    if base_df.min(initial=0) < 0 or np.any(base_df > np.diff(base["post_indptr"])):
+        return ["live.npz: base_df is not within the base's counts"]
+    expected = np.zeros(n_terms, dtype=np.int64)
+    expected[:n_base_terms] = base_df
+    np.add.at(expected, terms, np.diff(overlay["post_indptr"]))
+    if not np.array_equal(expected, df):
+        return ["live.npz: df is not the base's live counts and the overlay's"]
+    n_live = int(live["n_live"])
+    if n_live != int(live["alive"].sum()) + len(overlay["passage_ids"]):
+        return ["live.npz: n_live is not the live passages"]
+    values = np.array([float(live[name]) for name in ("base_length", "base_avgdl", "avgdl")])
+    if not np.isfinite(values).all() or values.min() < 0 or not np.isfinite(live["idf"]).all():
+        return ["live.npz holds a value that is not a finite number of at least 0"]
+    base_ids, overlay_ids = base["passage_ids"], overlay["passage_ids"]
+    if len(base_ids) and len(overlay_ids) and overlay_ids[0] <= base_ids[-1]:
+        return ["live.npz: the overlay's passage ids are not past the base's"]
+    return []
 
 
 def check_written(generation: Path, arrays: dict[str, np.ndarray], vocab: list[str]) -> None:
@@ -336,8 +463,27 @@ def check_written(generation: Path, arrays: dict[str, np.ndarray], vocab: list[s
     it wrote, still in memory: a generation that fails is never published. It is then remembered as
     checked, so neither the first question nor the next build reads it all again. Raises
     ``IndexDamaged``."""
+    from reportqa import store
+
     manifest = read_manifest(generation)
-    problems = _content_problems(generation, manifest, arrays, vocab, ALL_ARRAYS, integrity=False)
+    problems = _content_problems(generation / store.DB_NAME, manifest, arrays, vocab, ALL_ARRAYS, integrity=False)
+    if problems:
+        raise IndexDamaged(f"the build wrote an index that fails its own checks ({'; '.join(problems[:3])}): "
+                           "this is a bug, please report it; the served index is unchanged")
+    remember_verified(generation, manifest, deep=True)
+
+
+def check_written_overlaid(generation: Path, overlay_arrays: dict[str, np.ndarray], overlay_vocab: list[str],
+                           live: dict[str, np.ndarray], extra: list[str]) -> None:
+    """``check_written`` for an overlaid generation: the overlay and the live statistics it wrote
+    (its base is files of the served generation, checked before this build used them)."""
+    from reportqa import store
+
+    manifest = read_manifest(generation)
+    base = load_arrays(generation / store.TERMS_NAME, ("post_indptr", "passage_ids"))
+    base_vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))
+    problems = _overlay_problems(generation, manifest, overlay_arrays, overlay_vocab, live, base, base_vocab, extra,
+                                 ALL_ARRAYS, integrity=False)
     if problems:
         raise IndexDamaged(f"the build wrote an index that fails its own checks ({'; '.join(problems[:3])}): "
                            "this is a bug, please report it; the served index is unchanged")

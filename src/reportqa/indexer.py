@@ -23,15 +23,24 @@ from pathlib import Path
 import numpy as np
 
 from reportqa import store
-from reportqa.boilerplate import common_keys, report_clause_keys
+from reportqa.boilerplate import candidate_floor, key_counts, recount, report_clause_keys, threshold
 from reportqa.index_check import (
+    EXTRA_VOCAB_NAME,
+    LIVE_ARRAYS,
+    LIVE_NAME,
+    LIVE_PREFIX,
+    OVERLAY_DIR,
+    OVERLAY_PREFIX,
     IndexDamaged,
     Shape,
     check_written,
+    check_written_overlaid,
     new_build_id,
+    overlay_files,
     read_manifest,
     verified_load,
     write_manifest,
+    write_overlaid_manifest,
 )
 from reportqa.ingest.pipeline import (
     METADATA_FILE,
@@ -45,7 +54,10 @@ from reportqa.ingest.pipeline import (
 )
 from reportqa.ingest.readers import UnreadableFile
 from reportqa.ingest.sandbox import BoundedRunner, Budget
+from reportqa.mapped_arrays import load_arrays
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, ReportMeta
+from reportqa.overlay import LiveStats, df_of_passages
+from reportqa.postings import Postings
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
@@ -54,6 +66,7 @@ from reportqa.stored_words import WORDS_NAME, carry_forward, dictionary_key, sto
 from reportqa.text import Tokenizer, get_index_tokenizer, normalise
 from reportqa.unit_names import unit_words
 
+BASE_FILES = (store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME)  # what an overlaid generation links
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
 INDEX_FORMAT = "8"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
@@ -185,12 +198,26 @@ class _Previous:
     def scan_started_ns(self) -> int:
         return int(self.info.get("scan_started_ns", "0"))
 
+    @property
+    def overlaid(self) -> bool:
+        return LIVE_PREFIX + "alive" in self.arrays
+
     def load_arrays(self) -> _PreviousArrays:
+        """Its frequencies and passages as one index: an overlaid generation's live base passages,
+        then its overlay's (terms numbered as the whole vocabulary)."""
         arrays = self.arrays
         ids = arrays["passage_ids"]
         freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"], len(ids))
-        return _PreviousArrays(self.vocab, freqs, ids, arrays["passage_report"], arrays["passage_kind"],
-                               arrays["passage_len"])
+        names = ("passage_ids", "passage_report", "passage_kind", "passage_len")
+        if not self.overlaid:
+            return _PreviousArrays(self.vocab, freqs, *(arrays[name] for name in names))
+        alive = arrays[LIVE_PREFIX + "alive"]
+        overlay = Frequencies(arrays[OVERLAY_PREFIX + "post_indptr"], arrays[OVERLAY_PREFIX + "post_docs"],
+                              arrays[OVERLAY_PREFIX + "post_tf"], len(arrays[OVERLAY_PREFIX + "passage_ids"]))
+        merged = freqs.keep(alive).extend(overlay.renumber_terms(arrays[LIVE_PREFIX + "overlay_terms"],
+                                                                 len(self.vocab)))
+        passages = [np.concatenate([arrays[name][alive], arrays[OVERLAY_PREFIX + name]]) for name in names]
+        return _PreviousArrays(self.vocab, merged, *passages)
 
 
 @dataclass
@@ -432,8 +459,12 @@ async def _build_with(
     generation = store.new_generation(index_dir)
     try:
         id_floor = _id_floor() if damage else 1
-        summary = await _write_generation(generation, previous, scan, reports_dir, options, settings, on_file,
-                                          runner, id_floor)
+        plan = _overlay_plan(previous, scan, settings, full, damage)
+        if plan is not None:
+            summary = await _write_overlaid(generation, plan, scan, reports_dir, options, settings, on_file, runner)
+        else:
+            summary = await _write_generation(generation, previous, scan, reports_dir, options, settings, on_file,
+                                              runner, id_floor)
     except BaseException:
         store.remove_stale(index_dir, {served.name} if served else set())
         raise
@@ -446,9 +477,173 @@ async def _build_with(
     return summary
 
 
+@dataclass
+class _WrittenOverlay:
+    """What ``_write_generation`` wrote of an overlay, for ``_write_overlaid`` to finish."""
+
+    build_id: str
+    shape: Shape
+    arrays: dict[str, np.ndarray]
+    vocab: list[str]
+    live: LiveStats
+    extra: list[str]
+    new_reports: list[store.ReportRow]
+
+
+@dataclass
+class _OverlayPlan:
+    """An overlaid generation to write (``overlay.py``): the base it keeps (the served generation's
+    base files), what of the base is dead now, and the overlay's reports kept from the served one."""
+
+    base: Path  # the folder whose base files are linked (the served generation)
+    base_manifest: dict  # the base files' records and the base's build id and shape
+    base_postings: Postings  # memory-mapped: which terms the newly dead passages held
+    base_len: np.ndarray
+    base_vocab: list[str]
+    alive: np.ndarray  # per base passage, now
+    newly_dead: np.ndarray  # base passages alive in the served generation and dead now
+    dead_reports: list[int]  # every base report dead now
+    previous_live: LiveStats | None  # the served generation's, when it is overlaid
+    overlay_previous: _Previous | None  # the served overlay, as a generation of its own
+    overlay_reused: list[store.ReportRow]
+    base_reused: list[store.ReportRow]
+    boilerplate_counts: tuple[np.ndarray, np.ndarray]  # the base's counted keys and their counts
+    id_floor: int
+    written: _WrittenOverlay | None = None
+
+    async def recount_boilerplate(self, overlay_keys: list[np.ndarray], n_reports: int) -> np.ndarray:
+        """The boilerplate of the whole generation: the base's counted keys less its dead reports',
+        plus the overlay's (``n_reports`` live reports in all)."""
+        db = await store.connect(self.base / store.DB_NAME, readonly=True)
+        try:
+            dead = [np.frombuffer(blob, dtype=np.uint64)
+                    for blob in await store.read_base_clause_keys(db, self.dead_reports)]
+        finally:
+            await db.close()
+        return recount(*self.boilerplate_counts, dead, overlay_keys, n_reports)
+
+    def live_stats(self, settings: Settings, freqs: Frequencies, vocab: list[str],
+                   doc_len: np.ndarray) -> tuple[LiveStats, list[str]]:
+        """The live statistics once the overlay holds ``freqs`` (its own terms ``vocab``), and the
+        terms it adds to the base's, in the whole index's order."""
+        term_id = {term: i for i, term in enumerate(self.base_vocab)}
+        extra = [term for term in vocab if term not in term_id]
+        term_id.update({term: len(self.base_vocab) + i for i, term in enumerate(extra)})
+        if self.previous_live is None:
+            base_df = np.diff(self.base_postings.indptr).astype(np.int64)
+            base_length = float(self.base_len.sum(dtype=np.float64))
+            base_avgdl = base_length / len(self.base_len) if len(self.base_len) else 0.0
+        else:
+            base_df, base_length = self.previous_live.base_df, self.previous_live.base_length
+            base_avgdl = self.previous_live.base_avgdl
+        base_df = base_df - df_of_passages(self.base_postings, self.newly_dead)
+        base_length -= float(self.base_len[self.newly_dead].sum(dtype=np.float64))
+        live = LiveStats.combine(settings.bm25_variant, self.alive, base_df, base_length, base_avgdl,
+                                 np.array([term_id[t] for t in vocab], dtype=np.int64), freqs.df,
+                                 float(doc_len.sum(dtype=np.float64)), freqs.n_docs, len(term_id))
+        return live, extra
+
+
+def _overlay_plan(previous: _Previous | None, scan: _Scan, settings: Settings, full: bool,
+                  damage: str | None) -> _OverlayPlan | None:
+    """Whether this update is written as an overlay (``overlay.py``) and how: only for a base of at
+    least ``overlay_min_passages`` whose statistics it is exact over (BM25+ and BM25L: Okapi's IDF
+    can go below 0, where the rescoring bound does not hold), the same dictionary and ranking, and
+    while the overlay and the dead stay under ``overlay_max_share`` of the base."""
+    if previous is None or full or damage or settings.bm25_variant not in ("plus", "l"):
+        return None
+    if previous.info.get("ranking") != _ranking_key(settings) or previous.info.get("format") != INDEX_FORMAT:
+        return None
+    arrays = previous.arrays
+    base_report, base_ids = arrays["passage_report"], arrays["passage_ids"]
+    n_base = len(base_ids)
+    if n_base == 0 or n_base < settings.overlay_min_passages:
+        return None
+    base_words = previous.generation / WORDS_NAME
+    if stored_key(base_words) != dictionary_key(config_fingerprint(settings.config_dir)):
+        return None
+    base_report_ids = np.unique(base_report)
+    base_set = set(base_report_ids.tolist())
+    in_base = {r.id for r in scan.reused if r.id in base_set}
+    base_reused = [r for r in scan.reused if r.id in in_base]
+    overlay_reused = [r for r in scan.reused if r.id not in in_base]
+    alive = np.isin(base_report, np.array(sorted(in_base), dtype=np.int64))
+    per_report = n_base / max(1, len(base_report_ids))
+    overlay_passages = sum(r.passage_count for r in overlay_reused) + per_report * len(scan.to_parse)
+    share = settings.overlay_max_share
+    limit, report_limit = share * n_base, share * len(base_report_ids)
+    if (overlay_passages > limit or n_base - int(alive.sum()) > limit
+            or len(overlay_reused) + len(scan.to_parse) > report_limit
+            or len(base_report_ids) - len(base_reused) > report_limit):
+        return None  # compact: the next generation is a full build
+    if "boilerplate_counts" not in arrays or float(arrays["boilerplate_share"]) < share:
+        return None  # the base did not count the clauses an overlay this large recounts
+    overlaid = previous.overlaid
+    previous_alive = arrays[LIVE_PREFIX + "alive"] if overlaid else np.ones(n_base, dtype=bool)
+    manifest = read_manifest(previous.generation)
+    base_manifest = {"files": {name: manifest["files"][name] for name in BASE_FILES},
+                     "build_id": manifest["base"]["build_id"] if overlaid else manifest["build_id"],
+                     "shape": manifest["shape"]}
+    n_base_terms = len(arrays["post_indptr"]) - 1
+    base_postings = Postings(arrays["post_indptr"], arrays["post_docs"], arrays["post_weights"],
+                             arrays["post_absent"], arrays["post_idf"], arrays["post_df"], n_base,
+                             arrays["block_indptr"], arrays["block_ids"], arrays["block_max"])
+    overlay_previous = None
+    if overlaid:
+        overlay_vocab = [previous.vocab[int(t)] for t in arrays[LIVE_PREFIX + "overlay_terms"]]
+        overlay_previous = _Previous(previous.generation / OVERLAY_DIR,
+                                     {r.source: r for r in previous.reports.values() if r.id not in base_set},
+                                     previous.stamps, previous.info,
+                                     {name.removeprefix(OVERLAY_PREFIX): value for name, value in arrays.items()
+                                      if name.startswith(OVERLAY_PREFIX)}, overlay_vocab)
+    previous_live = LiveStats.from_arrays({name.removeprefix(LIVE_PREFIX): value for name, value in arrays.items()
+                                           if name.startswith(LIVE_PREFIX)}) if overlaid else None
+    highest = max(int(base_ids.max()), int(base_report.max()))
+    return _OverlayPlan(
+        base=previous.generation, base_manifest=base_manifest, base_postings=base_postings,
+        base_len=arrays["passage_len"], base_vocab=previous.vocab[:n_base_terms], alive=alive,
+        newly_dead=np.flatnonzero(previous_alive & ~alive), dead_reports=sorted(base_set - in_base),
+        previous_live=previous_live, overlay_previous=overlay_previous, overlay_reused=overlay_reused,
+        base_reused=base_reused, boilerplate_counts=(arrays["boilerplate_keys"], arrays["boilerplate_counts"]),
+        id_floor=highest + 1)
+
+
+async def _write_overlaid(generation: Path, plan: _OverlayPlan, scan: _Scan, reports_dir: Path,
+                          options: ParseOptions, settings: Settings, on_file: Callable[[str], None],
+                          runner: BoundedRunner) -> BuildSummary:
+    """An overlaid generation: the overlay written by ``_write_generation`` into its folder, the base's
+    files linked, the live statistics and the manifest of the whole, checked."""
+    overlay_dir = generation / OVERLAY_DIR
+    overlay_dir.mkdir()
+    overlay_scan = _Scan(scan.started_ns, scan.stamps, plan.overlay_reused, scan.to_parse, scan.skipped,
+                         scan.duplicates, scan.unreadable)
+    summary = await _write_generation(overlay_dir, plan.overlay_previous, overlay_scan, reports_dir, options, settings,
+                                      on_file, runner, plan.id_floor, overlay=plan)
+    written = plan.written
+    assert written is not None
+    started = time.perf_counter()
+    for name in BASE_FILES:
+        os.link(plan.base / name, generation / name)  # never written again: shared, not copied
+    written.live.save(generation / LIVE_NAME)
+    (generation / EXTRA_VOCAB_NAME).write_text(json.dumps(written.extra, ensure_ascii=False), encoding="utf-8")
+    new_files = overlay_files()
+    await asyncio.to_thread(write_overlaid_manifest, generation, written.build_id, plan.base_manifest, new_files,
+                            written.shape)
+    live_arrays = load_arrays(generation / LIVE_NAME, LIVE_ARRAYS)
+    await asyncio.to_thread(check_written_overlaid, generation, written.arrays, written.vocab, live_arrays,
+                            written.extra)
+    whole = _summary_of(generation, plan.base_reused + plan.overlay_reused + written.new_reports, scan.skipped,
+                        scan.duplicates)
+    whole.parsed, whole.changed, whole.parse_peak_mb = summary.parsed, True, summary.parse_peak_mb
+    whole.skipped = summary.skipped
+    whole.timings = {**summary.timings, "overlay_finish": time.perf_counter() - started}
+    return whole
+
+
 async def _start_database(generation: Path, previous: _Previous | None, reused: list[store.ReportRow]):
     """The new generation's database: a copy of the served one less the reports not kept (most
-    builds change a few reports of many), or an empty one."""
+    builds change a few reports of many), or an empty one. An overlaid generation's is its base's
+    file, less every report not kept, plus the overlay's kept reports."""
     path = generation / store.DB_NAME
     if previous is not None and reused:
         await asyncio.to_thread(store.copy_database, previous.generation / store.DB_NAME, path)
@@ -457,16 +652,36 @@ async def _start_database(generation: Path, previous: _Previous | None, reused: 
         await store.create_schema(db)
         if previous is not None and reused:
             kept = {r.id for r in reused}
-            dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
-            await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
-            await db.executemany("DELETE FROM clauses WHERE report_id = ?", dropped)
-            await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
-            for table in ("skipped", "duplicates", "info", "files"):
+            if previous.overlaid:
+                await _merge_overlay(db, previous.generation / store.OVERLAY_DB, kept)
+            else:
+                dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
+                await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
+                await db.executemany("DELETE FROM clauses WHERE report_id = ?", dropped)
+                await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
+            for table in ("skipped", "duplicates", "info", "files", "dead"):
                 await db.execute(f"DELETE FROM {table}")
     except BaseException:
         await store.close_quietly(db)  # an open connection's thread would keep the process alive
         raise
     return db
+
+
+async def _merge_overlay(db: store.aiosqlite.Connection, overlay_db: Path, kept: set[int]) -> None:
+    """Into a copy of an overlaid generation's base database: only the ``kept`` reports of the
+    base, then those of the overlay."""
+    await db.execute("CREATE TEMP TABLE kept (id INTEGER PRIMARY KEY)")
+    await db.executemany("INSERT INTO kept VALUES (?)", [(i,) for i in sorted(kept)])
+    for table, key in (("passages", "report_id"), ("clauses", "report_id"), ("reports", "id")):
+        await db.execute(f"DELETE FROM {table} WHERE {key} NOT IN (SELECT id FROM kept)")
+    await db.commit()
+    await db.execute("ATTACH DATABASE ? AS old_overlay", (str(overlay_db),))  # only read
+    for table, key in (("reports", "id"), ("passages", "report_id"), ("clauses", "report_id")):
+        await db.execute(f"INSERT INTO main.{table} SELECT * FROM old_overlay.{table} "
+                         f"WHERE {key} IN (SELECT id FROM kept)")
+    await db.commit()
+    await db.execute("DETACH DATABASE old_overlay")
+    await db.execute("DROP TABLE kept")
 
 
 async def _write_generation(
@@ -479,13 +694,18 @@ async def _write_generation(
     on_file: Callable[[str], None],
     runner: BoundedRunner,
     id_floor: int = 1,
+    overlay: _OverlayPlan | None = None,
 ) -> BuildSummary:
+    """Write a generation of ``scan``'s reports (or, with ``overlay``, the overlay of an overlaid
+    one: weighed with the live statistics of base and overlay, its manifest and check left to
+    ``_write_overlaid``, which reads what it wrote from ``overlay.written``)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
     loop = asyncio.get_running_loop()
-    # the dictionary questions are cut with, beside the passages (a link when the config is unchanged)
-    words = asyncio.ensure_future(asyncio.to_thread(
+    # the dictionary questions are cut with, beside the passages (a link when the config is unchanged;
+    # an overlay's generation serves its base's)
+    words = asyncio.ensure_future(asyncio.sleep(0) if overlay is not None else asyncio.to_thread(
         _store_words, generation, previous.generation if previous else None, settings.config_dir))
     stream = runner.run([(path, reports_dir, options, override) for path, override, _, _ in scan.to_parse])
     first = loop.run_in_executor(None, next, stream, None)
@@ -598,10 +818,23 @@ async def _write_generation(
             ids, report_of = np.array(new_ids, dtype=np.int64), new_report_of
             section_kind = np.array(new_kinds, dtype=np.int8)
             doc_len = new_len
-        postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
-                         doc_len=doc_len)
         clause_keys = [np.frombuffer(blob, dtype=np.uint64) for blob in await store.read_clause_keys(db)]
-        boilerplate = common_keys(clause_keys, len(scan.reused) + len(new_report_rows))
+        n_reports = len(scan.reused) + len(new_report_rows)
+        counted: dict[str, np.ndarray] = {}
+        if overlay is None:
+            postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
+                             doc_len=doc_len)
+            keys, counts = key_counts(clause_keys)
+            boilerplate = keys[counts >= threshold(n_reports)]
+            # what an overlay on this generation recounts the boilerplate from
+            candidates = counts >= candidate_floor(n_reports, settings.overlay_max_share)
+            counted = {"boilerplate_keys": keys[candidates], "boilerplate_counts": counts[candidates],
+                       "boilerplate_share": np.float64(settings.overlay_max_share)}
+        else:
+            live, extra = overlay.live_stats(settings, freqs, vocab, doc_len)
+            postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
+                             doc_len=doc_len, idf=live.idf[live.overlay_terms], avgdl=live.avgdl)
+            boilerplate = await overlay.recount_boilerplate(clause_keys, len(overlay.base_reused) + n_reports)
         saved = {
             "passage_ids": ids,
             "passage_report": report_of,
@@ -618,6 +851,7 @@ async def _write_generation(
             "block_ids": postings.block_ids,
             "block_max": postings.block_max,
             "boilerplate": boilerplate,
+            **counted,
         }
         np.savez(generation / store.TERMS_NAME, **saved)  # stored, not deflated: served memory-mapped
         (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
@@ -642,6 +876,8 @@ async def _write_generation(
             "unreadable": json.dumps({k: list(v) for k, v in unreadable.items()}, ensure_ascii=False),
         }
         await db.executemany("INSERT INTO info VALUES (?, ?)", list(info.items()))
+        if overlay is not None:
+            await db.executemany("INSERT INTO dead VALUES (?)", [(i,) for i in overlay.dead_reports])
         await db.commit()
         await db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file: served read-only anywhere
     finally:
@@ -653,9 +889,12 @@ async def _write_generation(
     words.result()  # its failure (a full disk) fails the build
     shape = Shape(passages=len(ids), terms=len(vocab), postings=len(postings.docs),
                   reports=len(scan.reused) + len(new_report_rows))
-    await asyncio.to_thread(write_manifest, generation, build_id,
-                            [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME], shape)
-    await asyncio.to_thread(check_written, generation, saved, vocab)
+    if overlay is None:
+        await asyncio.to_thread(write_manifest, generation, build_id,
+                                [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME], shape)
+        await asyncio.to_thread(check_written, generation, saved, vocab)
+    else:
+        overlay.written = _WrittenOverlay(build_id, shape, saved, vocab, live, extra, new_report_rows)
     summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
     summary.parsed = parsed_sources
     summary.changed = True

@@ -111,6 +111,11 @@ class Postings:
     def n_blocks(self) -> int:
         return -(-self.n_docs // BLOCK)
 
+    @property
+    def n_live(self) -> int:
+        """Passages the statistics count (every passage here; an overlaid index has dead ones)."""
+        return self.n_docs
+
     def densify(self, budget_bytes: int, min_share: float = DENSE_MIN_SHARE) -> None:
         """Keep the weights of the most common terms (in at least ``min_share`` of the passages) as
         dense rows, as many as fit in ``budget_bytes``. A row is written the first time a question
@@ -167,14 +172,18 @@ class Postings:
         allowed: np.ndarray | None = None,
         scale: np.ndarray | None = None,
         count: bool = False,
+        allowed_blocks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int | None]:
         """The ``k`` best passages holding a query term, best first (ties: lower passage first), their
         scores, and (with ``count``) how many passages matched in all, else None.
 
-        ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats).
-        ``allowed`` (bool per passage) filters; ``scale`` (float32 per passage, in (0, 1]) multiplies
-        what the terms contribute (the score is ``constant + scale × contributions``; the constant,
-        BM25Plus's ``idf × delta`` of every query term, is the same for every passage).
+        ``query`` maps term ids to how often the question names them (rank-bm25 counts repeats), or
+        any positive factor. ``allowed`` (bool per passage) filters; ``allowed_blocks`` (float32 per
+        block: 1 where a passage is allowed) saves working that out from it for every question when
+        the caller keeps one filter (the live passages of an overlaid index). ``scale`` (float32 per
+        passage, in (0, 1]) multiplies what the terms contribute (the score is ``constant + scale ×
+        contributions``; the constant, BM25Plus's ``idf × delta`` of every query term, is the same for
+        every passage).
         """
         items, constant = self._items(query)
         empty = (np.empty(0, np.int32), np.empty(0, np.float64), 0)
@@ -186,7 +195,7 @@ class Postings:
             docs, sums = self._sparse(items, allowed, scale)
             matched = len(docs)
         else:
-            found, floor = (None, None) if count else self._top_by_blocks(items, k, allowed, scale)
+            found, floor = (None, None) if count else self._top_by_blocks(items, k, allowed, scale, allowed_blocks)
             if found is None and self.compiled is not None:
                 found, matched = self._accumulate_compiled(self.compiled.accumulate_select, items, k, allowed,
                                                            scale, floor, count)
@@ -229,7 +238,8 @@ class Postings:
         return unique, sums
 
     def _top_by_blocks(self, items: list[tuple[int, float]], k: int, allowed: np.ndarray | None,
-                       scale: np.ndarray | None) -> tuple[tuple[np.ndarray, np.ndarray] | None, float | None]:
+                       scale: np.ndarray | None, allowed_blocks: np.ndarray | None = None,
+                       ) -> tuple[tuple[np.ndarray, np.ndarray] | None, float | None]:
         """Every passage scoring at least the k-th best (ties included) with its score, by block
         bounds; else (None, a floor under the k-th best, or None) when the bounds would not prune
         enough to pay (a question of only very common words: nearly every block holds a passage
@@ -245,7 +255,8 @@ class Postings:
             return None, None  # compiled, MaxScore pays at any size (at 20k passages p50 0.14 -> 0.10 ms)
         block_factor = None
         if allowed is not None:
-            block_factor = _per_block(allowed, n_blocks, np.logical_or)
+            block_factor = allowed_blocks if allowed_blocks is not None else _per_block(allowed, n_blocks,
+                                                                                        np.logical_or)
         if scale is not None:
             per_block = _per_block(scale, n_blocks, np.maximum)
             block_factor = per_block if block_factor is None else block_factor * per_block  # or: 0 or 1, exact
@@ -528,6 +539,11 @@ def _compiled_filters(allowed: np.ndarray | None,
 def _per_block(values: np.ndarray, n_blocks: int, combine: np.ufunc) -> np.ndarray:
     """``combine`` (logical or, maximum) of ``values`` (one per passage) over each block, as float32."""
     return combine.reduceat(values, np.arange(0, n_blocks * BLOCK, BLOCK)).astype(np.float32)
+
+
+def blocks_allowed(allowed: np.ndarray, n_blocks: int) -> np.ndarray:
+    """Per block, 1 where any of its passages is allowed, else 0 (``Postings.top``'s ``allowed_blocks``)."""
+    return _per_block(allowed, n_blocks, np.logical_or)
 
 
 SAMPLE_STRIDE = 32

@@ -165,6 +165,20 @@ class Frequencies:
         return Frequencies(a + b, docs, tf, self.n_docs + other.n_docs)
 
 
+    def renumber_terms(self, new_ids: np.ndarray, n_terms: int) -> Frequencies:
+        """The same frequencies with term ``t`` numbered ``new_ids[t]`` (distinct ids) among
+        ``n_terms`` terms: an overlay's own terms as the whole index numbers them."""
+        lengths = np.diff(self.indptr)
+        counts = np.zeros(n_terms, dtype=np.int64)
+        counts[new_ids] = lengths
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        old = np.argsort(new_ids, kind="stable")  # the old terms in their new order
+        runs = lengths[old]
+        take = np.arange(int(runs.sum()), dtype=np.int64) + np.repeat(self.indptr[old] - (np.cumsum(runs) - runs), runs)
+        return Frequencies(indptr, self.docs[take], self.tf[take], self.n_docs)
+
+
 def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
     if len(indptr) - 1 == n_terms:
         return indptr
@@ -184,34 +198,25 @@ def weigh(
     b: float = 0.75,
     delta: float = 0.5,
     doc_len: np.ndarray | None = None,
+    *,
+    idf: np.ndarray | None = None,
+    avgdl: float | None = None,
 ) -> Postings:
     """Every (term, passage) contribution as rank-bm25 computes it, vectorised. ``doc_len`` (tokens
-    per passage) saves recounting them when the caller kept them."""
-    n_docs, n_terms = freqs.n_docs, freqs.n_terms
+    per passage) saves recounting them when the caller kept them. ``idf`` (per term) and ``avgdl``
+    weigh these passages by the statistics of a larger corpus they are part of (an overlay on a
+    base: ``overlay.py``), not by their own."""
+    n_docs = freqs.n_docs
     doc_len = freqs.doc_len() if doc_len is None else doc_len.astype(np.float64, copy=False)
-    avgdl = doc_len.sum() / n_docs if n_docs else 0.0
+    if avgdl is None:
+        avgdl = doc_len.sum() / n_docs if n_docs else 0.0
     df = freqs.df
-    idf = compute_idf(variant, df, n_docs)
+    if idf is None:
+        idf = compute_idf(variant, df, n_docs)
     # float32 arithmetic: the weights are stored as float32 anyway, and it halves the time
-    tf = freqs.tf.astype(np.float32)
-    if avgdl:
-        doc_norm = (1 - b + b * doc_len / avgdl).astype(np.float32)
-        norm = doc_norm[freqs.docs]
-    else:
-        norm = np.ones_like(tf)
-    k1_, delta_ = np.float32(k1), np.float32(delta)
     term_idf = np.repeat(idf.astype(np.float32), df)
-    if variant == "okapi":
-        contribution = term_idf * (tf * (k1_ + 1) / (tf + k1_ * norm))
-        absent = np.zeros(n_terms)
-    elif variant == "l":
-        ctd = tf / norm
-        contribution = term_idf * tf * (k1_ + 1) * (ctd + delta_) / (k1_ + ctd + delta_)
-        absent = np.zeros(n_terms)
-    else:
-        # what a present term adds beyond the idf × delta every passage gets
-        contribution = term_idf * ((tf * (k1_ + 1)) / (k1_ * norm + tf))
-        absent = idf * delta
+    norm = length_norm(doc_len, avgdl, b).astype(np.float32)[freqs.docs]
+    contribution, absent = contributions(variant, freqs.tf, norm, k1, delta, term_idf, idf)
     weights = contribution.astype(np.float32, copy=False)
     block_indptr, block_ids, block_max = block_bounds(freqs.indptr, freqs.docs, weights)
     return Postings(
@@ -226,6 +231,33 @@ def weigh(
         block_ids=block_ids,
         block_max=block_max,
     )
+
+
+def length_norm(doc_len: np.ndarray, avgdl: float, b: float) -> np.ndarray:
+    """BM25's length normalisation of each passage, ``1 - b + b · len / avgdl`` (float64; 1 when
+    there is no average, as for an empty corpus)."""
+    if not avgdl:
+        return np.ones(len(doc_len))
+    return 1 - b + b * doc_len.astype(np.float64) / avgdl
+
+
+def contributions(variant: Variant, tf: np.ndarray, norm: np.ndarray, k1: float, delta: float,
+                  term_idf: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each occurrence adds (``tf`` times in a passage of length normalisation ``norm``, its
+    term's IDF ``term_idf``) and what each term adds to a passage without it (per term, from
+    ``idf``), as rank-bm25's variants define them. In ``term_idf``'s precision: float32 for a build,
+    float64 to rescore a few passages exactly (``overlay.py``)."""
+    kind = term_idf.dtype
+    tf = tf.astype(kind)
+    norm = norm.astype(kind, copy=False)
+    k1_, delta_ = kind.type(k1), kind.type(delta)
+    if variant == "okapi":
+        return term_idf * (tf * (k1_ + 1) / (tf + k1_ * norm)), np.zeros(len(idf))
+    if variant == "l":
+        ctd = tf / norm
+        return term_idf * tf * (k1_ + 1) * (ctd + delta_) / (k1_ + ctd + delta_), np.zeros(len(idf))
+    # what a present term adds beyond the idf × delta every passage gets
+    return term_idf * ((tf * (k1_ + 1)) / (k1_ * norm + tf)), idf * delta
 
 
 def build_postings(

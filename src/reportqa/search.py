@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from reportqa import store
-from reportqa.index_check import SERVING_ARRAYS, IndexDamaged, verified_load
+from reportqa.index_check import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, IndexDamaged, verified_load
+from reportqa.overlay import LiveStats, OverlaidPostings
 from reportqa.postings import Postings
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.section_kinds import load_section_kinds
@@ -205,7 +206,7 @@ class SearchIndex:
         db: store.aiosqlite.Connection,
         reports: dict[int, ReportInfo],
         vocab: list[str],
-        postings: Postings,
+        postings: Postings | OverlaidPostings,
         passage_ids: np.ndarray,
         passage_report: np.ndarray,
         passage_kind: np.ndarray,
@@ -225,18 +226,19 @@ class SearchIndex:
         self._scales: dict[int, np.ndarray | None] = {}
         report_ids = np.array(sorted(reports), dtype=np.int64)
         report_years = np.array([reports[int(i)].year or 0 for i in report_ids], dtype=np.int32)
-        self._doc_year = report_years[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
-            np.zeros(len(passage_report), dtype=np.int32))
+        # each passage's report's row (a dead passage of an overlaid index, whose report is gone, is
+        # given some row: it is never answered)
+        row = np.minimum(np.searchsorted(report_ids, passage_report), max(len(report_ids) - 1, 0))
+        self._doc_year = report_years[row] if len(report_ids) else np.zeros(len(passage_report), dtype=np.int32)
         group_of: dict[str, int] = {}
         report_groups = np.array(
             [group_of.setdefault(reports[int(i)].unit_key, len(group_of)) for i in report_ids], dtype=np.int64
         )
-        self._doc_group = report_groups[np.searchsorted(report_ids, passage_report)] if len(report_ids) else (
-            np.zeros(len(passage_report), dtype=np.int64))
+        self._doc_group = report_groups[row] if len(report_ids) else np.zeros(len(passage_report), dtype=np.int64)
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
         self.tokenizer, self.catalog = units.tokenizer, units.catalog
-        n = max(postings.n_docs, 1)
+        n = max(postings.n_live, 1)
         self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
         self._unknown_idf = math.log((n + 1) / 0.5)
 
@@ -276,22 +278,22 @@ class SearchIndex:
             if not checking.cancelled() and checking.exception() is not None:
                 raise checking.exception() from None  # what the checks found says most
             raise
-        postings = Postings(
-            indptr=arrays["post_indptr"],
-            docs=arrays["post_docs"],
-            weights=arrays["post_weights"],
-            absent=arrays["post_absent"],
-            idf=arrays["post_idf"],
-            df=arrays["post_df"],
-            n_docs=len(arrays["passage_ids"]),
-            block_indptr=arrays["block_indptr"],
-            block_ids=arrays["block_ids"],
-            block_max=arrays["block_max"],
-        )
+        postings: Postings | OverlaidPostings = _postings_of(arrays)
         passage_ids = arrays["passage_ids"]
         passage_report = arrays["passage_report"]
         passage_kind = arrays["passage_kind"]
         boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays else frozenset()
+        if LIVE_PREFIX + "alive" in arrays:  # overlaid: the base's passages, then the overlay's
+            postings = OverlaidPostings(
+                postings, _postings_of(arrays, OVERLAY_PREFIX),
+                LiveStats.from_arrays({name.removeprefix(LIVE_PREFIX): value for name, value in arrays.items()
+                                       if name.startswith(LIVE_PREFIX)}),
+                arrays["post_tf"], arrays["passage_len"], settings.bm25_variant, settings.bm25_k1, settings.bm25_b,
+                settings.bm25_delta)
+            passage_ids, passage_report, passage_kind = (
+                np.concatenate([arrays[name], arrays[OVERLAY_PREFIX + name]])
+                for name in ("passage_ids", "passage_report", "passage_kind"))
+            boilerplate = frozenset(arrays.get(OVERLAY_PREFIX + "boilerplate", np.empty(0)).tolist())
         try:
             postings.densify(settings.dense_budget_mb * 1024 * 1024)
             index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind,
@@ -405,6 +407,22 @@ class SearchIndex:
 
     async def report_sections(self, report_id: int) -> list[store.PassageRow]:
         return await store.read_report_passages(self.db, report_id)
+
+
+def _postings_of(arrays: dict[str, np.ndarray], prefix: str = "") -> Postings:
+    """The postings of a loaded generation (``prefix``: its overlay's)."""
+    return Postings(
+        indptr=arrays[prefix + "post_indptr"],
+        docs=arrays[prefix + "post_docs"],
+        weights=arrays[prefix + "post_weights"],
+        absent=arrays[prefix + "post_absent"],
+        idf=arrays[prefix + "post_idf"],
+        df=arrays[prefix + "post_df"],
+        n_docs=len(arrays[prefix + "passage_ids"]),
+        block_indptr=arrays[prefix + "block_indptr"],
+        block_ids=arrays[prefix + "block_ids"],
+        block_max=arrays[prefix + "block_max"],
+    )
 
 
 async def ensure_index(settings: Settings, index_dir: Path | None = None) -> Path:

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     parse_seconds_per_file: float = Field(120.0, gt=0)
     parse_memory_mb: int = Field(2048, ge=0)  # beyond the worker's own; 0: no memory limit
     parse_workers: int = Field(0, ge=0)  # 0: one per core
+    # An update of an index of at least this many passages keeps the last full build's files as they
+    # are and writes the new and changed reports as an overlay (overlay.py: seconds instead of a
+    # minute at 1M passages, the same scores), until the overlay or the dead passages pass this share
+    # of the base; then the next update is a full build again.
+    overlay_min_passages: int = Field(200_000, ge=0)
+    overlay_max_share: float = Field(0.05, ge=0.0, le=1.0)
 
     # Passages
     passage_max_chars: int = Field(1200, ge=200)

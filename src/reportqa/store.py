@@ -76,6 +76,8 @@ CREATE INDEX IF NOT EXISTS passages_by_report ON passages(report_id, ordinal);
 CREATE TABLE IF NOT EXISTS skipped (source TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duplicates (source TEXT PRIMARY KEY, same_as TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- in an overlay (overlay.py): the base's reports it replaced or removed
+CREATE TABLE IF NOT EXISTS dead (id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS files (
     source TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -201,9 +203,12 @@ def _fsync_dir(path: Path) -> None:
 def publish(index_dir: Path, generation: Path) -> None:
     """Make ``generation`` the served one, atomically. The previous one stays on disk (a reader
     that loaded it a moment ago keeps working); the next build removes it."""
-    for path in generation.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
+    for path in generation.rglob("*"):  # an overlaid generation has its overlay in a folder
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            _fsync_dir(path)
     _fsync_dir(generation)
     pointer = index_dir / CURRENT_NAME
     if pointer.is_dir() and not pointer.is_symlink():  # a damaged pointer: set aside, not deleted
@@ -257,12 +262,45 @@ def folder_lock(folder: Path, name: str) -> Iterator[None]:
 # SQLite
 
 
+def _read_only_uri(db_path: Path) -> str:
+    return f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1"
+
+
+# An overlaid generation (``overlay.py``): its base's database (a hard link, never written) with the
+# overlay's attached, and views named as the tables that put the two together, so that every query
+# here reads the generation as one. Base reports the overlay replaced or removed are in its ``dead``.
+OVERLAY_VIEWS = (
+    "CREATE TEMP VIEW reports AS SELECT * FROM main.reports WHERE id NOT IN (SELECT id FROM overlay.dead) "
+    "UNION ALL SELECT * FROM overlay.reports",
+    "CREATE TEMP VIEW passages AS SELECT * FROM main.passages WHERE report_id NOT IN (SELECT id FROM overlay.dead) "
+    "UNION ALL SELECT * FROM overlay.passages",
+    "CREATE TEMP VIEW clauses AS SELECT * FROM main.clauses WHERE report_id NOT IN (SELECT id FROM overlay.dead) "
+    "UNION ALL SELECT * FROM overlay.clauses",
+    # what the last build saw of the folder is the overlay's alone
+    "CREATE TEMP VIEW files AS SELECT * FROM overlay.files",
+    "CREATE TEMP VIEW skipped AS SELECT * FROM overlay.skipped",
+    "CREATE TEMP VIEW duplicates AS SELECT * FROM overlay.duplicates",
+    "CREATE TEMP VIEW info AS SELECT * FROM overlay.info",
+)
+OVERLAY_DB = Path("overlay") / DB_NAME
+
+
 async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
     """A connection to an index database. Read-only connections open a published generation as
     immutable (it never changes once published): no lock or ``-shm`` file is needed, so an index on
-    a read-only mount is served."""
+    a read-only mount is served. An overlaid generation's database is read with its overlay's, as one
+    (``OVERLAY_VIEWS``)."""
     if readonly:
-        db = await _daemon(aiosqlite.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True))
+        db = await _daemon(aiosqlite.connect(_read_only_uri(db_path), uri=True))
+        overlay = db_path.parent / OVERLAY_DB
+        if db_path.name == DB_NAME and overlay.is_file():
+            try:
+                await db.execute("ATTACH DATABASE ? AS overlay", (_read_only_uri(overlay),))
+                for view in OVERLAY_VIEWS:
+                    await db.execute(view)
+            except BaseException:
+                await close_quietly(db)
+                raise
     else:
         db = await _daemon(aiosqlite.connect(db_path))
         try:
@@ -384,6 +422,14 @@ async def write_clause_keys(db: aiosqlite.Connection, report_id: int, keys: byte
 async def read_clause_keys(db: aiosqlite.Connection) -> list[bytes]:
     """Every report's clause keys (uint64 bytes), for counting boilerplate over the corpus."""
     rows = await db.execute_fetchall("SELECT keys FROM clauses")
+    return [row[0] for row in rows]
+
+
+async def read_base_clause_keys(db: aiosqlite.Connection, report_ids: list[int]) -> list[bytes]:
+    """The clause keys of these reports in the connection's own database file (an overlaid
+    generation's base: its reports the overlay replaced or removed are still there)."""
+    sql = "SELECT keys FROM main.clauses WHERE report_id IN (SELECT value FROM json_each(?))"
+    rows = await db.execute_fetchall(sql, (json.dumps(report_ids),))
     return [row[0] for row in rows]
 
 
