@@ -65,6 +65,25 @@ def test_mentions_in_text_leave_everyday_words_and_towns_alone() -> None:
     assert not shaoxing.short and dazu.short
 
 
+def test_mentions_in_a_long_text_are_those_of_its_short_pieces() -> None:
+    """A long text's candidate positions come from numpy, a short one's from a step a character:
+    both must find the same names, also across the ``limit`` and at the text's ends."""
+    piece = "推进城中村改造，县公安局与三都镇配合，在绍兴市和大足开展，浙江省杭州市西湖区"
+    text = "南昌" + "法治政府建设" * 30 + piece * 6 + "重庆"
+    assert len(text) > 300
+    found = [(m.start, m.text) for m in GAZETTEER.mentions(text)]
+    expected = [(0, "南昌")]
+    offset = 2 + 6 * 30
+    for k in range(6):
+        expected += [(offset + k * len(piece) + m.start, m.text) for m in GAZETTEER.mentions(piece)]
+    expected.append((len(text) - 2, "重庆"))
+    assert found == expected
+    assert [m.text for m in GAZETTEER.mentions(piece)] == ["绍兴市", "大足", "浙江省", "杭州市", "西湖区"]
+    cut = offset + 2 * len(piece) + piece.index("绍兴") + 1  # the limit inside 绍兴市: it is still read whole
+    assert [(m.start, m.text) for m in GAZETTEER.mentions(text, limit=cut)] == expected[:1 + 5 * 2 + 1]
+    assert [m.text for m in GAZETTEER.mentions(text, short=False)].count("大足") == 0
+
+
 @pytest.mark.parametrize(
     ("written", "composed", "kind", "places"),
     [

@@ -25,6 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 PROVINCE, CITY, COUNTY = 1, 2, 3
 LEVEL_NAMES = {PROVINCE: "province", CITY: "city", COUNTY: "county"}
 
@@ -36,6 +38,12 @@ _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维�
 _CITY_SUFFIX = re.compile(r"(?:市|地区|盟)$")
 _COUNTY_SUFFIX = re.compile(r"(?:区|县|市|旗|特区|林区)$")
 _NAME_GOES_ON = frozenset("镇乡街路村")  # after a short form, these make it part of another name
+_NUMPY_FROM_CHARS = 128  # shorter texts are scanned a character at a time (numpy's set-up costs more)
+
+
+def _pair_code(pair: str) -> int:
+    """Two characters as one integer (a code point fits in 21 bits)."""
+    return (ord(pair[0]) << 21) | ord(pair[1])
 
 
 class Place(NamedTuple):
@@ -152,6 +160,11 @@ class Gazetteer:
                 self._by_head.setdefault(name[:2], []).append((name, codes, is_short))
         for entries in self._by_head.values():
             entries.sort(key=lambda e: (-len(e[0]), e[2]))
+        # the heads as sorted pair codes: a long text's candidate positions found by numpy, not by a
+        # Python step a character (under 1% of a report's positions start a name)
+        pairs = [_pair_code(head) for head in self._by_head if len(head) == 2]
+        self._head_codes = (np.array(sorted(pairs), dtype=np.int64)
+                            if len(pairs) == len(self._by_head) and pairs else None)
 
     # -- hierarchy ------------------------------------------------------------------------------
 
@@ -192,13 +205,11 @@ class Gazetteer:
         found: list[PlaceMention] = []
         end = len(text) if limit is None else min(len(text), limit)
         heads = self._by_head
-        i = 0
-        while i < end:
-            entries = heads.get(text[i : i + 2])
-            if entries is None:
-                i += 1
+        cursor = 0
+        for i in self._candidates(text, end):
+            if i < cursor:
                 continue
-            for name, codes, is_short in entries:
+            for name, codes, is_short in heads.get(text[i : i + 2], ()):
                 if is_short and not short:
                     continue
                 if not text.startswith(name, i):
@@ -206,11 +217,21 @@ class Gazetteer:
                 if is_short and text[i + len(name) : i + len(name) + 1] in _NAME_GOES_ON:
                     continue  # 玉龙镇, 三都镇, 中山路: a town's or a street's own name
                 found.append(PlaceMention(i, i + len(name), name, codes, is_short))
-                i += len(name)
+                cursor = i + len(name)
                 break
-            else:
-                i += 1
         return found
+
+    def _candidates(self, text: str, end: int) -> Iterable[int]:
+        """The positions before ``end`` where a name's first two characters stand: every position of a
+        short text; of a long one (a report's opening, 6,000 characters) only those whose pair of
+        characters is a head, found with numpy (3x faster than a dictionary lookup a character)."""
+        if self._head_codes is None or end < _NUMPY_FROM_CHARS:
+            return range(end)
+        points = np.frombuffer(text[: end + 1].encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        pairs = (points[:-1] << 21) | points[1:]
+        at = np.searchsorted(self._head_codes, pairs)
+        at[at == len(self._head_codes)] = 0
+        return np.flatnonzero(self._head_codes[at] == pairs).tolist()
 
     def common_ancestor(self, codes: Iterable[str]) -> str | None:
         """The lowest division containing every one of ``codes`` (None if they share none)."""
