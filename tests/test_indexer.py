@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
@@ -55,8 +56,8 @@ def test_unchanged_files_are_not_even_read(
     hashed: list[int] = []
     original = indexer.file_sha256
 
-    def spy(path: Path) -> str:
-        hashed.append(path.stat().st_size)
+    def spy(path: Path | str) -> str:
+        hashed.append(os.stat(path).st_size)
         return original(path)
 
     monkeypatch.setattr(indexer, "file_sha256", spy)

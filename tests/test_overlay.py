@@ -300,3 +300,47 @@ def test_a_damaged_overlaid_generation_is_refused_and_rebuilt(tmp_path, good_ove
         damage_of = damage(what)
     index_dir, settings = damaged_copy(tmp_path, good_overlaid, damage_of, rewrite_manifest=kind in ("live", "database"))
     refused_then_rebuilt(index_dir, settings, good_overlaid[2], monkeypatch)
+
+
+def test_linking_and_removing_shared_files_keeps_their_verification(reports_copy, tmp_path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An overlaid generation's base files are hard links shared with the generations before it: the
+    next update links them again and removes the older generation, both of which change the files'
+    change time. What .verified.json remembers is carried across the build's own links and unlinks
+    (else every update and the ask after it checksums the whole base again: 6 GB at 1M passages);
+    a file rewritten meanwhile, or linked by anyone else, is still checked in full."""
+    import asyncio
+    import os
+
+    from reportqa import index_check, store
+    from reportqa.index_check import read_manifest, verification_kept, verified_before
+    from reportqa.indexer import build_index
+    from reportqa.settings import Settings
+
+    settings = Settings(index_dir=tmp_path / "index", reports_dir=reports_copy, overlay_min_passages=0,
+                        overlay_max_share=1.0, _env_file=None)
+    checked: list[str] = []
+    real_check_files = index_check.check_files
+    monkeypatch.setattr(index_check, "check_files",
+                        lambda generation, *a, **k: checked.append(generation.name) or real_check_files(generation, *a, **k))
+    files = sorted(reports_copy.glob("*.txt"))
+    asyncio.run(build_index(reports_copy, settings.index_dir, settings))
+    for round_ in range(3):  # three overlaid updates: each links the base again and removes an older one
+        files[round_].write_text(files[round_].read_text(encoding="utf-8") + f"\n新增段落{round_}。组织执法培训。\n",
+                                 encoding="utf-8")
+        served = store.current_generation(settings.index_dir)
+        checked.clear()
+        asyncio.run(build_index(reports_copy, settings.index_dir, settings))
+        generation = store.current_generation(settings.index_dir)
+        assert (generation / "overlay").is_dir()
+        assert served.name not in checked  # the served generation was known good: not read again
+        assert verified_before(generation, read_manifest(generation), deep=True)
+
+    # a link nobody carried, or a rewrite inside the block, still makes the generation checked in full
+    manifest = read_manifest(generation)
+    os.link(generation / store.TERMS_NAME, tmp_path / "stray-link")
+    assert not verified_before(generation, manifest)
+    index_check.remember_verified(generation, manifest, deep=True)
+    with verification_kept(settings.index_dir):
+        os.utime(generation / store.VOCAB_NAME, ns=(1, 1))
+    assert not verified_before(generation, manifest)

@@ -16,22 +16,19 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from reportqa import store
-from reportqa.answers import answer_question
 from reportqa.faults import ExitCode, fault_of
 from reportqa.index_check import IndexDamaged, verified_load
-from reportqa.question import clean_question
-from reportqa.render import html_to_text, render_answer_html
-from reportqa.search import SearchIndex
 from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
 
-if TYPE_CHECKING:  # building and reading files is imported by the commands that do it: `ask` starts faster
+if TYPE_CHECKING:  # answering, building and reading files are imported by the commands that do them
     from rich.console import Console
 
     from reportqa.export import ExportFormat
     from reportqa.indexer import BuildSummary
     from reportqa.library import LibraryOutcome
     from reportqa.model import ReportMeta
+    from reportqa.search import SearchIndex
 
 app = typer.Typer(
     add_completion=False,
@@ -158,14 +155,14 @@ def index(
     """建立或更新索引 / Build or update the index (incremental: unchanged files are not parsed again).
     A folder with no report files is refused (exit 1) and any index there is left as it is."""
     from reportqa.indexer import build_index, summary_dict
-    from reportqa.ingest.pipeline import discover
+    from reportqa.ingest.pipeline import discover, has_report_files
 
     settings = _settings()
     target = index_dir or settings.index_dir
     if not reports_dir.is_dir():
         fail(ExitCode.USAGE, f"reports folder not found: {reports_dir}")
-    files, others = discover(reports_dir)
-    if not files:  # a typo, or the wrong folder: never replace an index with an empty one
+    if not has_report_files(reports_dir):  # a typo, or the wrong folder: never replace an index with an empty one
+        others = discover(reports_dir)[1]
         listed = (f" ({len(others)} other files or folders, e.g. {others[0].source}: {others[0].reason})"
                   if others else "")
         kept = "; the index there is unchanged" if store.current_generation(target) is not None else ""
@@ -251,6 +248,8 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
     built on first use, from the configured reports (the bundled samples unless REPORTQA_REPORTS_DIR
     says otherwise); a folder named with --index-dir that holds no index is an error, never filled
     with the samples behind the user's back (a typo in the path would answer from the wrong library)."""
+    from reportqa.search import SearchIndex
+
     target = index_dir or settings.index_dir
     generation, problem = store.read_pointer(target)
     if generation is None and problem is None:
@@ -266,11 +265,15 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
 
 
 def _clip(question: str, settings: Settings) -> str:
+    from reportqa.question import clean_question
+
     return clean_question(question)[: settings.max_question_chars]
 
 
 def _cut_note(question: str, settings: Settings) -> str | None:
     """What a cut question is told (the bot says the same)."""
+    from reportqa.question import clean_question
+
     limit = settings.max_question_chars
     if len(clean_question(question)) <= limit:
         return None
@@ -337,6 +340,9 @@ def ask(
         _err().print(f"[red]error:[/] --today must be a date YYYY-MM-DD, not {today!r}")
         raise typer.Exit(2) from exc
 
+    from reportqa.answers import answer_question
+    from reportqa.render import html_to_text, render_answer_html
+
     async def run() -> None:
         for number, q in enumerate(questions, start=1):
             if (note := _cut_note(q, settings)) is not None:
@@ -361,6 +367,7 @@ def ask(
 
 
 async def _export(searcher: SearchIndex, question: str, path: Path, fmt: ExportFormat, when: dt.date | None) -> None:
+    from reportqa.answers import answer_question
     from reportqa.export import EXPORT_LIMIT, export_bytes
 
     answer = await answer_question(searcher, question, EXPORT_LIMIT, today=when)

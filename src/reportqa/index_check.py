@@ -15,17 +15,20 @@ generation that passed them is remembered in the index folder's ``.verified.json
 inode, size, modification and change times, as git remembers which files it has hashed: a later
 load whose files all stat the same skips the checksums and invariants. Anything that rewrites,
 truncates, replaces or touches a file changes its change time (which no program can set back), so
-it is checked again in full. Bytes rotting on the disk under an unchanged inode are the one damage
-this no longer sees at load; ``reportqa check`` always reads everything.
+it is checked again in full (a build's own links and unlinks of the files an overlaid
+generation shares with the ones before it are carried: ``verification_kept``). Bytes rotting on the
+disk under an unchanged inode are the one damage this no longer sees at load; ``reportqa check``
+always reads everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -265,12 +268,19 @@ def _file_stamps(generation: Path, names: Iterable[str]) -> dict[str, list[int]]
     """Each file's inode, size, modification and change times; None if one cannot be read."""
     stamps = {}
     for name in (MANIFEST_NAME, *names):
-        try:
-            st = (generation / name).stat()
-        except OSError:
+        stamp = _stamp(generation / name)
+        if stamp is None:
             return None
-        stamps[name] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        stamps[name] = stamp
     return stamps
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def _read_verified(index_dir: Path) -> dict:
@@ -300,13 +310,44 @@ def remember_verified(generation: Path, manifest: dict, deep: bool = False) -> N
                   if name != generation.name and (generation.parent / name).is_dir()}
     kept = dict(sorted(remembered.items())[-(VERIFIED_KEPT - 1):]) if VERIFIED_KEPT > 1 else {}
     kept[generation.name] = {"build_id": manifest.get("build_id"), "files": stamps, "deep": deep}
-    path = generation.parent / VERIFIED_NAME
+    _write_verified(generation.parent, kept)
+
+
+def _write_verified(index_dir: Path, remembered: dict) -> None:
+    path = index_dir / VERIFIED_NAME
     tmp = path.with_name(f"{VERIFIED_NAME}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        tmp.write_text(json.dumps(kept), encoding="utf-8")
+        tmp.write_text(json.dumps(remembered), encoding="utf-8")
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def verification_kept(index_dir: Path) -> Iterator[None]:
+    """Carry what ``.verified.json`` remembers across the block's own links and unlinks of index
+    files: an overlaid generation's base files are hard links shared with the generations before
+    it, and linking or removing a name changes the file's change time, which would make the next
+    load check 6 GB again at 1M passages. A file whose record matched before the block and whose
+    inode, size and modification time are the same after it gets its new change time recorded;
+    anything else is left to be checked in full, as before. Call it holding the build lock."""
+    remembered = _read_verified(index_dir)
+    valid: dict[tuple[str, str], list[int]] = {}
+    for generation, entry in remembered.items():
+        files = entry.get("files") if isinstance(entry, dict) else None
+        for name, recorded in (files or {}).items():
+            if _stamp(index_dir / generation / name) == recorded:
+                valid[(generation, name)] = recorded
+    yield
+    changed = False
+    for (generation, name), recorded in valid.items():
+        now = _stamp(index_dir / generation / name)
+        if now is not None and now != recorded and now[:3] == recorded[:3]:
+            remembered[generation]["files"][name] = now
+            changed = True
+    if changed:
+        _write_verified(index_dir, {name: entry for name, entry in remembered.items()
+                                    if (index_dir / name).is_dir()})
 
 
 # An overlaid generation (overlay.py): its base's files (hard links), the overlay's in a folder, and

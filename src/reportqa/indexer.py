@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from reportqa.index_check import (
     new_build_id,
     overlay_files,
     read_manifest,
+    verification_kept,
     verified_load,
     write_manifest,
     write_overlaid_manifest,
@@ -46,7 +47,7 @@ from reportqa.ingest.pipeline import (
     METADATA_FILE,
     ParseOptions,
     Skipped,
-    discover,
+    discover_sources,
     file_sha256,
     load_overrides,
     parse_report,
@@ -183,7 +184,7 @@ class _Previous:
     ahead (``load_arrays``)."""
 
     generation: Path
-    reports: dict[str, store.ReportRow]
+    reports: dict[str, store.KnownReport]
     stamps: dict[str, store.FileStamp]
     info: dict[str, str]
     arrays: dict[str, np.ndarray]  # checked (index_check.verified_load)
@@ -241,7 +242,7 @@ async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None
             info = await store.read_info(db)
             if info.get("format") != INDEX_FORMAT:
                 return None, None
-            reports = {row.source: row for row in await store.read_reports(db)}
+            reports = {row.source: row for row in await store.read_known_reports(db)}
             stamps = await store.read_file_stamps(db)
         finally:
             await db.close()
@@ -310,18 +311,18 @@ class _Scan:
 
     started_ns: int
     stamps: dict[str, store.FileStamp] = field(default_factory=dict)
-    reused: list[store.ReportRow] = field(default_factory=list)
+    reused: list[store.KnownReport] = field(default_factory=list)
     to_parse: list[tuple[Path, dict[str, str] | None, str, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _digest(path: Path, source: str, previous: _Previous | None) -> tuple[str, store.FileStamp]:
+def _digest(path: str, source: str, previous: _Previous | None) -> tuple[str, store.FileStamp]:
     """A file's content hash, read from the last build when its size and mtime are unchanged and it
     was not modified while that build was scanning (an edit within the same clock tick could keep
     both, the rule git uses). Raises OSError."""
-    stat = path.stat()
+    stat = os.stat(path)
     old = previous.stamps.get(source) if previous else None
     if (
         previous is not None
@@ -340,25 +341,25 @@ def _scan(
     on_start: Callable[[int], None],
 ) -> _Scan:
     scan = _Scan(started_ns=time.time_ns())
-    files, scan.skipped = discover(reports_dir)
+    files, scan.skipped = discover_sources(reports_dir)
     overrides, problem = load_overrides(reports_dir)
     if problem:
         scan.skipped.append(Skipped(METADATA_FILE, problem))
     seen_digest: dict[str, str] = {}
     old_failures = previous.unreadable if previous else {}
     on_start(len(files))
-    for path in files:
-        source = source_name(path, reports_dir)
+    for path, source in files:
+        name = source.rpartition("/")[2]
         try:
             digest, stamp = _digest(path, source, previous)
         except OSError as exc:
             scan.skipped.append(Skipped(source, f"cannot read: {exc.strerror or exc}"))
-            on_file(path.name)
+            on_file(name)
             continue
         scan.stamps[source] = stamp
         if digest in seen_digest:
             scan.duplicates.append((source, seen_digest[digest]))
-            on_file(path.name)
+            on_file(name)
             continue
         seen_digest[digest] = source
         override = overrides.get(source)
@@ -368,12 +369,12 @@ def _scan(
         if old_failure and old_failure[0] == key:
             scan.unreadable[source] = (key, old_failure[1])
             scan.skipped.append(Skipped(source, old_failure[1]))
-            on_file(path.name)
+            on_file(name)
         elif old is not None and old.parse_key == key:
             scan.reused.append(old)
-            on_file(path.name)
+            on_file(name)
         else:
-            scan.to_parse.append((path, override, digest, key))
+            scan.to_parse.append((Path(path), override, digest, key))
     return scan
 
 
@@ -408,14 +409,19 @@ async def build_index(
         served = store.current_generation(index_dir)
         # generations older than the served one (and leftovers of killed builds) go, while we work
         stale = store.stale_paths(index_dir, {served.name} if served else set())
-        cleanup = asyncio.get_running_loop().run_in_executor(None, store.remove_paths, stale)
-        try:
-            # a worker warms up (fork server, dictionary) while the index is checked and files scanned
-            with parse_runner(options, settings) as runner:
-                return await _build_with(runner, reports_dir, index_dir, settings, options, served, full, on_start,
-                                         on_file, started)
-        finally:
-            await cleanup
+        # before the served generation is checked: removing an older overlaid generation unlinks
+        # names of the files they share, which ``verification_kept`` carries in .verified.json
+        await asyncio.to_thread(_remove_keeping_verified, index_dir, stale)
+        # a worker warms up (fork server, dictionary) while the index is checked and files scanned
+        with parse_runner(options, settings) as runner:
+            return await _build_with(runner, reports_dir, index_dir, settings, options, served, full, on_start,
+                                     on_file, started)
+
+
+def _remove_keeping_verified(index_dir: Path, paths: list[Path]) -> None:
+    if paths:
+        with verification_kept(index_dir):
+            store.remove_paths(paths)
 
 
 async def _build_with(
@@ -505,8 +511,8 @@ class _OverlayPlan:
     dead_reports: list[int]  # every base report dead now
     previous_live: LiveStats | None  # the served generation's, when it is overlaid
     overlay_previous: _Previous | None  # the served overlay, as a generation of its own
-    overlay_reused: list[store.ReportRow]
-    base_reused: list[store.ReportRow]
+    overlay_reused: list[store.KnownReport]
+    base_reused: list[store.KnownReport]
     boilerplate_counts: tuple[np.ndarray, np.ndarray]  # the base's counted keys and their counts
     id_floor: int
     written: _WrittenOverlay | None = None
@@ -622,8 +628,9 @@ async def _write_overlaid(generation: Path, plan: _OverlayPlan, scan: _Scan, rep
     written = plan.written
     assert written is not None
     started = time.perf_counter()
-    for name in BASE_FILES:
-        os.link(plan.base / name, generation / name)  # never written again: shared, not copied
+    with verification_kept(generation.parent):  # the served generation's record stays good
+        for name in BASE_FILES:
+            os.link(plan.base / name, generation / name)  # never written again: shared, not copied
     written.live.save(generation / LIVE_NAME)
     (generation / EXTRA_VOCAB_NAME).write_text(json.dumps(written.extra, ensure_ascii=False), encoding="utf-8")
     new_files = overlay_files()
@@ -640,7 +647,7 @@ async def _write_overlaid(generation: Path, plan: _OverlayPlan, scan: _Scan, rep
     return whole
 
 
-async def _start_database(generation: Path, previous: _Previous | None, reused: list[store.ReportRow]):
+async def _start_database(generation: Path, previous: _Previous | None, reused: list[store.KnownReport]):
     """The new generation's database: a copy of the served one less the reports not kept (most
     builds change a few reports of many), or an empty one. An overlaid generation's is its base's
     file, less every report not kept, plus the overlay's kept reports."""
@@ -952,7 +959,8 @@ async def summarise(generation: Path) -> BuildSummary:
 
 
 def _summary_of(
-    generation: Path, reports: list[store.ReportRow], skipped: list[Skipped], duplicates: list[tuple[str, str]]
+    generation: Path, reports: Sequence[store.ReportRow | store.KnownReport], skipped: list[Skipped],
+    duplicates: list[tuple[str, str]],
 ) -> BuildSummary:
     return BuildSummary(
         generation=generation.name,

@@ -25,7 +25,7 @@ from typing import Literal
 
 from reportqa import store
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
-from reportqa.ingest.pipeline import discover, file_sha256, parse_report, source_name
+from reportqa.ingest.pipeline import discover_sources, file_sha256, parse_report, source_name
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
 from reportqa.settings import Settings
 
@@ -90,14 +90,14 @@ def find_same_content(reports_dir: Path, path: Path) -> str | None:
     size are hashed)."""
     size = path.stat().st_size
     digest: str | None = None
-    files, _ = discover(reports_dir)
-    for other in files:
+    files, _ = discover_sources(reports_dir)
+    for other, source in files:
         try:
-            if other.stat().st_size != size:
+            if os.stat(other).st_size != size:
                 continue
             digest = digest or file_sha256(path)
             if file_sha256(other) == digest:
-                return source_name(other, reports_dir)
+                return source
         except OSError:
             continue
     return None
@@ -185,8 +185,8 @@ async def add_report(settings: Settings, file: Path, original_name: str | None =
 def resolve_report(reports_dir: Path, name: str) -> tuple[str | None, list[str]]:
     """The one report a name means: its path in the folder, its file name, or a unique part of
     either. Returns (source, candidates) — candidates when the name matches several or none."""
-    files, _ = discover(reports_dir)
-    sources = [source_name(p, reports_dir) for p in files]
+    files, _ = discover_sources(reports_dir)
+    sources = [source for _, source in files]
     wanted = name.strip().replace("\\", "/").strip("/")
     if wanted in sources:
         return wanted, []

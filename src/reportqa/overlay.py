@@ -213,9 +213,27 @@ def df_of_passages(base: Postings, passages: np.ndarray) -> np.ndarray:
     terms = np.searchsorted(base.block_indptr, entries, side="right") - 1
     is_dead = np.zeros(base.n_docs, dtype=bool)
     is_dead[passages] = True
-    for term, block in zip(terms.tolist(), base.block_ids[entries].tolist(), strict=True):
-        start, end = int(base.indptr[term]), int(base.indptr[term + 1])
-        run = base.docs[start:end]
-        low, high = np.searchsorted(run, [block * BLOCK, (block + 1) * BLOCK])
-        counts[term] += int(is_dead[run[low:high]].sum())
-    return counts
+    blocks = base.block_ids[entries].astype(np.int64)
+    term_end = base.indptr[terms + 1].astype(np.int64)
+    low = _first_at_least(base.docs, base.indptr[terms].astype(np.int64), term_end, blocks * BLOCK)
+    high = _first_at_least(base.docs, low, term_end, (blocks + 1) * BLOCK)
+    lengths = high - low  # each (term, block): its postings in the block
+    starts = np.cumsum(lengths) - lengths
+    at = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts - low, lengths)
+    hit = is_dead[base.docs[at]]
+    return counts + np.bincount(np.repeat(terms, lengths)[hit], minlength=len(counts))
+
+
+def _first_at_least(docs: np.ndarray, low: np.ndarray, high: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """For each ascending run ``docs[low:high]``, the first position holding ``target`` or more
+    (``high`` if none): a bisection of every run at once (a loop of ``np.searchsorted`` a run cost
+    0.3 s of a one-report update at 1M passages)."""
+    low, high = low.copy(), high.copy()
+    while True:
+        open_ = low < high
+        if not open_.any():
+            return low
+        middle = (low + high) // 2
+        below = open_ & (docs[np.where(open_, middle, 0)] < target)
+        low = np.where(below, middle + 1, low)
+        high = np.where(open_ & ~below, middle, high)
