@@ -228,3 +228,24 @@ def test_focus_on_problems_and_plans() -> None:
     assert kinds.focus and plans.focus and kinds.focus != plans.focus
     assert done.focus == 0
     assert detect_intent("大足区有哪些单位") == "units"
+
+
+def test_nfkc_by_table_is_unicodedata_s() -> None:
+    """``text.nfkc`` maps each character alone and keeps the result only when it is in NFKC: on the
+    sample reports and on texts built to defeat a character-at-a-time mapping (combining marks
+    after their base, Hangul jamo, half-width kana with voicing marks, characters outside the BMP,
+    lone surrogates) it equals ``unicodedata.normalize``."""
+    import random
+    import unicodedata
+
+    from reportqa.settings import BUNDLED_REPORTS_DIR
+    from reportqa.text import nfkc
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(BUNDLED_REPORTS_DIR.rglob("*.txt"))]
+    assert texts and all(len(t) > 256 for t in texts)
+    pieces = ["，", "（一）", "ＡＢＣ１２３", "法治政府", "e\u0301", "\u1100\u1161\u11a8", "ﾊﾟﾋﾞ", "\u3099", "Å", "ﬁ",
+              "①㈱㍻", "\U0001d400\U0001d7d9", "\U00020000", "\ud800", "\u00a0", "\u2003", "ｶﾞ", "゙", "ᄀ", "ᅡ"]
+    rng = random.Random(5)
+    texts += ["法治政府建设" * 50 + "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(400)]
+    for text in texts:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)

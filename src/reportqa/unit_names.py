@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, PlaceMention, load_gazetteer
@@ -159,9 +159,11 @@ def _clean(text: str) -> str:
     return normalise(text or "").strip().strip("，,。：:；;（）()【】[]<>《》“”\"' ")
 
 
+@lru_cache(maxsize=8192)
 def parse_unit_name(text: str, config_dir: Path, place_only: bool = True) -> UnitName | None:
     """Read a unit's name, or a place standing for its government (``place_only``); None when the
-    text is not one."""
+    text is not one. Remembered (a ``UnitName`` is immutable): a report's issuer is looked for in
+    some 60 candidate names, most of them its own unit's again and again."""
     gazetteer = load_gazetteer(config_dir)
     kinds = load_unit_kinds(config_dir)
     cleaned = _clean(text)
