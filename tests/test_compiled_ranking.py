@@ -19,7 +19,7 @@ from reportqa.postings import Postings
 from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
-from tests.test_postings import assert_same_top, exhaustive, random_filters, report_corpus
+from tests.test_postings import assert_same_top, exhaustive, random_filters, random_query, report_corpus
 
 
 def corpus_postings(seed: int, dense: bool) -> Postings:
@@ -47,8 +47,7 @@ def test_compiled_accumulator_answers_as_numpy_does(seed: int, dense: bool, monk
     rng = random.Random(seed)
     n = postings.n_docs
     for _ in range(60):
-        terms = rng.sample(range(8), rng.randint(0, 4)) + rng.sample(range(8, 808), rng.randint(0, 3))
-        query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        query = random_query(rng, (0, 4), (0, 3))
         allowed, scale = random_filters(rng, n, keep=0.7)
         k, count = rng.choice([1, 5, 10, 400]), rng.random() < 0.2
         postings.compiled = None
@@ -119,8 +118,7 @@ def test_maxscore_answers_the_exhaustive_top_k(seed: int, dense: bool, monkeypat
     rng = random.Random(seed)
     n = postings.n_docs
     for _ in range(80):
-        terms = rng.sample(range(8), rng.randint(1, 5)) + rng.sample(range(8, 808), rng.randint(0, 3))
-        query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        query = random_query(rng, (1, 5), (0, 3))
         allowed, scale = random_filters(rng, n, keep=0.7)
         k = rng.choice([1, 5, 10, 40])
         docs, scores, _ = postings.top(query, k, allowed, scale)

@@ -12,7 +12,7 @@ import pytest
 from reportqa import postings as postings_module
 from reportqa.overlay import LiveStats, OverlaidPostings, df_of_passages
 from reportqa.ranking import Frequencies, TermMatrix, weigh
-from tests.test_postings import assert_same_top, exhaustive, random_filters, report_corpus
+from tests.test_postings import assert_same_top, exhaustive, random_filters, random_query, report_corpus
 
 N_TERMS = 208 + 700  # report_corpus's words, and room for the overlay's new ones
 
@@ -88,9 +88,7 @@ def test_overlaid_answers_equal_a_fresh_build_of_the_live_passages(variant: str,
     n = postings.n_docs
     assert postings.n_live == reference.n_docs == len(numbering)
     for _ in range(60):
-        terms = rng.sample(range(8), rng.randint(0, 3)) + rng.sample(list(range(8, 208)) + list(range(800, 850)),
-                                                                     rng.randint(1, 3))
-        query = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        query = random_query(rng, (0, 3), (1, 3), list(range(8, 208)) + list(range(800, 850)))
         allowed, scale = random_filters(rng, n, keep=0.8)
         k = rng.choice([1, 5, 10, 40, 400])
         docs, scores, matched = postings.top(query, k, allowed, scale, count=rng.random() < 0.3)
@@ -102,7 +100,7 @@ def test_overlaid_answers_equal_a_fresh_build_of_the_live_passages(variant: str,
         if matched is not None:
             assert matched == reference.top(query, reference.n_docs, local_allowed, local_scale, count=True)[2]
         present = np.sort(docs)
-        for term in terms:
+        for term in query:
             np.testing.assert_array_equal(postings.contains(term, present),
                                           [term in rows[d] for d in present.tolist()])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
@@ -46,6 +46,14 @@ def random_filters(rng: random.Random, n: int, keep: float) -> tuple[np.ndarray 
     allowed = np.array([rng.random() < keep for _ in range(n)]) if rng.random() < 0.3 else None
     scale = np.array([rng.choice([1.0, 0.7]) for _ in range(n)], dtype=np.float32) if rng.random() < 0.3 else None
     return allowed, scale
+
+
+def random_query(rng: random.Random, common: tuple[int, int], rare: tuple[int, int],
+                 rare_terms: Sequence[int] = range(8, 808)) -> dict[int, float]:
+    """A question over ``report_corpus``'s words: between ``common`` of its 8 common ones and ``rare``
+    of ``rare_terms``, some repeated (2) or down-weighted (0.5) as synonyms are."""
+    terms = rng.sample(range(8), rng.randint(*common)) + rng.sample(rare_terms, rng.randint(*rare))
+    return {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
 
 
 def exhaustive(postings: Postings, query: Mapping[int, float], k: int, allowed: np.ndarray | None = None,
@@ -109,8 +117,7 @@ def test_block_pruned_top_k_equals_exhaustive(seed: int, dense: bool, prune: boo
     n = postings.n_docs
     by_blocks = 0
     for _ in range(40):
-        terms = rng.sample(range(8), rng.randint(0, 2)) + rng.sample(range(8, 808), rng.randint(1, 3))
-        query: dict[int, float] = {t: rng.choice([1, 1, 2, 0.5]) for t in terms}
+        query = random_query(rng, (0, 2), (1, 3))
         allowed, scale = random_filters(rng, n, keep=0.8)
         k = rng.choice([1, 5, 10, 20])
         items, _ = postings._items(query)

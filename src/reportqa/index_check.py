@@ -36,6 +36,7 @@ from urllib.parse import quote
 import numpy as np
 
 from reportqa.mapped_arrays import load_arrays
+from reportqa.overlay import LIVE_ARRAYS
 from reportqa.postings import BLOCK
 from reportqa.stored_words import WORDS_NAME
 
@@ -354,13 +355,18 @@ def verification_kept(index_dir: Path) -> Iterator[None]:
 # the live statistics. Its manifest says so with a "base" entry; its arrays come back in one dict,
 # the overlay's and the live statistics' under these prefixes, its vocabulary the base's and then the
 # overlay's new terms.
-OVERLAY_DIR = "overlay"
+OVERLAY_DIR = "overlay"  # the overlay's own generation, inside the overlaid one
 OVERLAY_PREFIX = "overlay/"
 LIVE_PREFIX = "live/"
 LIVE_NAME = "live.npz"
-EXTRA_VOCAB_NAME = "vocab_extra.json"
-LIVE_ARRAYS = ("alive", "base_df", "base_length", "base_avgdl", "overlay_terms", "df", "idf", "n_live", "avgdl")
+EXTRA_VOCAB_NAME = "vocab_extra.json"  # terms the overlay has and the base does not, in id order
 RESCORING_ARRAYS = ("post_tf", "passage_len")  # the base's, to rescore its answers exactly
+
+
+def arrays_under(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The overlay's (``OVERLAY_PREFIX``) or the live statistics' (``LIVE_PREFIX``) arrays of a loaded
+    overlaid generation, by their own names."""
+    return {name.removeprefix(prefix): value for name, value in arrays.items() if name.startswith(prefix)}
 
 
 def is_overlaid(manifest: dict) -> bool:
@@ -469,7 +475,7 @@ def live_problems(live: dict[str, np.ndarray], base: dict[str, np.ndarray], base
     n_base_terms, n_base = len(base["post_indptr"]) - 1, len(base["passage_ids"])
     n_terms = n_base_terms + len(extra)
     shapes = {"alive": (n_base,), "base_df": (n_base_terms,), "overlay_terms": (len(overlay_vocab),),
-              "df": (n_terms,), "idf": (n_terms,)}
+              "df": (n_terms,)}
     bad = [name for name, shape in shapes.items() if live[name].shape != shape]
     if bad:
         return [f"live.npz: {', '.join(bad)} of the wrong shape"]
@@ -491,7 +497,7 @@ def live_problems(live: dict[str, np.ndarray], base: dict[str, np.ndarray], base
     if n_live != int(live["alive"].sum()) + len(overlay["passage_ids"]):
         return ["live.npz: n_live is not the live passages"]
     values = np.array([float(live[name]) for name in ("base_length", "base_avgdl", "avgdl")])
-    if not np.isfinite(values).all() or values.min() < 0 or not np.isfinite(live["idf"]).all():
+    if not np.isfinite(values).all() or values.min() < 0:
         return ["live.npz holds a value that is not a finite number of at least 0"]
     base_ids, overlay_ids = base["passage_ids"], overlay["passage_ids"]
     if len(base_ids) and len(overlay_ids) and overlay_ids[0] <= base_ids[-1]:

@@ -26,13 +26,13 @@ from reportqa import store
 from reportqa.boilerplate import candidate_floor, key_counts, recount, report_clause_keys, threshold
 from reportqa.index_check import (
     EXTRA_VOCAB_NAME,
-    LIVE_ARRAYS,
     LIVE_NAME,
     LIVE_PREFIX,
     OVERLAY_DIR,
     OVERLAY_PREFIX,
     IndexDamaged,
     Shape,
+    arrays_under,
     check_written,
     check_written_overlaid,
     new_build_id,
@@ -57,8 +57,8 @@ from reportqa.ingest.readers import UnreadableFile
 from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.mapped_arrays import load_arrays
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, ReportMeta
-from reportqa.overlay import LiveStats, df_of_passages
-from reportqa.postings import Postings
+from reportqa.overlay import LIVE_ARRAYS, LiveStats, df_of_passages
+from reportqa.postings import Postings, stored_postings
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
@@ -407,7 +407,7 @@ async def build_index(
     options = parse_options(settings)
     with store.build_lock(index_dir):
         served = store.current_generation(index_dir)
-        # generations older than the served one (and leftovers of killed builds) go, while we work
+        # generations older than the served one (and leftovers of killed builds) go
         stale = store.stale_paths(index_dir, {served.name} if served else set())
         # before the served generation is checked: removing an older overlaid generation unlinks
         # names of the files they share, which ``verification_kept`` carries in .verified.json
@@ -536,7 +536,7 @@ class _OverlayPlan:
         extra = [term for term in vocab if term not in term_id]
         term_id.update({term: len(self.base_vocab) + i for i, term in enumerate(extra)})
         if self.previous_live is None:
-            base_df = np.diff(self.base_postings.indptr).astype(np.int64)
+            base_df = self.base_postings.df.astype(np.int64)
             base_length = float(self.base_len.sum(dtype=np.float64))
             base_avgdl = base_length / len(self.base_len) if len(self.base_len) else 0.0
         else:
@@ -591,19 +591,16 @@ def _overlay_plan(previous: _Previous | None, scan: _Scan, settings: Settings, f
                      "build_id": manifest["base"]["build_id"] if overlaid else manifest["build_id"],
                      "shape": manifest["shape"]}
     n_base_terms = len(arrays["post_indptr"]) - 1
-    base_postings = Postings(arrays["post_indptr"], arrays["post_docs"], arrays["post_weights"],
-                             arrays["post_absent"], arrays["post_idf"], arrays["post_df"], n_base,
-                             arrays["block_indptr"], arrays["block_ids"], arrays["block_max"])
+    base_postings = stored_postings(arrays)
     overlay_previous = None
     if overlaid:
         overlay_vocab = [previous.vocab[int(t)] for t in arrays[LIVE_PREFIX + "overlay_terms"]]
         overlay_previous = _Previous(previous.generation / OVERLAY_DIR,
                                      {r.source: r for r in previous.reports.values() if r.id not in base_set},
                                      previous.stamps, previous.info,
-                                     {name.removeprefix(OVERLAY_PREFIX): value for name, value in arrays.items()
-                                      if name.startswith(OVERLAY_PREFIX)}, overlay_vocab)
-    previous_live = LiveStats.from_arrays({name.removeprefix(LIVE_PREFIX): value for name, value in arrays.items()
-                                           if name.startswith(LIVE_PREFIX)}) if overlaid else None
+                                     arrays_under(arrays, OVERLAY_PREFIX), overlay_vocab)
+    previous_live = (LiveStats.from_arrays(arrays_under(arrays, LIVE_PREFIX), settings.bm25_variant) if overlaid
+                     else None)
     highest = max(int(base_ids.max()), int(base_report.max()))
     return _OverlayPlan(
         base=previous.generation, base_manifest=base_manifest, base_postings=base_postings,
@@ -897,8 +894,7 @@ async def _write_generation(
     shape = Shape(passages=len(ids), terms=len(vocab), postings=len(postings.docs),
                   reports=len(scan.reused) + len(new_report_rows))
     if overlay is None:
-        await asyncio.to_thread(write_manifest, generation, build_id,
-                                [store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME], shape)
+        await asyncio.to_thread(write_manifest, generation, build_id, list(BASE_FILES), shape)
         await asyncio.to_thread(check_written, generation, saved, vocab)
     else:
         overlay.written = _WrittenOverlay(build_id, shape, saved, vocab, live, extra, new_report_rows)

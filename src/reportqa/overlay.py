@@ -22,17 +22,14 @@ answers from it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from reportqa.postings import Postings, blocks_allowed
+from reportqa.postings import BLOCK, Postings, blocks_allowed
 from reportqa.ranking import Variant, compute_idf, contributions, length_norm
 
-OVERLAY_DIR = "overlay"  # the overlay's own generation, inside the overlaid one
-LIVE_NAME = "live.npz"
-EXTRA_VOCAB_NAME = "vocab_extra.json"  # terms the overlay has and the base does not, in id order
 # float32 rounding of a stored weight times its term's factor, beyond rho
 ROUNDING_SLACK = 1 + 2**-16
 
@@ -50,9 +47,14 @@ class LiveStats:
     base_avgdl: float  # the average the base's weights were computed with
     overlay_terms: np.ndarray  # int64 per overlay term: its id in the whole index
     df: np.ndarray  # int64 per term of the whole index: live passages holding it
-    idf: np.ndarray  # float64 per term: the variant's IDF over the live passages (0 where df is 0)
     n_live: int
     avgdl: float  # over the live passages
+    variant: Variant = field(default="plus", metadata={"stored": False})
+    idf: np.ndarray = field(init=False, metadata={"stored": False})  # per term, from df and n_live
+
+    def __post_init__(self) -> None:
+        # derived, not stored: the variant's IDF over the live passages (0 where df is 0)
+        self.idf = compute_idf(self.variant, self.df, self.n_live)
 
     @classmethod
     def combine(cls, variant: Variant, alive: np.ndarray, base_df: np.ndarray, base_length: float,
@@ -66,7 +68,7 @@ class LiveStats:
         n_live = int(alive.sum()) + n_overlay
         avgdl = (base_length + overlay_length) / n_live if n_live else 0.0
         return cls(alive, base_df.astype(np.int64), float(base_length), float(base_avgdl),
-                   overlay_terms.astype(np.int64), df, compute_idf(variant, df, n_live), n_live, float(avgdl))
+                   overlay_terms.astype(np.int64), df, n_live, float(avgdl), variant)
 
     @property
     def rho(self) -> float:
@@ -76,15 +78,16 @@ class LiveStats:
         return max(self.avgdl / self.base_avgdl, self.base_avgdl / self.avgdl)
 
     def save(self, path: Path) -> None:
-        np.savez(path, alive=self.alive, base_df=self.base_df, base_length=np.float64(self.base_length),
-                 base_avgdl=np.float64(self.base_avgdl), overlay_terms=self.overlay_terms, df=self.df,
-                 idf=self.idf, n_live=np.int64(self.n_live), avgdl=np.float64(self.avgdl))
+        np.savez(path, **{name: np.asarray(getattr(self, name)) for name in LIVE_ARRAYS})
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> LiveStats:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], variant: Variant) -> LiveStats:
         return cls(arrays["alive"].astype(bool, copy=False), arrays["base_df"], float(arrays["base_length"]),
-                   float(arrays["base_avgdl"]), arrays["overlay_terms"], arrays["df"], arrays["idf"],
-                   int(arrays["n_live"]), float(arrays["avgdl"]))
+                   float(arrays["base_avgdl"]), arrays["overlay_terms"], arrays["df"], int(arrays["n_live"]),
+                   float(arrays["avgdl"]), variant)
+
+
+LIVE_ARRAYS = tuple(f.name for f in fields(LiveStats) if f.metadata.get("stored", True))  # live.npz's
 
 
 class OverlaidPostings:
@@ -202,11 +205,8 @@ def df_of_passages(base: Postings, passages: np.ndarray) -> np.ndarray:
     them takes off its document frequency. Only the blocks holding them are looked at (each term's
     block list says which terms occur there), so a report's dozen passages cost one pass over the
     block lists, not over every posting."""
-    counts = np.zeros(len(base.idf), dtype=np.int64)
     if not len(passages):
-        return counts
-    from reportqa.postings import BLOCK
-
+        return np.zeros(len(base.idf), dtype=np.int64)
     dead_block = np.zeros(base.n_blocks, dtype=bool)
     dead_block[passages // BLOCK] = True
     entries = np.flatnonzero(dead_block[base.block_ids])  # (term, block) pairs in those blocks
@@ -221,7 +221,7 @@ def df_of_passages(base: Postings, passages: np.ndarray) -> np.ndarray:
     starts = np.cumsum(lengths) - lengths
     at = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts - low, lengths)
     hit = is_dead[base.docs[at]]
-    return counts + np.bincount(np.repeat(terms, lengths)[hit], minlength=len(counts))
+    return np.bincount(np.repeat(terms, lengths)[hit], minlength=len(base.idf)).astype(np.int64)
 
 
 def _first_at_least(docs: np.ndarray, low: np.ndarray, high: np.ndarray, target: np.ndarray) -> np.ndarray:

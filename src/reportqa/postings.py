@@ -565,3 +565,19 @@ def select_top(acc: np.ndarray, k: int, floor: float | None = None) -> tuple[np.
             floor = float(positive[np.argpartition(positive, len(positive) - k)[len(positive) - k]])
     docs = np.flatnonzero(acc >= floor) if floor is not None and floor > 0 else np.flatnonzero(acc > 0)
     return docs, acc[docs]
+
+
+def stored_postings(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Postings:
+    """The postings of a loaded generation's arrays (``prefix``: its overlay's)."""
+    return Postings(
+        indptr=arrays[prefix + "post_indptr"],
+        docs=arrays[prefix + "post_docs"],
+        weights=arrays[prefix + "post_weights"],
+        absent=arrays[prefix + "post_absent"],
+        idf=arrays[prefix + "post_idf"],
+        df=arrays[prefix + "post_df"],
+        n_docs=len(arrays[prefix + "passage_ids"]),
+        block_indptr=arrays[prefix + "block_indptr"],
+        block_ids=arrays[prefix + "block_ids"],
+        block_max=arrays[prefix + "block_max"],
+    )

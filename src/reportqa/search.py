@@ -18,9 +18,16 @@ from typing import Any
 import numpy as np
 
 from reportqa import store
-from reportqa.index_check import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, IndexDamaged, verified_load
+from reportqa.index_check import (
+    LIVE_PREFIX,
+    OVERLAY_PREFIX,
+    SERVING_ARRAYS,
+    IndexDamaged,
+    arrays_under,
+    verified_load,
+)
 from reportqa.overlay import LiveStats, OverlaidPostings
-from reportqa.postings import Postings
+from reportqa.postings import Postings, stored_postings
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
 from reportqa.section_kinds import load_section_kinds
 from reportqa.settings import Settings
@@ -278,16 +285,15 @@ class SearchIndex:
             if not checking.cancelled() and checking.exception() is not None:
                 raise checking.exception() from None  # what the checks found says most
             raise
-        postings: Postings | OverlaidPostings = _postings_of(arrays)
+        postings: Postings | OverlaidPostings = stored_postings(arrays)
         passage_ids = arrays["passage_ids"]
         passage_report = arrays["passage_report"]
         passage_kind = arrays["passage_kind"]
         boilerplate = frozenset(arrays["boilerplate"].tolist()) if "boilerplate" in arrays else frozenset()
         if LIVE_PREFIX + "alive" in arrays:  # overlaid: the base's passages, then the overlay's
             postings = OverlaidPostings(
-                postings, _postings_of(arrays, OVERLAY_PREFIX),
-                LiveStats.from_arrays({name.removeprefix(LIVE_PREFIX): value for name, value in arrays.items()
-                                       if name.startswith(LIVE_PREFIX)}),
+                postings, stored_postings(arrays, OVERLAY_PREFIX),
+                LiveStats.from_arrays(arrays_under(arrays, LIVE_PREFIX), settings.bm25_variant),
                 arrays["post_tf"], arrays["passage_len"], settings.bm25_variant, settings.bm25_k1, settings.bm25_b,
                 settings.bm25_delta)
             passage_ids, passage_report, passage_kind = (
@@ -407,22 +413,6 @@ class SearchIndex:
 
     async def report_sections(self, report_id: int) -> list[store.PassageRow]:
         return await store.read_report_passages(self.db, report_id)
-
-
-def _postings_of(arrays: dict[str, np.ndarray], prefix: str = "") -> Postings:
-    """The postings of a loaded generation (``prefix``: its overlay's)."""
-    return Postings(
-        indptr=arrays[prefix + "post_indptr"],
-        docs=arrays[prefix + "post_docs"],
-        weights=arrays[prefix + "post_weights"],
-        absent=arrays[prefix + "post_absent"],
-        idf=arrays[prefix + "post_idf"],
-        df=arrays[prefix + "post_df"],
-        n_docs=len(arrays[prefix + "passage_ids"]),
-        block_indptr=arrays[prefix + "block_indptr"],
-        block_ids=arrays[prefix + "block_ids"],
-        block_max=arrays[prefix + "block_max"],
-    )
 
 
 async def ensure_index(settings: Settings, index_dir: Path | None = None) -> Path:
