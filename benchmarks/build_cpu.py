@@ -1,13 +1,17 @@
 """A build's CPU a report against jieba's own on the same text, in one process (no worker contention).
 
-    .venv/bin/python -m benchmarks.build_cpu --reports DIR [--files 300] [--offset 0] [--rounds 5]
+    .venv/bin/python -m benchmarks.build_cpu --reports DIR [--files 300] [--offset 0] [--rounds 5] [--json]
 
 What a parse worker does for each file (``indexer.parse_and_tokenize``: read, clean, metadata, sections,
 tokens with the report's unit names added, clause keys) is timed against ``Tokenizer.tokens`` alone on
-the same passages, and on the same text the build tokenises (each passage with the headings above it),
-in interleaved rounds; CPU time (``time.process_time``), median and minimum of the rounds. The scale
-benchmark measures the same at 100k passages with two workers, where the two workers and the process
-storing their rows share two cores and every CPU figure grows.
+the text the index holds for that file: each passage, and each passage's headings that its text does not
+repeat (a heading is in the bag of every passage below it), cut by a tokenizer that never saw the file.
+CPU time (``time.process_time``). This machine's speed drifts by 10-30% within minutes, so the two are
+timed file by file, side by side (which goes first alternates), and each file's figure is its least over
+the rounds: a slow spell lands on both sides of a pair instead of on one side of a whole round. Printed:
+the sums of each file's least CPU, their ratio, and the ratio of each round's sums (median, range).
+The scale benchmark measures the same at 100k passages with two workers, where the two workers and the
+process storing their rows share two cores and every CPU figure grows.
 """
 
 from __future__ import annotations
@@ -23,7 +27,27 @@ from reportqa.indexer import parse_and_tokenize, parse_options
 from reportqa.ingest.pipeline import parse_report
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.settings import Settings
-from reportqa.text import get_tokenizer, normalise
+from reportqa.text import Tokenizer, get_tokenizer, normalise
+
+
+def _cpu(run: Callable[[], object]) -> float:
+    started = time.process_time()
+    run()
+    return time.process_time() - started
+
+
+def _indexed_text(path: Path, reports_dir: Path, settings: Settings) -> tuple[list[str], list[str]]:
+    """One file's passages and, for each passage, the headings above it that its text does not repeat."""
+    report = parse_report(path, reports_dir, parse_options(settings), None)
+    passages = [p.norm_text for p in report.passages]
+    headings = [normalise(h) for p in report.passages if p.section != PREAMBLE
+                for h in p.section.split(SECTION_SEPARATOR) if normalise(h) not in p.norm_text]
+    return passages, headings
+
+
+def _cut_all(tokenizer: Tokenizer, texts: list[str]) -> None:
+    for text in texts:
+        tokenizer.tokens(text)
 
 
 def main() -> None:
@@ -39,50 +63,56 @@ def main() -> None:
     files = sorted(args.reports.rglob("*.txt"))[args.offset:args.offset + args.files]
     tokenizer = get_tokenizer(settings.config_dir)
     tokenizer.tokens("预热")
-    reports = [parse_report(f, args.reports, options, None) for f in files]
-    passages = [(p.section, p.norm_text) for r in reports for p in r.passages]
-    headings = [normalise(h) for section, text in passages if section != PREAMBLE
-                for h in section.split(SECTION_SEPARATOR) if normalise(h) not in text]
+    texts = [_indexed_text(f, args.reports, settings) for f in files]
     parse_and_tokenize(files[0], args.reports, options, None)  # the index tokenizer's dictionary loaded
 
-    def build() -> None:
-        for f in files:
-            parse_and_tokenize(f, args.reports, options, None)
+    names = ("build", "jieba_passages", "jieba_same_text")
+    per_file = {name: [[] for _ in files] for name in names}  # name → file → CPU s of each round
+    for round_ in range(args.rounds):
+        for i, (path, (passages, headings)) in enumerate(zip(files, texts, strict=True)):
+            def build(path: Path = path) -> None:
+                parse_and_tokenize(path, args.reports, options, None)
 
-    def jieba_passages() -> None:
-        for _, text in passages:
-            tokenizer.tokens(text)
+            def jieba(passages: list[str] = passages, headings: list[str] = headings) -> tuple[float, float]:
+                return _cpu(lambda: _cut_all(tokenizer, passages)), _cpu(lambda: _cut_all(tokenizer, headings))
 
-    def jieba_same_text() -> None:
-        jieba_passages()
-        for heading in headings:
-            tokenizer.tokens(heading)
+            if (round_ + i) % 2:
+                built, (cut_passages, cut_headings) = _cpu(build), jieba()
+            else:
+                (cut_passages, cut_headings), built = jieba(), _cpu(build)
+            per_file["build"][i].append(built)
+            per_file["jieba_passages"][i].append(cut_passages)
+            per_file["jieba_same_text"][i].append(cut_passages + cut_headings)
 
-    runs: dict[str, Callable[[], None]] = {"build": build, "jieba_passages": jieba_passages,
-                                           "jieba_same_text": jieba_same_text}
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            started = time.process_time()
-            run()
-            seconds[name].append(time.process_time() - started)
-    median = {name: statistics.median(v) for name, v in seconds.items()}
-    least = {name: min(v) for name, v in seconds.items()}
-    result = {"files": len(files), "passages": len(passages), "chars": sum(len(t) for _, t in passages),
-              "median_s": median, "min_s": least,
-              "build_over_jieba_same_text": {"median": median["build"] / median["jieba_same_text"],
-                                             "min": least["build"] / least["jieba_same_text"]},
-              "build_over_jieba_passages": {"median": median["build"] / median["jieba_passages"],
-                                            "min": least["build"] / least["jieba_passages"]}}
+    least = {name: sum(min(times) for times in per_file[name]) for name in names}
+    rounds = {name: [sum(times[r] for times in per_file[name]) for r in range(args.rounds)] for name in names}
+    round_ratio = {other: [b / o for b, o in zip(rounds["build"], rounds[other], strict=True)]
+                   for other in ("jieba_same_text", "jieba_passages")}
+    result = {
+        "files": len(files), "passages": sum(len(p) for p, _ in texts),
+        "chars": sum(len(t) for p, _ in texts for t in p), "rounds": args.rounds,
+        "least_s": least, "round_s": rounds,
+        "build_over_jieba_same_text": {"least": least["build"] / least["jieba_same_text"],
+                                       "round_median": statistics.median(round_ratio["jieba_same_text"]),
+                                       "round_range": [min(round_ratio["jieba_same_text"]),
+                                                       max(round_ratio["jieba_same_text"])]},
+        "build_over_jieba_passages": {"least": least["build"] / least["jieba_passages"],
+                                      "round_median": statistics.median(round_ratio["jieba_passages"]),
+                                      "round_range": [min(round_ratio["jieba_passages"]),
+                                                      max(round_ratio["jieba_passages"])]},
+    }
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{len(files)} files, {len(passages)} passages, CPU s over {args.rounds} rounds (median / min):")
-    for name in runs:
-        print(f"  {name:16} {median[name]:.2f} / {least[name]:.2f}")
-    print(f"  build / jieba on the same text {result['build_over_jieba_same_text']['median']:.2f} / "
-          f"{result['build_over_jieba_same_text']['min']:.2f}; / jieba on the passages only "
-          f"{result['build_over_jieba_passages']['median']:.2f} / {result['build_over_jieba_passages']['min']:.2f}")
+    print(f"{len(files)} files, {result['passages']} passages, {args.rounds} rounds; CPU s, the sum of each "
+          "file's least (each round's sum):")
+    for name in names:
+        print(f"  {name:16} {least[name]:.2f}  ({' '.join(f'{s:.2f}' for s in rounds[name])})")
+    labels = {"jieba_same_text": "jieba on the same text", "jieba_passages": "jieba on the passages only"}
+    for other, label in labels.items():
+        ratio = result[f"build_over_{other}"]
+        print(f"  build / {label}: {ratio['least']:.3f}  (rounds: median {ratio['round_median']:.3f}, "
+              f"{ratio['round_range'][0]:.3f}-{ratio['round_range'][1]:.3f})")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,15 @@ def test_masked_party_restored_only_where_it_stands_for_党() -> None:
     assert clean(untouched) == [untouched]
 
 
+def test_look_behind_rules_at_the_ends_of_a_line() -> None:
+    """The rules that look behind (written literal first, for speed) at a line's first and last
+    characters: nothing stands before the first, so 党 is restored there and pinyin is not dropped."""
+    assert clean("D委书记带头，ABD委员不动") == ["党委书记带头，ABD委员不动"]
+    assert clean("(shè)在行首不是注音，建設(shè)") == ["(shè)在行首不是注音，建設"]
+    assert clean("海南省人民政府br关于印发") == ["海南省人民政府关于印发"]
+    assert clean("br在两端不是残留br") == ["br在两端不是残留br"]
+
+
 def test_site_navigation_dropped_before_the_title_and_publication_date_kept() -> None:
     lines = [Line(t) for t in [
         "无障碍 简体|繁体",

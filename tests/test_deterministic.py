@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from reportqa import store
-from reportqa.indexer import build_index, parse_and_tokenize, parse_options
+from reportqa import store, text
+from reportqa.indexer import build_index, parse_and_tokenize, parse_options, passage_token_counts
+from reportqa.ingest.pipeline import parse_report
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
+from reportqa.text import Tokenizer, normalise
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
 
@@ -57,3 +62,30 @@ def test_a_reports_tokens_do_not_depend_on_what_was_read_before(tmp_path: Path, 
     forward = {p.name: parse_and_tokenize(p, reports, options, None).counts for p in files}
     backward = {p.name: parse_and_tokenize(p, reports, options, None).counts for p in reversed(files)}
     assert forward == backward
+
+
+def test_a_passages_counts_are_its_texts_tokens_and_its_unrepeated_headings(
+    seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``passage_token_counts`` cuts each heading once a report and counts without a token list;
+    the counts, and the order tokens first appear in (the vocabulary's order), are those of the
+    passage's tokens followed by those of each heading above it that its text does not repeat, also
+    when the tokenizer's remembered words are forgotten every few words."""
+    options = parse_options(Settings(config_dir=BUNDLED_CONFIG_DIR, _env_file=None))
+    reports = [parse_report(p, seeds_dir, options) for p in sorted(seeds_dir.iterdir()) if p.is_file()]
+    plain = Tokenizer(BUNDLED_CONFIG_DIR)
+    expected = []
+    for report in reports:
+        for passage in report.passages:
+            tokens = plain.tokens(passage.norm_text)
+            if passage.section != PREAMBLE:
+                for heading in map(normalise, passage.section.split(SECTION_SEPARATOR)):
+                    if heading not in passage.norm_text:
+                        tokens += plain.tokens(heading)
+            expected.append(list(Counter(tokens).items()))
+    assert sum(1 for report in reports for p in report.passages if p.section != PREAMBLE) > 20
+    monkeypatch.setattr(text, "_TOKEN_MEMO_MAX", 7)
+    forgetful = Tokenizer(BUNDLED_CONFIG_DIR)
+    counted = [list(c.items()) for report in reports for c in passage_token_counts(forgetful, report.passages)]
+    assert counted == expected
+    assert 0 < len(forgetful._token_memo) <= 7

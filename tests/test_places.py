@@ -82,6 +82,8 @@ def test_mentions_in_a_long_text_are_those_of_its_short_pieces() -> None:
     cut = offset + 2 * len(piece) + piece.index("绍兴") + 1  # the limit inside 绍兴市: it is still read whole
     assert [(m.start, m.text) for m in GAZETTEER.mentions(text, limit=cut)] == expected[:1 + 5 * 2 + 1]
     assert [m.text for m in GAZETTEER.mentions(text, short=False)].count("大足") == 0
+    # a lone surrogate (how a file name's undecodable byte is kept) is a character like any other
+    assert [(m.start - 1, m.text) for m in GAZETTEER.mentions("\udcff" + text)] == expected
 
 
 @pytest.mark.parametrize(

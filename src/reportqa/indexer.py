@@ -15,8 +15,7 @@ import json
 import os
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,7 +55,7 @@ from reportqa.ingest.pipeline import (
 from reportqa.ingest.readers import UnreadableFile
 from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.mapped_arrays import load_arrays
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, ReportMeta
+from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
 from reportqa.overlay import LIVE_ARRAYS, LiveStats, df_of_passages
 from reportqa.postings import Postings, stored_postings
 from reportqa.ranking import Frequencies, TermMatrix, weigh
@@ -113,15 +112,25 @@ def meta_details(meta: ReportMeta) -> dict:
     }  # the evidence is for `reportqa inspect`, which reads the file itself: not loaded with every index
 
 
-def passage_tokens(tokenizer: Tokenizer, section: str, norm_text: str) -> list[str]:
-    """What a passage is about: its text, plus the headings above it that its text does not repeat."""
-    tokens = tokenizer.tokens(norm_text)
-    if section != PREAMBLE:
-        for heading in section.split(SECTION_SEPARATOR):
-            norm_heading = normalise(heading)
-            if norm_heading not in norm_text:
-                tokens.extend(tokenizer.tokens(norm_heading))
-    return tokens
+def passage_token_counts(tokenizer: Tokenizer, passages: Iterable[Passage]) -> list[dict[str, int]]:
+    """What each passage of one report is about, as token counts: its text, plus the headings above
+    it that its text does not repeat. A heading sits above every passage of its section, so each is
+    cut once a report."""
+    headings: dict[str, tuple[str, dict[str, int]]] = {}  # heading → (normalised, its token counts)
+    out = []
+    for passage in passages:
+        counts = tokenizer.token_counts(passage.norm_text)
+        if passage.section != PREAMBLE:
+            for heading in passage.section.split(SECTION_SEPARATOR):
+                known = headings.get(heading)
+                if known is None:
+                    norm_heading = normalise(heading)
+                    known = headings[heading] = (norm_heading, tokenizer.token_counts(norm_heading))
+                if known[0] not in passage.norm_text:
+                    for token, count in known[1].items():
+                        counts[token] = counts.get(token, 0) + count
+        out.append(counts)
+    return out
 
 
 @dataclass
@@ -153,7 +162,7 @@ def parse_and_tokenize(
     parsed_at = time.perf_counter()
     tokenizer = get_index_tokenizer(options.config_dir)
     with tokenizer.words_added(unit_words(report.meta.unit, report.meta.unit_kind)):
-        counts = [dict(Counter(passage_tokens(tokenizer, p.section, p.norm_text))) for p in report.passages]
+        counts = passage_token_counts(tokenizer, report.passages)
     keys = report_clause_keys(p.norm_text for p in report.passages).tobytes()
     return Parsed(path, report, counts, None, parsed_at - started, time.perf_counter() - parsed_at, keys)
 

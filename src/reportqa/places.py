@@ -165,6 +165,10 @@ class Gazetteer:
         pairs = [_pair_code(head) for head in self._by_head if len(head) == 2]
         self._head_codes = (np.array(sorted(pairs), dtype=np.int64)
                             if len(pairs) == len(self._by_head) and pairs else None)
+        # which characters start a head (one more entry, False, for every code point past the BMP):
+        # a tenth of a report's positions, the only ones looked up among the pairs
+        self._head_starts = np.zeros(0x10001, dtype=bool)
+        self._head_starts[[ord(head[0]) for head in self._by_head if ord(head[0]) < 0x10000]] = True
 
     # -- hierarchy ------------------------------------------------------------------------------
 
@@ -227,11 +231,12 @@ class Gazetteer:
         characters is a head, found with numpy (3x faster than a dictionary lookup a character)."""
         if self._head_codes is None or end < _NUMPY_FROM_CHARS:
             return range(end)
-        points = np.frombuffer(text[: end + 1].encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        pairs = (points[:-1] << 21) | points[1:]
+        points = np.frombuffer(text[: end + 1].encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        starts = np.flatnonzero(self._head_starts[np.minimum(points[:-1], 0x10000)])
+        pairs = (points[starts] << 21) | points[starts + 1]
         at = np.searchsorted(self._head_codes, pairs)
         at[at == len(self._head_codes)] = 0
-        return np.flatnonzero(self._head_codes[at] == pairs).tolist()
+        return starts[self._head_codes[at] == pairs].tolist()
 
     def common_ancestor(self, codes: Iterable[str]) -> str | None:
         """The lowest division containing every one of ``codes`` (None if they share none)."""
