@@ -103,6 +103,7 @@ class _Rules:
     self_naming: re.Pattern[str]
     level_cues: re.Pattern[str]
     kind_forms: re.Pattern[str] = field(default=re.compile(r"(?!)"))
+    subject_cue_at: re.Pattern[str] = field(default=re.compile(r"(?!)"))  # where a subject cue starts
 
 
 @cache
@@ -119,6 +120,8 @@ def _rules(config_dir: Path) -> _Rules:
         re.compile(data["self_naming"]),
         re.compile(data["level_cues"]),
         re.compile("|".join(forms)) if forms else re.compile(r"(?!)"),
+        re.compile("(?=" + "|".join(map(re.escape, data.get("subject_cues", []))) + ")")
+        if data.get("subject_cues") else re.compile(r"(?!)"),
     )
 
 
@@ -154,10 +157,10 @@ def opening_subjects(body: str, config_dir: Path) -> list[Candidate]:
 
 
 def _subject(text: str, rules: _Rules, config_dir: Path) -> UnitName | None:
-    for end in range(min(len(text), 32), 1, -1):
-        after = text[end:]
-        if not after.startswith(rules.subject_cues):
-            continue
+    """The longest name of up to 32 characters that a subject cue follows (坚持, 深入 …)."""
+    window = text[:32 + max(map(len, rules.subject_cues), default=0)]
+    ends = [m.start() for m in rules.subject_cue_at.finditer(window, 2) if m.start() <= 32]
+    for end in reversed(ends):
         unit = parse_unit_name(text[:end], config_dir)
         if unit is not None and _usable(unit, rules):
             return unit
