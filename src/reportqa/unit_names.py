@@ -233,7 +233,9 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
             if head is not None and (head[0] or head[1] or head[3]):
                 return UnitName(written, PARTY_COMMITTEE, ending, *head)
     places, rest = _read_places(simple, gazetteer)
-    for split in range(len(rest) - 3, -1, -1):  # the longest head that reads as places, marker, town, zone
+    # the longest head that reads as places, marker, town, zone (every kind tried ends where ``rest``
+    # does: none has a unit's ending when ``rest`` has none)
+    for split in range(len(rest) - 3, -1, -1) if _ENDING.search(rest) else ():
         kind = rest[split:]
         if not _ENDING.search(kind) or _NOT_A_NAME.match(kind) or _NOT_A_KIND.search(kind) or _MASK.search(kind):
             continue
