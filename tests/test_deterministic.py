@@ -89,3 +89,6 @@ def test_a_passages_counts_are_its_texts_tokens_and_its_unrepeated_headings(
     counted = [list(c.items()) for report in reports for c in passage_token_counts(forgetful, report.passages)]
     assert counted == expected
     assert 0 < len(forgetful._token_memo) <= 7
+    long_word = "x" * (text._TOKEN_MEMO_WORD_CHARS + 1)  # a run of letters is one jieba word
+    assert forgetful.tokens(f"法治{long_word}政府") == plain.tokens(f"法治{long_word}政府")
+    assert long_word in plain.tokens(f"法治{long_word}政府") and long_word not in forgetful._token_memo

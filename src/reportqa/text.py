@@ -44,7 +44,8 @@ jieba = _import_jieba()
 jieba.setLogLevel(logging.WARNING)
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_TOKEN_MEMO_MAX = 500_000  # distinct jieba words remembered as tokens (a worker's corpus has ~100,000)
+_TOKEN_MEMO_MAX = 200_000  # distinct jieba words remembered as tokens (the 102 real reports have 5,000)
+_TOKEN_MEMO_WORD_CHARS = 32  # longer words are made tokens each time: the memo stays under ~50 MB
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]")
 
 
@@ -220,12 +221,13 @@ class Tokenizer:
         the checks cost a tenth of jieba's own time when done at every word."""
         token = self._token_memo.get(word)
         if token is None:
-            if len(self._token_memo) >= _TOKEN_MEMO_MAX:
-                self._token_memo.clear()
             token = word.strip().lower()
             if not (token and _WORDISH.search(token) and token not in self.stopwords):
                 token = ""
-            self._token_memo[word] = token
+            if len(word) <= _TOKEN_MEMO_WORD_CHARS:  # a hostile file's long runs of letters are not kept
+                if len(self._token_memo) >= _TOKEN_MEMO_MAX:
+                    self._token_memo.clear()
+                self._token_memo[word] = token
         return token
 
     def tokens(self, normalised_text: str) -> list[str]:
