@@ -22,16 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from reportqa import store
-from reportqa.boilerplate import candidate_floor, key_counts, recount, report_clause_keys, threshold
+from reportqa.boilerplate import candidate_floor, key_counts, report_clause_keys, threshold
+from reportqa.build_state import INDEX_FORMAT, Previous, Scan, ranking_key
 from reportqa.index_check import (
     EXTRA_VOCAB_NAME,
     LIVE_NAME,
-    LIVE_PREFIX,
     OVERLAY_DIR,
-    OVERLAY_PREFIX,
     IndexDamaged,
     Shape,
-    arrays_under,
     check_written,
     check_written_overlaid,
     new_build_id,
@@ -56,8 +54,8 @@ from reportqa.ingest.readers import UnreadableFile
 from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.mapped_arrays import load_arrays
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
-from reportqa.overlay import LIVE_ARRAYS, LiveStats, df_of_passages
-from reportqa.postings import Postings, stored_postings
+from reportqa.overlay import LIVE_ARRAYS
+from reportqa.overlay_plan import BASE_FILES, OverlayPlan, WrittenOverlay, merge_overlay, plan_overlay
 from reportqa.ranking import Frequencies, TermMatrix, weigh
 from reportqa.resources import config_fingerprint
 from reportqa.section_kinds import load_section_kinds
@@ -66,13 +64,8 @@ from reportqa.stored_words import WORDS_NAME, carry_forward, dictionary_key, sto
 from reportqa.text import Tokenizer, get_index_tokenizer, normalise
 from reportqa.unit_names import unit_words
 
-BASE_FILES = (store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME, WORDS_NAME)  # what an overlaid generation links
 IN_FLIGHT_PER_WORKER = 8  # results held ahead of the one awaited, per worker process
 PARALLEL_THRESHOLD = 16  # below this many files to parse, one process is faster than starting a pool
-INDEX_FORMAT = "8"  # 3: term-major frequencies, file stamps, passage lengths; 4: unit kind and place; 5: clauses;
-# 6: a manifest (sizes, checksums, build id, shape) checked before serving; 7: block bounds per term;
-# 8: clause keys in a table of their own
-
 
 @dataclass
 class BuildSummary:
@@ -183,64 +176,7 @@ def parse_options(settings: Settings) -> ParseOptions:
                         settings.max_file_mb * 1024 * 1024)
 
 
-def _ranking_key(settings: Settings) -> str:
-    return f"{settings.bm25_variant}:{settings.bm25_k1}:{settings.bm25_b}:{settings.bm25_delta}"
-
-
-@dataclass
-class _Previous:
-    """The served generation, checked: what scanning needs, and its arrays for a build that goes
-    ahead (``load_arrays``)."""
-
-    generation: Path
-    reports: dict[str, store.KnownReport]
-    stamps: dict[str, store.FileStamp]
-    info: dict[str, str]
-    arrays: dict[str, np.ndarray]  # checked (index_check.verified_load)
-    vocab: list[str]
-
-    @property
-    def unreadable(self) -> dict[str, list[str]]:
-        """Files that could not be read last time: source → [parse key, reason]."""
-        return json.loads(self.info.get("unreadable", "{}"))
-
-    @property
-    def scan_started_ns(self) -> int:
-        return int(self.info.get("scan_started_ns", "0"))
-
-    @property
-    def overlaid(self) -> bool:
-        return LIVE_PREFIX + "alive" in self.arrays
-
-    def load_arrays(self) -> _PreviousArrays:
-        """Its frequencies and passages as one index: an overlaid generation's live base passages,
-        then its overlay's (terms numbered as the whole vocabulary)."""
-        arrays = self.arrays
-        ids = arrays["passage_ids"]
-        freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"], len(ids))
-        names = ("passage_ids", "passage_report", "passage_kind", "passage_len")
-        if not self.overlaid:
-            return _PreviousArrays(self.vocab, freqs, *(arrays[name] for name in names))
-        alive = arrays[LIVE_PREFIX + "alive"]
-        overlay = Frequencies(arrays[OVERLAY_PREFIX + "post_indptr"], arrays[OVERLAY_PREFIX + "post_docs"],
-                              arrays[OVERLAY_PREFIX + "post_tf"], len(arrays[OVERLAY_PREFIX + "passage_ids"]))
-        merged = freqs.keep(alive).extend(overlay.renumber_terms(arrays[LIVE_PREFIX + "overlay_terms"],
-                                                                 len(self.vocab)))
-        passages = [np.concatenate([arrays[name][alive], arrays[OVERLAY_PREFIX + name]]) for name in names]
-        return _PreviousArrays(self.vocab, merged, *passages)
-
-
-@dataclass
-class _PreviousArrays:
-    vocab: list[str]
-    freqs: Frequencies
-    passage_ids: np.ndarray
-    passage_report: np.ndarray
-    passage_kind: np.ndarray
-    passage_len: np.ndarray  # tokens per passage, int32
-
-
-async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None]:
+async def _load_previous(generation: Path) -> tuple[Previous | None, str | None]:
     """The served generation, as much as scanning needs (its arrays come with ``_verify_previous``);
     or None and why not, when it is damaged (then the build reads every file again instead of
     carrying the damage forward) or of another format."""
@@ -259,10 +195,10 @@ async def _load_previous(generation: Path) -> tuple[_Previous | None, str | None
         return None, _damage(generation, str(exc))
     except (sqlite3.Error, ValueError, TypeError) as exc:
         return None, _damage(generation, f"its database cannot be read ({exc})")
-    return _Previous(generation, reports, stamps, info, {}, []), None
+    return Previous(generation, reports, stamps, info, {}, []), None
 
 
-async def _verify_previous(previous: _Previous) -> str | None:
+async def _verify_previous(previous: Previous) -> str | None:
     """Check the served generation completely (files, checksums, arrays, database) and keep its
     arrays for the build; or why it is damaged. Everything is checked, not only what is carried
     forward: an "up to date" build must not leave a damaged generation serving."""
@@ -314,20 +250,7 @@ def parse_runner(options: ParseOptions, settings: Settings) -> BoundedRunner:
     )
 
 
-@dataclass
-class _Scan:
-    """What the files on disk are, against what the served generation knows of them."""
-
-    started_ns: int
-    stamps: dict[str, store.FileStamp] = field(default_factory=dict)
-    reused: list[store.KnownReport] = field(default_factory=list)
-    to_parse: list[tuple[Path, dict[str, str] | None, str, str]] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)
-    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-
-def _digest(path: str, source: str, previous: _Previous | None) -> tuple[str, store.FileStamp]:
+def _digest(path: str, source: str, previous: Previous | None) -> tuple[str, store.FileStamp]:
     """A file's content hash, read from the last build when its size and mtime are unchanged and it
     was not modified while that build was scanning (an edit within the same clock tick could keep
     both, the rule git uses). Raises OSError."""
@@ -346,10 +269,10 @@ def _digest(path: str, source: str, previous: _Previous | None) -> tuple[str, st
 
 
 def _scan(
-    reports_dir: Path, previous: _Previous | None, fingerprint: str, on_file: Callable[[str], None],
+    reports_dir: Path, previous: Previous | None, fingerprint: str, on_file: Callable[[str], None],
     on_start: Callable[[int], None],
-) -> _Scan:
-    scan = _Scan(started_ns=time.time_ns())
+) -> Scan:
+    scan = Scan(started_ns=time.time_ns())
     files, scan.skipped = discover_sources(reports_dir)
     overrides, problem = load_overrides(reports_dir)
     if problem:
@@ -387,12 +310,12 @@ def _scan(
     return scan
 
 
-def _is_unchanged(previous: _Previous | None, scan: _Scan, removed: list[str], settings: Settings) -> bool:
+def _is_unchanged(previous: Previous | None, scan: Scan, removed: list[str], settings: Settings) -> bool:
     return (
         previous is not None
         and not scan.to_parse
         and not removed
-        and previous.info.get("ranking") == _ranking_key(settings)
+        and previous.info.get("ranking") == ranking_key(settings)
         and sorted(json.loads(previous.info.get("skipped", "[]")))
         == sorted([s.source, s.reason] for s in scan.skipped)
         and json.loads(previous.info.get("duplicates", "[]")) == [list(d) for d in scan.duplicates]
@@ -474,7 +397,7 @@ async def _build_with(
     generation = store.new_generation(index_dir)
     try:
         id_floor = _id_floor() if damage else 1
-        plan = _overlay_plan(previous, scan, settings, full, damage)
+        plan = plan_overlay(previous, scan, settings, full, damage)
         if plan is not None:
             summary = await _write_overlaid(generation, plan, scan, reports_dir, options, settings, on_file, runner)
         else:
@@ -492,142 +415,14 @@ async def _build_with(
     return summary
 
 
-@dataclass
-class _WrittenOverlay:
-    """What ``_write_generation`` wrote of an overlay, for ``_write_overlaid`` to finish."""
-
-    build_id: str
-    shape: Shape
-    arrays: dict[str, np.ndarray]
-    vocab: list[str]
-    live: LiveStats
-    extra: list[str]
-    new_reports: list[store.ReportRow]
-
-
-@dataclass
-class _OverlayPlan:
-    """An overlaid generation to write (``overlay.py``): the base it keeps (the served generation's
-    base files), what of the base is dead now, and the overlay's reports kept from the served one."""
-
-    base: Path  # the folder whose base files are linked (the served generation)
-    base_manifest: dict  # the base files' records and the base's build id and shape
-    base_postings: Postings  # memory-mapped: which terms the newly dead passages held
-    base_len: np.ndarray
-    base_vocab: list[str]
-    alive: np.ndarray  # per base passage, now
-    newly_dead: np.ndarray  # base passages alive in the served generation and dead now
-    dead_reports: list[int]  # every base report dead now
-    previous_live: LiveStats | None  # the served generation's, when it is overlaid
-    overlay_previous: _Previous | None  # the served overlay, as a generation of its own
-    overlay_reused: list[store.KnownReport]
-    base_reused: list[store.KnownReport]
-    boilerplate_counts: tuple[np.ndarray, np.ndarray]  # the base's counted keys and their counts
-    id_floor: int
-    written: _WrittenOverlay | None = None
-
-    async def recount_boilerplate(self, overlay_keys: list[np.ndarray], n_reports: int) -> np.ndarray:
-        """The boilerplate of the whole generation: the base's counted keys less its dead reports',
-        plus the overlay's (``n_reports`` live reports in all)."""
-        db = await store.connect(self.base / store.DB_NAME, readonly=True)
-        try:
-            dead = [np.frombuffer(blob, dtype=np.uint64)
-                    for blob in await store.read_base_clause_keys(db, self.dead_reports)]
-        finally:
-            await db.close()
-        return recount(*self.boilerplate_counts, dead, overlay_keys, n_reports)
-
-    def live_stats(self, settings: Settings, freqs: Frequencies, vocab: list[str],
-                   doc_len: np.ndarray) -> tuple[LiveStats, list[str]]:
-        """The live statistics once the overlay holds ``freqs`` (its own terms ``vocab``), and the
-        terms it adds to the base's, in the whole index's order."""
-        term_id = {term: i for i, term in enumerate(self.base_vocab)}
-        extra = [term for term in vocab if term not in term_id]
-        term_id.update({term: len(self.base_vocab) + i for i, term in enumerate(extra)})
-        if self.previous_live is None:
-            base_df = self.base_postings.df.astype(np.int64)
-            base_length = float(self.base_len.sum(dtype=np.float64))
-            base_avgdl = base_length / len(self.base_len) if len(self.base_len) else 0.0
-        else:
-            base_df, base_length = self.previous_live.base_df, self.previous_live.base_length
-            base_avgdl = self.previous_live.base_avgdl
-        base_df = base_df - df_of_passages(self.base_postings, self.newly_dead)
-        base_length -= float(self.base_len[self.newly_dead].sum(dtype=np.float64))
-        live = LiveStats.combine(settings.bm25_variant, self.alive, base_df, base_length, base_avgdl,
-                                 np.array([term_id[t] for t in vocab], dtype=np.int64), freqs.df,
-                                 float(doc_len.sum(dtype=np.float64)), freqs.n_docs, len(term_id))
-        return live, extra
-
-
-def _overlay_plan(previous: _Previous | None, scan: _Scan, settings: Settings, full: bool,
-                  damage: str | None) -> _OverlayPlan | None:
-    """Whether this update is written as an overlay (``overlay.py``) and how: only for a base of at
-    least ``overlay_min_passages`` whose statistics it is exact over (BM25+ and BM25L: Okapi's IDF
-    can go below 0, where the rescoring bound does not hold), the same dictionary and ranking, and
-    while the overlay and the dead stay under ``overlay_max_share`` of the base."""
-    if previous is None or full or damage or settings.bm25_variant not in ("plus", "l"):
-        return None
-    if previous.info.get("ranking") != _ranking_key(settings) or previous.info.get("format") != INDEX_FORMAT:
-        return None
-    arrays = previous.arrays
-    base_report, base_ids = arrays["passage_report"], arrays["passage_ids"]
-    n_base = len(base_ids)
-    if n_base == 0 or n_base < settings.overlay_min_passages:
-        return None
-    base_words = previous.generation / WORDS_NAME
-    if stored_key(base_words) != dictionary_key(config_fingerprint(settings.config_dir)):
-        return None
-    base_report_ids = np.unique(base_report)
-    base_set = set(base_report_ids.tolist())
-    in_base = {r.id for r in scan.reused if r.id in base_set}
-    base_reused = [r for r in scan.reused if r.id in in_base]
-    overlay_reused = [r for r in scan.reused if r.id not in in_base]
-    alive = np.isin(base_report, np.array(sorted(in_base), dtype=np.int64))
-    per_report = n_base / max(1, len(base_report_ids))
-    overlay_passages = sum(r.passage_count for r in overlay_reused) + per_report * len(scan.to_parse)
-    share = settings.overlay_max_share
-    limit, report_limit = share * n_base, share * len(base_report_ids)
-    if (overlay_passages > limit or n_base - int(alive.sum()) > limit
-            or len(overlay_reused) + len(scan.to_parse) > report_limit
-            or len(base_report_ids) - len(base_reused) > report_limit):
-        return None  # compact: the next generation is a full build
-    if "boilerplate_counts" not in arrays or float(arrays["boilerplate_share"]) < share:
-        return None  # the base did not count the clauses an overlay this large recounts
-    overlaid = previous.overlaid
-    previous_alive = arrays[LIVE_PREFIX + "alive"] if overlaid else np.ones(n_base, dtype=bool)
-    manifest = read_manifest(previous.generation)
-    base_manifest = {"files": {name: manifest["files"][name] for name in BASE_FILES},
-                     "build_id": manifest["base"]["build_id"] if overlaid else manifest["build_id"],
-                     "shape": manifest["shape"]}
-    n_base_terms = len(arrays["post_indptr"]) - 1
-    base_postings = stored_postings(arrays)
-    overlay_previous = None
-    if overlaid:
-        overlay_vocab = [previous.vocab[int(t)] for t in arrays[LIVE_PREFIX + "overlay_terms"]]
-        overlay_previous = _Previous(previous.generation / OVERLAY_DIR,
-                                     {r.source: r for r in previous.reports.values() if r.id not in base_set},
-                                     previous.stamps, previous.info,
-                                     arrays_under(arrays, OVERLAY_PREFIX), overlay_vocab)
-    previous_live = (LiveStats.from_arrays(arrays_under(arrays, LIVE_PREFIX), settings.bm25_variant) if overlaid
-                     else None)
-    highest = max(int(base_ids.max()), int(base_report.max()))
-    return _OverlayPlan(
-        base=previous.generation, base_manifest=base_manifest, base_postings=base_postings,
-        base_len=arrays["passage_len"], base_vocab=previous.vocab[:n_base_terms], alive=alive,
-        newly_dead=np.flatnonzero(previous_alive & ~alive), dead_reports=sorted(base_set - in_base),
-        previous_live=previous_live, overlay_previous=overlay_previous, overlay_reused=overlay_reused,
-        base_reused=base_reused, boilerplate_counts=(arrays["boilerplate_keys"], arrays["boilerplate_counts"]),
-        id_floor=highest + 1)
-
-
-async def _write_overlaid(generation: Path, plan: _OverlayPlan, scan: _Scan, reports_dir: Path,
+async def _write_overlaid(generation: Path, plan: OverlayPlan, scan: Scan, reports_dir: Path,
                           options: ParseOptions, settings: Settings, on_file: Callable[[str], None],
                           runner: BoundedRunner) -> BuildSummary:
     """An overlaid generation: the overlay written by ``_write_generation`` into its folder, the base's
     files linked, the live statistics and the manifest of the whole, checked."""
     overlay_dir = generation / OVERLAY_DIR
     overlay_dir.mkdir()
-    overlay_scan = _Scan(scan.started_ns, scan.stamps, plan.overlay_reused, scan.to_parse, scan.skipped,
+    overlay_scan = Scan(scan.started_ns, scan.stamps, plan.overlay_reused, scan.to_parse, scan.skipped,
                          scan.duplicates, scan.unreadable)
     summary = await _write_generation(overlay_dir, plan.overlay_previous, overlay_scan, reports_dir, options, settings,
                                       on_file, runner, plan.id_floor, overlay=plan)
@@ -653,7 +448,7 @@ async def _write_overlaid(generation: Path, plan: _OverlayPlan, scan: _Scan, rep
     return whole
 
 
-async def _start_database(generation: Path, previous: _Previous | None, reused: list[store.KnownReport]):
+async def _start_database(generation: Path, previous: Previous | None, reused: list[store.KnownReport]):
     """The new generation's database: a copy of the served one less the reports not kept (most
     builds change a few reports of many), or an empty one. An overlaid generation's is its base's
     file, less every report not kept, plus the overlay's kept reports."""
@@ -666,7 +461,7 @@ async def _start_database(generation: Path, previous: _Previous | None, reused: 
         if previous is not None and reused:
             kept = {r.id for r in reused}
             if previous.overlaid:
-                await _merge_overlay(db, previous.generation / store.OVERLAY_DB, kept)
+                await merge_overlay(db, previous.generation / store.OVERLAY_DB, kept)
             else:
                 dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
                 await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
@@ -680,34 +475,17 @@ async def _start_database(generation: Path, previous: _Previous | None, reused: 
     return db
 
 
-async def _merge_overlay(db: store.aiosqlite.Connection, overlay_db: Path, kept: set[int]) -> None:
-    """Into a copy of an overlaid generation's base database: only the ``kept`` reports of the
-    base, then those of the overlay."""
-    await db.execute("CREATE TEMP TABLE kept (id INTEGER PRIMARY KEY)")
-    await db.executemany("INSERT INTO kept VALUES (?)", [(i,) for i in sorted(kept)])
-    for table, key in (("passages", "report_id"), ("clauses", "report_id"), ("reports", "id")):
-        await db.execute(f"DELETE FROM {table} WHERE {key} NOT IN (SELECT id FROM kept)")
-    await db.commit()
-    await db.execute("ATTACH DATABASE ? AS old_overlay", (str(overlay_db),))  # only read
-    for table, key in (("reports", "id"), ("passages", "report_id"), ("clauses", "report_id")):
-        await db.execute(f"INSERT INTO main.{table} SELECT * FROM old_overlay.{table} "
-                         f"WHERE {key} IN (SELECT id FROM kept)")
-    await db.commit()
-    await db.execute("DETACH DATABASE old_overlay")
-    await db.execute("DROP TABLE kept")
-
-
 async def _write_generation(
     generation: Path,
-    previous: _Previous | None,
-    scan: _Scan,
+    previous: Previous | None,
+    scan: Scan,
     reports_dir: Path,
     options: ParseOptions,
     settings: Settings,
     on_file: Callable[[str], None],
     runner: BoundedRunner,
     id_floor: int = 1,
-    overlay: _OverlayPlan | None = None,
+    overlay: OverlayPlan | None = None,
 ) -> BuildSummary:
     """Write a generation of ``scan``'s reports (or, with ``overlay``, the overlay of an overlaid
     one: weighed with the live statistics of base and overlay, its manifest and check left to
@@ -883,7 +661,7 @@ async def _write_generation(
             "built_at": now,
             "scan_started_ns": str(scan.started_ns),
             "reports_dir": str(reports_dir),
-            "ranking": _ranking_key(settings),
+            "ranking": ranking_key(settings),
             "skipped": json.dumps([[s.source, s.reason] for s in skipped], ensure_ascii=False),
             "duplicates": json.dumps([list(d) for d in scan.duplicates], ensure_ascii=False),
             "unreadable": json.dumps({k: list(v) for k, v in unreadable.items()}, ensure_ascii=False),
@@ -906,7 +684,7 @@ async def _write_generation(
         await asyncio.to_thread(write_manifest, generation, build_id, list(BASE_FILES), shape)
         await asyncio.to_thread(check_written, generation, saved, vocab)
     else:
-        overlay.written = _WrittenOverlay(build_id, shape, saved, vocab, live, extra, new_report_rows)
+        overlay.written = WrittenOverlay(build_id, shape, saved, vocab, live, extra, new_report_rows)
     summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
     summary.parsed = parsed_sources
     summary.changed = True
