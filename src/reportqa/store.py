@@ -126,15 +126,12 @@ class ReportRow:
 
     @classmethod
     def from_row(cls, row: tuple) -> ReportRow:
-        values = list(row)
-        for i in cls._JSON:  # most are empty: loading an index of thousands of reports skips json there
-            values[i] = [] if values[i] == "[]" else {} if values[i] == "{}" else json.loads(values[i])
-        return cls(*values)
+        return cls.from_rows([row])[0]
 
     @classmethod
     def from_rows(cls, rows: list[tuple]) -> list[ReportRow]:
-        """``from_row`` of many, each JSON column decoded as one array (83,000 small decodes were
-        a second of every update of a 1M-passage index)."""
+        """Rows as read, each JSON column of all of them decoded as one array (83,000 small decodes
+        were a second of every update of a 1M-passage index)."""
         if not rows:
             return []
         columns = [json.loads("[" + ",".join(row[i] for row in rows) + "]") for i in cls._JSON]

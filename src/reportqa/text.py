@@ -230,30 +230,25 @@ class Tokenizer:
                 self._token_memo[word] = token
         return token
 
-    def tokens(self, normalised_text: str) -> list[str]:
-        """Index tokens: search-mode words, lower-cased, without punctuation and stopwords."""
+    def _each_token(self, normalised_text: str) -> Iterator[str]:
         self._ensure_ready()
         memo, token_of = self._token_memo, self._token_of
-        out = []
         for word in self._jieba.cut_for_search(normalised_text):
             token = memo.get(word)
             if token is None:
                 token = token_of(word)
             if token:
-                out.append(token)
-        return out
+                yield token
+
+    def tokens(self, normalised_text: str) -> list[str]:
+        """Index tokens: search-mode words, lower-cased, without punctuation and stopwords."""
+        return list(self._each_token(normalised_text))
 
     def token_counts(self, normalised_text: str) -> dict[str, int]:
         """``Counter(tokens(text))`` without the list, in the order each token first appears."""
-        self._ensure_ready()
-        memo, token_of = self._token_memo, self._token_of
         counts: dict[str, int] = {}
-        for word in self._jieba.cut_for_search(normalised_text):
-            token = memo.get(word)
-            if token is None:
-                token = token_of(word)
-            if token:
-                counts[token] = counts.get(token, 0) + 1
+        for token in self._each_token(normalised_text):
+            counts[token] = counts.get(token, 0) + 1
         return counts
 
 

@@ -105,6 +105,10 @@ class _Rules:
     kind_forms: re.Pattern[str] = field(default=re.compile(r"(?!)"))
     subject_cue_at: re.Pattern[str] = field(default=re.compile(r"(?!)"))  # where a subject cue starts
 
+    @property
+    def longest_cue(self) -> int:
+        return len(self.subject_cues[0]) if self.subject_cues else 0  # (sorted longest first)
+
 
 @cache
 def _rules(config_dir: Path) -> _Rules:
@@ -158,7 +162,7 @@ def opening_subjects(body: str, config_dir: Path) -> list[Candidate]:
 
 def _subject(text: str, rules: _Rules, config_dir: Path) -> UnitName | None:
     """The longest name of up to 32 characters that a subject cue follows (坚持, 深入 …)."""
-    window = text[:32 + max(map(len, rules.subject_cues), default=0)]
+    window = text[:32 + rules.longest_cue]
     ends = [m.start() for m in rules.subject_cue_at.finditer(window, 2) if m.start() <= 32]
     for end in reversed(ends):
         unit = parse_unit_name(text[:end], config_dir)
