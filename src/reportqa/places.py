@@ -38,7 +38,15 @@ _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维�
 _CITY_SUFFIX = re.compile(r"(?:市|地区|盟)$")
 _COUNTY_SUFFIX = re.compile(r"(?:区|县|市|旗|特区|林区)$")
 _NAME_GOES_ON = frozenset("镇乡街路村")  # after a short form, these make it part of another name
+# a two-character name (和县, 兴县, 高县) glued to the word before it is often that word's last character
+# and a 县 that goes on (市委和县委, 振兴县域, 提高县级): read it only where it cannot be
+_JOINS_WORDS = frozenset("和与及并或")
+_COUNTY_WORD_GOES_ON = frozenset("域级城乡镇区里内外直属一二两三四五")
 _NUMPY_FROM_CHARS = 128  # shorter texts are scanned a character at a time (numpy's set-up costs more)
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
 
 
 def _pair_code(pair: str) -> int:
@@ -220,6 +228,9 @@ class Gazetteer:
                     continue
                 if is_short and text[i + len(name) : i + len(name) + 1] in _NAME_GOES_ON:
                     continue  # 玉龙镇, 三都镇, 中山路: a town's or a street's own name
+                if len(name) == 2 and not is_short and i > 0 and _is_cjk(text[i - 1]) and (
+                        name[0] in _JOINS_WORDS or text[i + 2: i + 3] in _COUNTY_WORD_GOES_ON):
+                    continue  # 市委和县委, 振兴县域: not 和县, not 兴县
                 found.append(PlaceMention(i, i + len(name), name, codes, is_short))
                 cursor = i + len(name)
                 break

@@ -5,7 +5,8 @@ of a city the name does not say; ``XX经济和信息化局`` a masked place + �
 the government of the town 玉龙镇; ``静海区`` alone (a title that names only a place) the place's
 government; ``中共长春市委、长春市人民政府`` a joint report. Kinds are canonical
 (``config/unit_kinds.tsv``: 市场监管局 → 市场监督管理局), so that one unit written two ways is one unit,
-and ``compose`` writes the full name from the parts as far as they are known (绍兴市 + 市场监督管理局).
+and ``compose`` writes the full name from the parts as far as they are known (绍兴市 + 市场监督管理局),
+with the kind as the unit has it: an abbreviation written out, a real name (重庆市交通局) as written.
 Everything is compared in normalised form (NFKC, simplified, no spaces).
 """
 
@@ -37,18 +38,20 @@ MARKERS = {"省": PROVINCE, "市": CITY, "州": CITY, "盟": CITY, "区": COUNTY
 _NOT_A_KIND = re.compile(
     r"(?:干部|部门|全部|内部|局部|外部|支部|总部|俱乐部|大部|本部|局面|格局|布局|结局|当局|开局|大局|党委|工委)$"
 )
-_NOT_IN_A_NAME = re.compile(r"[的了着是在对将把为与及等，,。、]|按照|根据|关于|坚持|认真|全面")
-_NATIONAL = re.compile(r"^(?:国家|国务院|中央|中国|最高人民|全国)|部$|总署$|总局$")
+_NOT_IN_A_NAME = re.compile(r"[的了着是在对将把为与及等，,。、]|按照|根据|关于|坚持|认真|全面|党组|学习|小组|会议")
+_NATIONAL = re.compile(r"^(?:国家|国务院|中央|中国|最高人民|全国)|部$|署$|总局$")
 _NOT_A_NAME = re.compile(r"^(?:我|本|该|各|全|局|部|委|厅|哪|那|这|下属|直属|所属|有关|相关|上级|其他|其它|什么)")
 
 
 @dataclass(frozen=True)
 class UnitKinds:
-    """Kind forms → canonical kind (every canonical kind maps to itself)."""
+    """Kind forms → canonical kind (every canonical kind maps to itself), and how each form is cited:
+    an abbreviation (市场监管局) by its full form, a name units really have (交通局) as written."""
 
     canonical: dict[str, str]
     forms_longest_first: tuple[str, ...]
     by_last: dict[str, tuple[str, ...]] = field(default_factory=dict)  # last character → forms, longest first
+    cited: dict[str, str] = field(default_factory=dict)  # abbreviation → the full form a citation writes
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[str]] = {}
@@ -63,6 +66,10 @@ class UnitKinds:
     def canonical_of(self, form: str) -> str:
         return self.canonical.get(form, form)
 
+    def cited_of(self, form: str) -> str:
+        """The kind as a citation writes it: an abbreviation's full form, any other form as written."""
+        return self.cited.get(form, form)
+
     def domains(self, ending: str = "局") -> dict[str, str]:
         """Domain word → canonical kind for the kinds with ``ending``: 交通运输 → 交通运输局."""
         out: dict[str, str] = {}
@@ -74,16 +81,22 @@ class UnitKinds:
 
 @cache
 def load_unit_kinds(config_dir: Path) -> UnitKinds:
+    """``config/unit_kinds.tsv``: a form written ``应急局>`` is an abbreviation cited as the canonical
+    kind, ``环保局>环境保护局`` one cited as the form after ``>``, a plain form a name cited as written."""
     canonical: dict[str, str] = {}
+    cited: dict[str, str] = {}
     for raw in (config_dir / "unit_kinds.tsv").read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         main, _, others = raw.partition("\t")
         main = normalise(main.strip())
         canonical.setdefault(main, main)
-        for form in others.split():
-            canonical.setdefault(normalise(form), main)
-    return UnitKinds(canonical, tuple(sorted(canonical, key=len, reverse=True)))
+        for entry in others.split():
+            form, abbreviation, full = (normalise(part) for part in entry.partition(">"))
+            canonical.setdefault(form, main)
+            if abbreviation:
+                cited.setdefault(form, full or main)
+    return UnitKinds(canonical, tuple(sorted(canonical, key=len, reverse=True)), cited=cited)
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,7 @@ class UnitName:
     locality: str | None = None  # 玉龙镇, 海滨街道: a town or street, below county level
     zone: str | None = None  # 经开区 in 大足经开区经济发展局
     partner: UnitName | None = None  # the government beside a party committee in a joint report
+    cited: str = ""  # the kind as a citation writes it (交通局 as written, 市场监管局 → 市场监督管理局)
 
     @property
     def party(self) -> bool:
@@ -132,7 +146,7 @@ class UnitName:
 
     def compose(self, gazetteer: Gazetteer, place_name: str | None = None) -> str:
         """The full name: ``place_name`` (resolved elsewhere) where the name has only a marker, a
-        mask or nothing; the places and town as written; the canonical kind. A mask nothing
+        mask or nothing; the places and town as written; the kind as cited. A mask nothing
         resolved is dropped, keeping its level (XX县水利局 → 县水利局), unless a real place stands
         before it (重庆市某某区交通运输局 stays as written)."""
         places = self.place_text(gazetteer)
@@ -151,7 +165,7 @@ class UnitName:
         if not body and self.marker and not place_name:
             body = self.marker  # 市卫生健康委员会: the level is all the name says
         name = body + ("办事处" if body.endswith("街道") else STREET_OFFICE) if self.kind == STREET_OFFICE else (
-            f"{body}{self.kind}")
+            f"{body}{self.cited or self.kind}")
         return f"{name}、{self.partner.compose(gazetteer)}" if self.partner is not None else name
 
 
@@ -187,7 +201,7 @@ def unit_before(text: str, start: int, end: int, config_dir: Path, reach: int = 
         head = _read_head(text[head_start:start], gazetteer)
         if head is None:
             continue
-        unit = _checked(UnitName(text[head_start:end], kind, form, *head))
+        unit = _checked(UnitName(text[head_start:end], kind, form, *head, cited=kinds.cited_of(form)))
         if unit is not None:
             return unit
     return None
@@ -224,7 +238,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
         return UnitName(written, PARTY_COMMITTEE, "委员会" if simple.endswith("委员会") else "委", *head)
     for form in kinds.suffixes(simple):
         head = _read_head(simple[: len(simple) - len(form)], gazetteer)
-        unit = _checked(UnitName(written, kinds.canonical[form], form, *head)) if head is not None else None
+        unit = (_checked(UnitName(written, kinds.canonical[form], form, *head, cited=kinds.cited_of(form)))
+                if head is not None else None)
         if unit is not None:
             return unit
     for ending in ("委", "委员会"):  # 长春市委, 大马营镇委员会: a party committee
@@ -241,8 +256,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
             continue
         if _NOT_IN_A_NAME.search(kind):
             break  # a sentence, not a name: 公安局按照市委, 政府和省公安厅的工作部署
-        if kinds.suffixes(kind):
-            break  # a known kind with something unreadable before it (哪些应急管理局): not a name
+        if kinds.suffixes(kind) and (_NOT_A_NAME.match(rest[:split]) or _NOT_A_NAME.match(rest)):
+            break  # a known kind after a pronoun or question word (哪些应急管理局): not a name
         head = _read_head(rest[:split], gazetteer, places)
         if head is not None and not any(head) and not _NATIONAL.search(kind):
             continue  # a kind no list knows, with nothing before it, is only a ministry (…部)
@@ -286,9 +301,10 @@ def _read_rest(rest: str, places: tuple[PlaceMention, ...]) -> Head | None:
         marker, rest = rest[0], rest[1:]
         masked = masked + marker if masked else None
     locality = None
-    match = _LOCALITY.match(rest)
-    if match and (match.end() == len(rest) or _ZONE.fullmatch(rest[match.end():])):
-        locality, rest = match.group(0), rest[match.end():]
+    for end in range(len(rest), 2, -1):  # the longest town or street name (银杏大街街道, not 银杏大街)
+        if _LOCALITY.fullmatch(rest[:end]) and (end == len(rest) or _ZONE.fullmatch(rest[end:])):
+            locality, rest = rest[:end], rest[end:]
+            break
     zone = None
     match = _ZONE.fullmatch(rest) if rest else None
     if match:

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reportqa.ingest.cleaning import clean_lines, drop_preamble, is_preamble_line
+from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line
 from reportqa.ingest.dates import parse_date
-from reportqa.ingest.metadata import extract_metadata, find_title
-from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile, decode_text, read_document
+from reportqa.ingest.metadata import extract_metadata, find_title, read_report
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, decode_text, read_document
 from reportqa.ingest.sections import sections_of
+from reportqa.ingest.unit_sightings import ReportEvidence
 from reportqa.model import ParsedReport, Passage, ReportMeta
 from reportqa.resources import load_cleaning_rules
 from reportqa.text import normalise
@@ -221,6 +222,24 @@ def file_sha256(path: Path | str) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def read_cleaned(path: Path, options: ParseOptions) -> tuple[RawDocument, Cleaned]:
+    """A report file read and cleaned: its text lines, the web page's lines taken out apart."""
+    document = read_document(path, options.max_file_bytes)
+    rules = load_cleaning_rules(options.config_dir)
+    cleaned = clean_lines(document.lines, rules)
+    title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
+    return document, drop_preamble(cleaned, title_index, rules)
+
+
+def issuer_evidence(path: Path, reports_dir: Path, options: ParseOptions,
+                    override: dict[str, str] | None = None) -> ReportEvidence:
+    """What a report's issuer is decided from, as ``parse_report`` reads it (for fitting the scorer)."""
+    _, cleaned = read_cleaned(path, options)
+    rules = load_cleaning_rules(options.config_dir)
+    return read_report(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates,
+                       source_name(path, reports_dir), (override or {}).get("unit"))[2]
+
+
 def parse_report(
     path: Path,
     reports_dir: Path,
@@ -229,15 +248,12 @@ def parse_report(
 ) -> ParsedReport:
     """Read, clean and split one report. Raises ``UnreadableFile`` with the reason."""
     source = source_name(path, reports_dir)
-    document = read_document(path, options.max_file_bytes)
+    document, cleaned = read_cleaned(path, options)
     try:
         digest = file_sha256(path)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc}") from exc
     rules = load_cleaning_rules(options.config_dir)
-    cleaned = clean_lines(document.lines, rules)
-    title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
-    cleaned = drop_preamble(cleaned, title_index, rules)
     extracted = extract_metadata(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates, source,
                                  (override or {}).get("unit"))
     meta = apply_override(extracted.meta, override, options.config_dir)
@@ -256,6 +272,7 @@ def parse_report(
 
 
 def _overridden(warning: str, override: dict[str, str]) -> bool:
-    return (warning.startswith("unit") and "unit" in override) or (
+    return (warning.startswith("unit") and "unit" in override) or (warning.startswith("place of") and (
+        "region" in override)) or (
         warning.startswith("no signing date") and "date" in override
     ) or (warning.startswith("year") and "year" in override)
