@@ -36,6 +36,7 @@ PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 PLACE_PRIORS = {
     "place_votes": 0.5, "place_share": 1.0, "place_top": 1.0, "place_below": 0.3, "place_own": 1.0,
     "place_numbered": 1.0, "place_named_by": 1.0, "place_depth": 0.3, "place_open": 1.0,
+    "place_kind_named": 1.0, "place_kind_strong": 3.0,
 }
 
 # What each feature is worth before any report is read: the weights are pulled towards these (the
@@ -47,7 +48,7 @@ PRIORS = {
     "title": 3.0, "title place": 2.0, "unit line": 3.0, "signature": 3.0, "self-naming": 3.0,
     "publisher": 1.0, "file name": 2.0, "opening": 2.0, "subject": 1.0, "body": 0.5,
     "issued document": 1.0, "self-reference": 0.5, "domain": 0.5, "own name": 1.0,
-    "superior": -1.5, "early": 0.5, "self_match": 2.0, "self_other": -1.5, "domain_share": 1.5,
+    "other_party": -1.5, "early": 0.5, "self_match": 2.0, "self_other": -1.5, "domain_share": 1.5,
     "party_alone": -1.0, "unlisted_kind": -0.3, "masked": -2.0, "level_match": 0.5, "level_other": -0.5,
     "place_stated": 2.0, "place_conf": 2.0, "place_open": -0.5,
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -142,17 +142,22 @@ class Gazetteer:
     """Divisions by code, full name and short form; hierarchy by code."""
 
     def __init__(self, places: Iterable[Place], nations: tuple[str, ...],
-                 aliases: dict[str, str] | None = None, stopwords: frozenset[str] = frozenset()) -> None:
+                 aliases: dict[str, str] | None = None, stopwords: frozenset[str] = frozenset(),
+                 normalise: Callable[[str], str] = str) -> None:
+        """``normalise`` is what texts pass through before they are searched: a name it changes is
+        found in its changed form too (OpenCC's t2s writes 乾县 as 干县 even in simplified text)."""
         self.places: dict[str, Place] = {p.code: p for p in places}
         self.by_name: dict[str, tuple[str, ...]] = {}
         for place in self.places.values():
             if place.name not in stopwords:
-                self.by_name[place.name] = (*self.by_name.get(place.name, ()), place.code)
+                for name in dict.fromkeys((place.name, normalise(place.name))):
+                    self.by_name[name] = (*self.by_name.get(name, ()), place.code)
         short: dict[str, list[str]] = {}
         for place in self.places.values():
             for form in short_forms(place, nations):
-                if form not in self.by_name and form not in stopwords:
-                    short.setdefault(form, []).append(place.code)
+                for variant in dict.fromkeys((form, normalise(form))):
+                    if variant not in self.by_name and variant not in stopwords:
+                        short.setdefault(variant, []).append(place.code)
         for form, full in (aliases or {}).items():
             if full in self.by_name:
                 short.setdefault(form, []).extend(self.by_name[full])
@@ -322,10 +327,13 @@ def read_places(data_file: Path) -> list[Place]:
 @cache
 def load_gazetteer(config_dir: Path) -> Gazetteer:
     """The process-wide gazetteer (about 3,200 divisions; built in a few tens of milliseconds)."""
+    from reportqa.text import to_simplified
+
     data_file = _data_file()
     return Gazetteer(
         read_places(data_file),
         _nations(data_file.parent),
         _read_tsv_pairs(config_dir / "place_aliases.tsv"),
         _read_words(config_dir / "place_stopwords.txt"),
+        to_simplified,
     )

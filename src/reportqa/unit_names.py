@@ -140,6 +140,8 @@ class UnitName:
         for mention in self.places:
             if mention.short and len(mention.codes) == 1 and not self.zone:
                 out.append(gazetteer.places[mention.codes[0]].name)
+            elif not mention.short and gazetteer.places[mention.codes[0]].name != mention.text:
+                out.append(gazetteer.places[mention.codes[0]].name)  # 干县, as t2s wrote 乾县
             else:
                 out.append(mention.text)
         return "".join(out)
@@ -229,7 +231,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
         return None
     if _NOT_A_NAME.match(simple) and not _read_places(simple, gazetteer)[0]:
         return None  # 我局, 本单位, 各部门 (but 本溪市, 全椒县 are places)
-    if simple.startswith("原") and len(simple) > 4:  # 原环境保护部: the former name
+    if simple.startswith("原") and len(simple) > 4 and not _read_places(simple, gazetteer)[0]:
+        # 原环境保护部: the former name (but 原州区, 原平市 are places)
         simple = simple[1:]
     if simple.startswith("中共"):
         head = _read_head(simple[2:].removesuffix("委员会").removesuffix("委"), gazetteer)

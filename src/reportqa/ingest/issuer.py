@@ -96,33 +96,33 @@ def weigh(report: ReportEvidence, config_dir: Path) -> tuple[Candidate | None, l
         candidate.features = describe(candidate, signals, kinds, gazetteer)
         candidate.name = candidate.unit.compose(gazetteer, candidate.completed)
     weights = load_weights(config_dir)
-    candidates = _distinct(candidates)
     place_confidence(candidates, weights)
-    ranked = rank(candidates, weights)
+    ranked = _distinct(rank(candidates, weights))
     chosen = ranked[0] if ranked and ranked[0].score > unknown_score(weights) else None
     return chosen, ranked, context
 
 
-def _distinct(candidates: list[Candidate]) -> list[Candidate]:
-    """One candidate per name and place (two readings composing alike are one unit)."""
-    seen: dict[tuple[str, str], Candidate] = {}
-    for candidate in candidates:
-        kept = seen.get(candidate.key)
-        if kept is None or len(candidate.sightings) > len(kept.sightings):
-            seen[candidate.key] = candidate
-    return list(seen.values())
+def _distinct(ranked: list[Candidate]) -> list[Candidate]:
+    """The best-scored candidate of each name and place (two readings composing alike are one unit)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for candidate in ranked:
+        if candidate.key not in seen:
+            seen.add(candidate.key)
+            out.append(candidate)
+    return out
 
 
 def _sources_of(candidate: Candidate) -> str:
-    sources = list(dict.fromkeys(s.source for s in candidate.sightings if not s.superior))
+    sources = list(dict.fromkeys(s.source for s in candidate.sightings if not s.other))
     place = f" @{candidate.place.source}" if candidate.place is not None and candidate.code else ""
-    return f"{candidate.name} ({', '.join(sources) or 'superior'}{place})"
+    return f"{candidate.name} ({', '.join(sources) or 'another party'}{place})"
 
 
 def _issuer_of(chosen: Candidate, context: PlaceContext, gazetteer: Gazetteer,
                considered: tuple[Evidence, ...]) -> Issuer:
     unit = chosen.unit
-    own = sorted((s for s in chosen.sightings if not s.superior), key=_strength)
+    own = sorted((s for s in chosen.sightings if not s.other), key=_strength)
     evidence = [Evidence("unit", s.source, s.text) for s in _one_per_source(own)[:3]]
     code = chosen.code
     exact = code is not None

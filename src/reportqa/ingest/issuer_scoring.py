@@ -4,7 +4,7 @@ Sightings (``unit_sightings.py``) of one unit are gathered into a candidate: the
 and zone, in the same place — a name that gives only its level (市公安局) joins every candidate of
 its kind whose place fits that level, and is also weighed on its own, once for each division the
 report may mean (``report_places.place_options``) and once left open. Each candidate is described
-by a handful of features (which sources saw it, how often it is a sentence's subject or a superior,
+by a handful of features (which sources saw it, how often it is a sentence's subject or another party,
 whether the report's 我局 / 本镇 fits its ending, how its domain words and its place are supported)
 and scored by a linear model whose weights (``config/issuer_weights.toml``) were fitted on
 labelled real reports (``benchmarks/issuer_fit.py``: a conditional logit, one choice per report,
@@ -38,6 +38,9 @@ _SOURCE_RANK = {s: i for i, s in enumerate(("metadata.csv", "title", "unit line"
 NULL = "unknown"
 # readings of what a report calls itself, not of a name it writes
 INFERRED_SOURCES = frozenset({"self-reference", "domain"})
+# sources that name a unit with its place as the report's own name, not in passing
+STRONG_SOURCES = frozenset({"title", "title place", "unit line", "signature", "self-naming", "publisher", "file name",
+                            "opening"})
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,10 @@ def _fits(open_unit: UnitName, code: str, gazetteer: Gazetteer) -> bool:
 
 def gather(sightings: Iterable[Sighting], context: PlaceContext, gazetteer: Gazetteer,
            level_hint: str | None) -> list[Candidate]:
-    """Sightings grouped into candidates, an unplaced name weighed in every place it may be."""
+    """Sightings grouped into candidates. A name that says where it is stands as it is; a name that
+    does not (市公安局) is weighed in every place it may be — those the text points at, and those where
+    it names a unit of the same kind with its place (its own full name, or a partner's) — by the place
+    weights, so that naming a kind with a place is evidence for that place, not a verdict."""
     clusters: dict[tuple[object, ...], dict[str | None, list[Sighting]]] = {}
     decided: dict[str, str | None] = {}
     for sighting in sightings:
@@ -125,27 +131,41 @@ def gather(sightings: Iterable[Sighting], context: PlaceContext, gazetteer: Gaze
     out: list[Candidate] = []
     for groups in clusters.values():
         open_group = groups.pop(None, [])
-        placed: set[str] = set()
-        for key, group in groups.items():
+        own = [s for s in open_group if not s.other]
+        reading = _cited_reading(own) if own else None
+        named = {key: group for key, group in groups.items()
+                 if key is not None and key.isdigit() and reading is not None and _fits(reading, key, gazetteer)
+                 and any(not s.other for s in group)}
+        for key, group in groups.items():  # each name that says where it is stands on its own too
             code = key if key is not None and key.isdigit() else None
-            joined = [s for s in open_group if code is None or _fits(s.name, code, gazetteer)]
-            reading = _cited_reading(group)
-            out.append(Candidate(reading, code, None, group + joined, place_decided=decided.get(key or "")))
-            placed.add(code or "")
-        if not open_group:
+            out.append(Candidate(_cited_reading(group), code, None, group, place_decided=decided.get(key or "")))
+        if reading is None:
+            if open_group:  # named only as another party (在市委、市政府的领导下): weighed, seldom chosen
+                out += _placed_options(_cited_reading(open_group), open_group, {}, context, gazetteer, level_hint,
+                                       len(out))
             continue
-        reading = _cited_reading(open_group)
-        group = len(out)
-        inferred = all(s.source in INFERRED_SOURCES for s in open_group)
-        for option in place_options(reading, context, gazetteer, None if reading.marker else level_hint):
-            if option.code is not None and option.code in placed:
-                continue
-            if option.code is None and inferred:
-                continue  # a name no one wrote (我局 + its work) is cited only with its place
-            completed = None
-            if option.code is not None and reading.locality is None:
-                completed = gazetteer.places[option.code].name
-            out.append(Candidate(reading, option.code, completed, list(open_group), place=option, group=group))
+        out += _placed_options(reading, own, named, context, gazetteer, level_hint, len(out))
+    return out
+
+
+def _placed_options(reading: UnitName, sightings: list[Sighting], named: dict[str, list[Sighting]],
+                    context: PlaceContext, gazetteer: Gazetteer, level_hint: str | None,
+                    group: int) -> list[Candidate]:
+    """An unplaced name's candidates: one for each place it may be (with the sightings of the same
+    kind named there, ``named``), and one leaving it open unless nobody wrote the name."""
+    counts = {code: sum(1 for s in found if not s.other) for code, found in named.items()}
+    strong = {code for code, found in named.items() if any(s.source in STRONG_SOURCES for s in found)}
+    inferred = all(s.source in INFERRED_SOURCES for s in sightings)
+    out = []
+    for option in place_options(reading, context, gazetteer, None if reading.marker else level_hint, counts, strong):
+        if option.code is None and inferred:
+            continue  # a name no one wrote (我局 + its work) is cited only with its place
+        joined = sightings + named.get(option.code or "", [])
+        cited = _cited_reading(joined) if option.code in named else reading
+        completed = None
+        if option.code is not None and cited.locality is None and not cited.places:
+            completed = gazetteer.places[option.code].name
+        out.append(Candidate(cited, option.code, completed, joined, place=option, group=group))
     return out
 
 
@@ -157,12 +177,12 @@ def _cited_reading(group: list[Sighting]) -> UnitName:
         real_name = unit.cited == (unit.kind_written or unit.kind) or not unit.cited
         return (-(len(unit.places)), 0 if unit.partner is not None else 1, 0 if real_name else 1,
                 _SOURCE_RANK.get(s.source, 99))
-    return min((s for s in group if not s.superior), key=fullness, default=min(group, key=fullness)).name
+    return min((s for s in group if not s.other), key=fullness, default=min(group, key=fullness)).name
 
 
 def describe(candidate: Candidate, signals: TextSignals, kinds: UnitKinds, gazetteer: Gazetteer) -> dict[str, float]:
     """The candidate's features (see ``config/issuer_weights.toml`` for what each weighs)."""
-    own = [s for s in candidate.sightings if not s.superior]
+    own = [s for s in candidate.sightings if not s.other]
     features: dict[str, float] = {}
     for source in ONCE_SOURCES:
         if any(s.source == source for s in own):
@@ -174,9 +194,9 @@ def describe(candidate: Candidate, signals: TextSignals, kinds: UnitKinds, gazet
     subjects = sum(1 for s in own if s.subject)
     if subjects:
         features["subject"] = math.log1p(subjects)
-    superiors = sum(1 for s in candidate.sightings if s.superior)
-    if superiors:
-        features["superior"] = math.log1p(superiors)
+    others = sum(1 for s in candidate.sightings if s.other)
+    if others:
+        features["other_party"] = math.log1p(others)
     if own:
         features["early"] = 1.0 - min(s.at for s in own)
     unit = candidate.unit

@@ -43,9 +43,14 @@ class PlaceVotes(Counter[str]):
         return " ".join(f"「{w}」" + (f"×{n}" if n > 1 else "") for w, n in words)
 
 
-def place_votes(text: str, gazetteer: Gazetteer, limit: int | None = BODY_CHARS) -> PlaceVotes:
+PARTNER_WEIGHT = 0.25  # a place named as a partner's (与X签订协议) counts this much
+
+
+def place_votes(text: str, gazetteer: Gazetteer, limit: int | None = BODY_CHARS,
+                partners: list[tuple[int, int]] | None = None) -> PlaceVotes:
     """Every place a text names counts for that division and the ones above it (a full name 1, a
-    short form ½, shared out when the name is ambiguous)."""
+    short form ½, shared out when the name is ambiguous; a quarter of that inside ``partners``, the
+    spans that name another party the report works with)."""
     votes = PlaceVotes()
     mentions = gazetteer.mentions(text, limit=limit)
     named = {p.code for m in mentions if not m.ambiguous for p in gazetteer.chain(m.codes[0])}
@@ -59,6 +64,8 @@ def place_votes(text: str, gazetteer: Gazetteer, limit: int | None = BODY_CHARS)
                     codes = inside
                     break
         weight = (0.5 if mention.short else 1.0) / len(codes)
+        if partners and any(start <= mention.start < end for start, end in partners):
+            weight *= PARTNER_WEIGHT
         if len(codes) == 1:
             votes.decided.update(p.code for p in gazetteer.chain(codes[0]))
         for code in codes:
@@ -86,8 +93,8 @@ def level_matches(gazetteer: Gazetteer, code: str, marker: str | None, level: in
         return place.level == COUNTY and place.name.endswith("旗")
     if marker == "县":
         return place.level == COUNTY and place.name.endswith("县")
-    if marker == "区":
-        return place.level == COUNTY and place.name.endswith("区")
+    if marker == "区":  # a district, or a city-level new area (雄安新区)
+        return place.level in (COUNTY, CITY) and place.name.endswith("区") and not place.name.endswith("地区")
     if level is not None:
         return place.level == level or (level == CITY and code in MUNICIPALITIES)
     return True
@@ -156,6 +163,7 @@ def folder_places(source: str, gazetteer: Gazetteer) -> list[str]:
 
 @dataclass(frozen=True)
 class _PlaceRules:
+    partner: re.Pattern[str]  # 与X签订协议: the places named inside are a partner's
     own_cue: re.Pattern[str]  # 法治, 平安 …: a jurisdiction's slogan names its own place right after it
     not_own: frozenset[str]  # words after such a cue that are not a place (法治政府, 平安建设 …)
     document_number: re.Pattern[str]  # 九龙坡教办〔2024〕22号: the issuer's abbreviation before the year
@@ -163,9 +171,12 @@ class _PlaceRules:
 
 @cache
 def _place_rules(config_dir: Path) -> _PlaceRules:
-    data = load_metadata_rules(config_dir).get("place", {})
+    rules = load_metadata_rules(config_dir)
+    data = rules.get("place", {})
     cues = sorted(data.get("own_place_cues", []), key=len, reverse=True)
+    partner = "|".join(f"(?:{p})" for p in rules.get("unit", {}).get("partner_contexts", []))
     return _PlaceRules(
+        re.compile(partner or r"(?!)"),
         re.compile("|".join(map(re.escape, cues))) if cues else re.compile(r"(?!)"),
         frozenset(data.get("not_own_after_cue", [])),
         re.compile(data.get("document_number", r"(?!)")),
@@ -212,7 +223,8 @@ def place_context(body: str, context: str, config_dir: Path, source: str = "",
     place and document numbers; ``outside`` (evidence kind, text) — the folder, the publisher line,
     the addressee — naming places from outside the text."""
     gazetteer = load_gazetteer(config_dir)
-    result = PlaceContext(place_votes(context, gazetteer))
+    partners = [m.span() for m in _place_rules(config_dir).partner.finditer(context[:BODY_CHARS])]
+    result = PlaceContext(place_votes(context, gazetteer, partners=partners))
     for after, _ in own_place_names(body, config_dir):
         found = gazetteer.mentions(after, limit=1)
         if found and found[0].start == 0 and len(found[0].codes) == 1:
@@ -250,49 +262,59 @@ class PlaceOption:
 OPTION_LIMIT = 4  # divisions weighed for one unplaced unit (the rest are named too rarely to win)
 
 
-def place_options(unit: UnitName, context: PlaceContext, gazetteer: Gazetteer,
-                  level_hint: str | None = None) -> list[PlaceOption]:
+def place_options(unit: UnitName, context: PlaceContext, gazetteer: Gazetteer, level_hint: str | None = None,
+                  named: dict[str, int] | None = None, strong: frozenset[str] | set[str] = frozenset()
+                  ) -> list[PlaceOption]:
     """The divisions an unplaced unit may be in: those of its marker's level (or, with none, of the
     level the report serves, ``level_hint``: 县 for a report under 县委、县政府) that the report names,
-    calls its own, numbers its documents with, or that the folder, publisher or addressee names —
-    each with its evidence; and the open option."""
+    calls its own, numbers its documents with, or that the folder, publisher or addressee names, and
+    those where it names a unit of the same kind (``named``: code → how often; ``strong``: where the
+    title, a unit line or the signature does) — each with its evidence; and the open option."""
+    named = named or {}
     marker, level = unit.marker or level_hint, None
     if unit.locality is not None:
         marker, level = None, COUNTY  # a town is placed by its county
     within = None
     if unit.places:  # 重庆市某区: somewhere in 重庆市
         within = unit.places[-1].codes[0] if len(unit.places[-1].codes) == 1 else None
-    pool = set(context.votes) | set(context.own) | set(context.numbered) | set(context.named_by)
+    pool = set(context.votes) | set(context.own) | set(context.numbered) | set(context.named_by) | set(named)
     fits = [c for c in pool if c in gazetteer.places and level_matches(gazetteer, c, marker, level)
             and (within is None or (c != within and gazetteer.within(c, within)))
-            and (c in context.votes.decided or c in context.own or c in context.numbered or c in context.named_by)]
+            and (c in context.votes.decided or c in context.own or c in context.numbered or c in context.named_by
+                 or c in named)]
     # (鼓楼区 of four cities and none of them named: none of the four, nor the cities above them)
     direct = context.votes.direct
-    total = sum(direct.get(c, 0.0) for c in fits) or 1.0
-    top = max((direct.get(c, 0.0) for c in fits), default=0.0)
-    leaders = sum(1 for c in fits if direct.get(c, 0.0) >= top)
+    by_level: dict[int, list[float]] = {}  # each level's votes: a place is weighed against its peers
+    for c in fits:
+        by_level.setdefault(gazetteer.places[c].level, []).append(direct.get(c, 0.0))
     options = []
     for code in fits:
         votes = direct.get(code, 0.0)
+        peers = by_level[gazetteer.places[code].level]
+        top = max(peers)
         features = {
             "place_votes": math.log1p(votes),
-            "place_share": votes / total,
-            "place_top": 1.0 if votes >= top > 0 and leaders == 1 else 0.0,
+            "place_share": votes / (sum(peers) or 1.0),
+            "place_top": 1.0 if votes >= top > 0 and sum(1 for v in peers if v >= top) == 1 else 0.0,
             "place_below": math.log1p(max(0.0, context.votes.get(code, 0.0) - votes)),
             "place_own": math.log1p(context.own.get(code, 0)),
             "place_numbered": math.log1p(context.numbered.get(code, 0)),
             "place_named_by": 1.0 if code in context.named_by else 0.0,
             "place_depth": _depth_below(code, fits, gazetteer),
+            "place_kind_named": math.log1p(named.get(code, 0)),
+            "place_kind_strong": 1.0 if code in strong else 0.0,
         }
-        source = ("own place" if context.own.get(code) else "document number" if context.numbered.get(code)
-                  else context.named_by.get(code, "body"))
+        source = ("named" if code in strong else "own place" if context.own.get(code)
+                  else "document number" if context.numbered.get(code) else context.named_by.get(code, "body"))
         said = context.votes.said(code) if context.votes.get(code) else gazetteer.places[code].name
         options.append(PlaceOption(code, {k: v for k, v in features.items() if v}, said, source))
     options.sort(key=lambda o: (-sum(o.features.get(k, 0.0) for k in _SUPPORT), o.code or ""))
-    return [*options[:OPTION_LIMIT], PlaceOption(None, {"place_open": 1.0})]
+    kept = options[:OPTION_LIMIT] + [o for o in options[OPTION_LIMIT:] if o.code in named]
+    return [*kept, PlaceOption(None, {"place_open": 1.0})]
 
 
-_SUPPORT = ("place_own", "place_numbered", "place_named_by", "place_votes", "place_below")
+_SUPPORT = ("place_kind_strong", "place_kind_named", "place_own", "place_numbered", "place_named_by", "place_votes",
+            "place_below")
 
 
 def _depth_below(code: str, fits: list[str], gazetteer: Gazetteer) -> float:

@@ -4,7 +4,8 @@ Each source of evidence proposes readings of a unit's name (``UnitName``) and sa
 them: the title (``应急管理部发布2023年…``), the unit line above it, the signature, the web page's
 publisher line (``来源：洪江市退役军人事务局``), the file's name, the report naming itself
 (``现将X2021年度…报告如下``), the subject of its sentences (``2023年,市市场监管局坚持…``), units it
-merely names (with whether it names them as its superiors: ``在区委、区政府的领导下``), the documents it
+merely names (with whether it names them as another party: its superiors ``在区委、区政府的领导下``, a
+partner ``与X签订协议``), the documents it
 issues (``印发《江门市交通运输局…》``), and what it calls itself — ``我局`` with the domain it works in,
 ``我乡`` with the name its slogans give (``法治舒桥``), ``我县`` as the county's government. Nothing
 here decides: ``issuer_scoring.py`` weighs the sightings. The patterns are data (``config/metadata.toml``).
@@ -53,7 +54,7 @@ class Sighting:
     text: str  # the words it rests on
     at: float = 0.0  # where: 0 before the body, else its position in the body's first BODY_CHARS (0..1)
     subject: bool = False  # the subject of a clause (2023年,X坚持…)
-    superior: bool = False  # named as the one the report follows (在X领导下, 按照X部署)
+    other: bool = False  # named as another party: a superior (在X领导下), a partner (与X签订), a cited author
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class _Rules:
     self_reference: re.Pattern[str]
     self_naming: re.Pattern[str]
     level_cues: re.Pattern[str]
-    superior: re.Pattern[str]
+    other_party: re.Pattern[str]
     publisher: re.Pattern[str]
     kind_forms: re.Pattern[str]
     subject_cue_at: re.Pattern[str]
@@ -124,7 +125,8 @@ def _rules(config_dir: Path) -> _Rules:
         re.compile(data["self_reference"]),
         re.compile(data["self_naming"]),
         re.compile(data["level_cues"]),
-        re.compile("|".join(f"(?:{p})" for p in data.get("superior_contexts", [])) or r"(?!)"),
+        re.compile("|".join(f"(?:{p})" for p in [*data.get("other_party_contexts", []),
+                                                  *data.get("partner_contexts", [])]) or r"(?!)"),
         publisher,
         _any_of(forms),
         re.compile("(?=" + "|".join(map(re.escape, data.get("subject_cues", []))) + ")")
@@ -263,8 +265,8 @@ def self_namings(body: str, config_dir: Path) -> list[Sighting]:
     return out
 
 
-def _superior_spans(text: str, rules: _Rules) -> list[tuple[int, int]]:
-    return [m.span() for m in rules.superior.finditer(text)]
+def _other_party_spans(text: str, rules: _Rules) -> list[tuple[int, int]]:
+    return [m.span() for m in rules.other_party.finditer(text)]
 
 
 def _inside(at: int, spans: list[tuple[int, int]]) -> bool:
@@ -279,7 +281,7 @@ def named_units(body: str, config_dir: Path, self_town: bool = False) -> list[Si
     rules = _rules(config_dir)
     text = body[:BODY_CHARS]
     titles = [m.span() for m in _IN_DOC_TITLE.finditer(text)]
-    superior = _superior_spans(text, rules)
+    others = _other_party_spans(text, rules)
     out: list[Sighting] = []
     taken: list[tuple[int, int]] = []
     for match in rules.kind_forms.finditer(text):
@@ -290,7 +292,7 @@ def named_units(body: str, config_dir: Path, self_town: bool = False) -> list[Si
             continue
         start = match.end() - len(unit.written)
         taken.append((start, match.end()))
-        out.append(_body_sighting(unit, text, start, match.end(), rules, superior))
+        out.append(_body_sighting(unit, text, start, match.end(), rules, others))
     # towns named as a body of their own; in a town's own report, every town name it writes
     towns = town_names(text, None if self_town else [m.end("name") for m in rules.town.finditer(text)])
     for town in sorted(towns):
@@ -301,7 +303,7 @@ def named_units(body: str, config_dir: Path, self_town: bool = False) -> list[Si
             start, end = match.span()
             if _inside(start, titles) or any(s <= start < e for s, e in taken):
                 continue
-            out.append(_body_sighting(unit, text, start, end, rules, superior))
+            out.append(_body_sighting(unit, text, start, end, rules, others))
     return out
 
 
@@ -346,14 +348,14 @@ def town_names(text: str, ends: list[int] | None = None) -> set[str]:
 
 
 def _body_sighting(unit: UnitName, text: str, start: int, end: int, rules: _Rules,
-                   superior: list[tuple[int, int]]) -> Sighting:
+                   others: list[tuple[int, int]]) -> Sighting:
     before = text[start - 1] if start > 0 else "\n"
     led = start >= 2 and _TIME_PHRASE.search(text[max(0, start - 8): start]) is not None and before in "，,"
     subject = (before in _CLAUSE_START or led) and rules.subject_cue_at.match(text, end) is not None
     # 区政府办公室《关于印发…》: the author of a document the report cites, not the report's
     cites = text.startswith(("《", "的《", "印发的《", "关于"), end)
     return Sighting(unit, "body", unit.written, at=start / BODY_CHARS, subject=subject,
-                    superior=_inside(start, superior) or cites)
+                    other=_inside(start, others) or cites)
 
 
 def issued_documents(body: str, config_dir: Path) -> list[Sighting]:
@@ -407,7 +409,7 @@ def self_readings(body: str, signals: TextSignals, config_dir: Path) -> list[Sig
         ranked = signals.domains.most_common()
         for kind, count in ranked[:3]:
             ending = "委" if kind.endswith(("委员会", "委")) else kind[-1]
-            rival = next((n for k, n in ranked if k != kind and not _same_domain(k, kind)), 0)
+            rival = next((n for k, n in ranked if k != kind and not _same_domain(k, kind, config_dir)), 0)
             if count < 3 or count < 1.5 * rival or not signals.self_endings.get(ending):
                 continue  # an office known by its work only when that work fills the report
             marker = signals.level if signals.level in ("省", "市", "州", "盟", "区", "县", "旗") else None
@@ -419,9 +421,24 @@ def self_readings(body: str, signals: TextSignals, config_dir: Path) -> list[Sig
     return out
 
 
-def _same_domain(one: str, other: str) -> bool:
-    """教育局 and 教育委员会, 卫生健康局 and 卫生健康委员会: one office's work under two kinds' names."""
-    return one.rstrip("局").removesuffix("委员会") == other.rstrip("局").removesuffix("委员会")
+def _same_domain(one: str, other: str, config_dir: Path) -> bool:
+    """教育局 and 教育委员会, 水利局 and 水务局, 司法局 and 司法厅: one kind of work under two names
+    (the same domain word, or duties mostly shared)."""
+    if one.rstrip("局厅").removesuffix("委员会") == other.rstrip("局厅").removesuffix("委员会"):
+        return True
+    duties = _duties_of(config_dir)
+    a, b = duties.get(one, frozenset()), duties.get(other, frozenset())
+    return bool(a and b) and len(a & b) >= 0.5 * min(len(a), len(b))
+
+
+@cache
+def _duties_of(config_dir: Path) -> dict[str, frozenset[str]]:
+    words, _ = _domain_words(config_dir)
+    out: dict[str, set[str]] = {}
+    for word, kinds in words.items():
+        for kind in kinds:
+            out.setdefault(kind, set()).add(word)
+    return {kind: frozenset(found) for kind, found in out.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,7 +490,7 @@ def all_sightings(report: ReportEvidence, signals: TextSignals, config_dir: Path
     out += issued_documents(body, config_dir)
     out += self_readings(body, signals, config_dir)
     if report.addressee and (addressed := parse_unit_name(report.addressee, config_dir)) is not None:
-        out.append(Sighting(addressed, "addressee", report.addressee, superior=True))
+        out.append(Sighting(addressed, "addressee", report.addressee, other=True))
     return out
 
 
