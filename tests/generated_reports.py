@@ -59,6 +59,8 @@ PROVINCE_KINDS = {"司法局": "司法厅", "公安局": "公安厅", "交通运
                   "农业农村局": "农业农村厅", "市场监督管理局": "市场监督管理局",
                   "住房和城乡建设局": "住房和城乡建设厅", "审计局": "审计厅"}
 ABBREVIATED = {"市场监督管理局": "市场监管局", "应急管理局": "应急局", "人力资源和社会保障局": "人社局"}
+# names some offices of a kind really have (重庆市交通局): cited as they are, never as the kind's usual name
+VARIANTS = {"交通运输局": "交通局", "人力资源和社会保障局": "人力资源社会保障局", "住房和城乡建设局": "住房城乡建设局"}
 MINISTRIES = ["应急管理部", "司法部", "公安部", "交通运输部", "生态环境部", "水利部", "农业农村部", "民政部",
               "自然资源部", "商务部", "文化和旅游部", "退役军人事务部"]
 GENERAL = [
@@ -102,6 +104,7 @@ class _Unit:
     level_marker: str  # how the report says its level: 市, 区, 县, 州, 旗, 省
     government: bool = False
     tail: str = ""  # the most specific place (or town) and the kind: what every right citation ends with
+    shown: str = ""  # the kind as the unit's name has it (交通局 for some 交通运输局)
 
 
 class _Writer:
@@ -156,11 +159,15 @@ class _Writer:
 
     # -- units ----------------------------------------------------------------------------------
 
-    def office(self, place: Place, kind: str | None = None) -> _Unit:
+    def office(self, place: Place, kind: str | None = None, variant: bool = True) -> _Unit:
+        """An office of ``place``; now and then under a name some offices of its kind really have
+        (``variant``: not for an office the report never names, whose name nobody can know)."""
         kind = kind or self.rng.choice(sorted(WORK))
         marker = self.marker(place)
         shown = PROVINCE_KINDS.get(kind, kind) if marker == "省" else kind
-        return _Unit(self.written(place) + shown, kind, place, marker, tail=place.name + shown)
+        if variant and kind in VARIANTS and marker != "省" and self.rng.random() < 0.3:
+            shown = VARIANTS[kind]
+        return _Unit(self.written(place) + shown, kind, place, marker, tail=place.name + shown, shown=shown)
 
     def government(self, place: Place) -> _Unit:
         return _Unit(self.written(place) + "人民政府", "人民政府", place, self.marker(place), government=True,
@@ -331,7 +338,7 @@ def _one(writer: _Writer, evidence: str, province: Place, year: int, index: int)
         if place.level == PROVINCE and place.code not in MUNICIPALITIES:
             place = writer.place_in(province, CITY)
         unit = writer.office(place)
-        short_kind = ABBREVIATED.get(unit.kind, unit.kind)
+        short_kind = ABBREVIATED.get(unit.kind, unit.kind) if unit.shown == unit.kind else unit.shown
         marker = writer.marker(place)
         marker = marker if marker in ("市", "区", "县", "州", "旗", "盟") else "市"
         opening = (f"{year}年，在{marker}委、{marker}政府的坚强领导下，{marker}{short_kind}坚持依法行政，"
@@ -340,7 +347,7 @@ def _one(writer: _Writer, evidence: str, province: Place, year: int, index: int)
     elif evidence == "we the office":
         if place.level == PROVINCE:
             place = writer.place_in(province, COUNTY)
-        unit = writer.office(place)
+        unit = writer.office(place, variant=False)
         opening = (f"{year}年，我局在{writer.marker(place)}委、{writer.marker(place)}政府的坚强领导下，"
                    + writer.place_hints(place) + "".join(writer.fill(WORK[unit.kind], 2)))
         text = writer.body(unit, year, opening=opening, self_word="我局") + "\n" + "".join(writer.fill(WORK[unit.kind], 2))

@@ -9,6 +9,7 @@ province, so a rule that fits only the shared files fails here.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import pytest
@@ -75,3 +76,44 @@ def test_every_province(scored: list[tuple[GeneratedReport, ReportMeta]]) -> Non
     rates = _rates(scored, lambda r: r.province)
     low = {k: f"{a}/{n}" for k, (a, n) in rates.items() if a / n < 0.9}
     assert not low, f"{low}\n" + _misses(scored, lambda r: r.province in low)
+
+
+def _kind_part(unit: str, meta: ReportMeta) -> str:
+    """A citation without its places and town: what the report must have written (or abbreviated)."""
+    from reportqa.places import load_gazetteer
+
+    gazetteer = load_gazetteer(BUNDLED_CONFIG_DIR)
+    rest = unit.split("、")[-1]
+    names = []
+    if meta.place_code:
+        for place in gazetteer.chain(meta.place_code):
+            names += [place.name, *(f for f, codes in gazetteer.by_short.items() if place.code in codes)]
+    for name in sorted(names, key=len, reverse=True):
+        rest = rest.replace(name, "")
+    if meta.locality:
+        rest = rest.replace(meta.locality, "")
+    return re.sub(r"^[^局委厅部办署]*?(?:经济技术开发区|高新技术产业开发区|经开区|高新区|开发区|新区)", "", rest)
+
+
+# a place (or town, street, zone) stands for its government: naming the place is naming it
+GOVERNMENTS = ("人民政府", "办事处", "街道办事处", "管理委员会")
+
+
+def test_no_citation_names_what_the_report_did_not_write(scored: list[tuple[GeneratedReport, ReportMeta]]) -> None:
+    """Apart from places added from evidence, a citation's words are the report's own: a kind it wrote,
+    or the full form of an abbreviation it wrote (市场监管局 → 市场监督管理局); a unit known only by
+    what it calls itself (我局 and its work) is the one exception, and says so in ``unit_written``."""
+    from reportqa.text import normalise
+    from reportqa.unit_names import load_unit_kinds
+
+    kinds = load_unit_kinds(BUNDLED_CONFIG_DIR)
+    invented = []
+    for report, meta in scored:
+        if meta.unit is None or (meta.unit_written or "").startswith("我"):
+            continue
+        text = normalise(report.text + report.name)
+        kind = _kind_part(meta.unit, meta)
+        written = {kinds.cited_of(form) for form in kinds.canonical if form in text}
+        if kind and kind not in text and kind not in written and kind not in GOVERNMENTS:
+            invented.append(f"{report.name}: {meta.unit} ({kind!r} is not in the text)")
+    assert not invented, "\n".join(invented[:10])

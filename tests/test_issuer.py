@@ -220,3 +220,69 @@ def test_a_street_whose_county_is_unknown_is_still_placed_in_its_province(tmp_pa
     meta = read(tmp_path, text)
     assert (meta.unit, meta.region, meta.place_code) == ("小营街道办事处", "浙江省小营街道", "330000")
     assert not meta.place_exact  # somewhere in 浙江: never grouped with another 小营街道
+
+
+def test_a_citation_keeps_the_name_the_unit_has(tmp_path: Path) -> None:
+    """重庆市交通局 is a real name: cited as written, matched as a 交通运输局; an abbreviation is written out."""
+    meta = read(tmp_path, f"重庆市交通局2021年度法治政府建设年度报告\n2021年，我局坚持依法行政。\n{BODY}")
+    assert (meta.unit, meta.unit_kind) == ("重庆市交通局", "交通运输局")
+    short = read(tmp_path, f"成都市应急局2021年法治政府建设情况报告\n{BODY}", "b.txt")
+    assert short.unit == "成都市应急管理局"
+
+
+def test_a_news_headline_names_the_ministry(tmp_path: Path) -> None:
+    text = ("国家林业和草原局发布2023年法治政府建设年度报告\n发布时间:2024-03-29 来源:本网\n"
+            "据国家林业和草原局网站消息，国家林业和草原局发布2023年法治政府建设年度报告。具体内容如下：\n" + BODY)
+    meta = read(tmp_path, text)
+    assert (meta.unit, meta.national, meta.place_code) == ("国家林业和草原局", True, None)
+
+
+def test_a_town_calls_itself_ours_beside_its_name(tmp_path: Path) -> None:
+    text = ("一、主要举措和成效\n我镇把法治建设纳入重要议事日程。2023年石坪镇组织开展行政执法检查12次，"
+            "印制石坪镇公共服务中心办事指南，聘请律师为我镇法律顾问。\n石坪镇党委坚持依法决策。\n" + BODY)
+    meta = read(tmp_path, text)
+    assert meta.unit == "石坪镇人民政府" and meta.locality == "石坪镇"
+
+
+def test_a_township_known_only_by_its_slogan(tmp_path: Path) -> None:
+    text = "现将我乡2024年度法治政府建设情况汇报如下：\n由乡长亲自挂帅，明确法治柳溪建设的重点任务。\n" + BODY
+    assert read(tmp_path, text).unit == "柳溪乡人民政府"
+
+
+def test_a_county_government_named_only_by_its_slogan(tmp_path: Path) -> None:
+    text = ("2022年，在市委市政府和县委的坚强领导下，县政府坚持依法行政，法治武义建设再上台阶，"
+            "县政府常务会议专题学法4次。\n" + BODY)
+    meta = read(tmp_path, text)
+    assert (meta.unit, meta.region) == ("武义县人民政府", "浙江省金华市武义县")
+
+
+def test_a_county_level_city_by_its_short_name(tmp_path: Path) -> None:
+    text = ("2022年,市交通运输局坚持依法行政。实现海安主城区至高速出口5分钟通达，开通海安至如皋毗邻公交专线，"
+            "海安农村物流达标。\n" + BODY)
+    meta = read(tmp_path, text)
+    assert (meta.unit, meta.place_code) == ("海安市交通运输局", "320685")
+
+
+@pytest.mark.parametrize(("title", "unit", "code"), [
+    ("麻阳苗族自治县公安局2023年法治政府建设年度报告", "麻阳苗族自治县公安局", "431226"),
+    ("西乌珠穆沁旗司法局关于2022年度法治政府建设情况的报告", "西乌珠穆沁旗司法局", "152526"),
+    ("锡林郭勒盟生态环境局2023年法治政府建设工作报告", "锡林郭勒盟生态环境局", "152500"),
+    ("阿勒泰地区应急管理局2021年法治政府建设年度报告", "阿勒泰地区应急管理局", "654300"),
+    ("成都高新区管委会2022年法治政府建设工作报告", "成都高新区管理委员会", "510100"),
+])
+def test_autonomous_counties_banners_leagues_prefectures_and_zones(tmp_path: Path, title: str, unit: str,
+                                                                   code: str) -> None:
+    meta = read(tmp_path, f"{title}\n{BODY}")
+    assert (meta.unit, meta.place_code) == (unit, code)
+
+
+def test_metadata_csv_names_a_unit_no_gazetteer_place_fits(tmp_path: Path) -> None:
+    """The administrator's word is final: kept exactly as written, its place said to be unknown."""
+    from reportqa.ingest.pipeline import read_overrides
+
+    (tmp_path / "metadata.csv").write_text("file,unit\nreport.txt,测试市测试局\n", encoding="utf-8")
+    (tmp_path / "report.txt").write_text(f"重庆市大足区应急管理局2021年法治政府建设情况报告\n{BODY}", encoding="utf-8")
+    report = parse_report(tmp_path / "report.txt", tmp_path, OPTIONS, read_overrides(tmp_path)["report.txt"])
+    assert (report.meta.unit, report.meta.place_code) == ("测试市测试局", None)
+    assert any(w.startswith("place of 测试市测试局 unknown") for w in report.warnings)
+    assert evidence(report.meta, "unit").startswith("metadata.csv")

@@ -126,12 +126,15 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
     more = f" … and {hidden} more (--json lists all)" if hidden > 0 else ""
     console.print(f"Units: {len(summary.units)}{unknown}: {shown}{more}")
     console.print(f"Years: {', '.join(map(str, summary.years)) or '-'}")
-    for label, sources in (("Unit unknown", summary.unit_unknown), ("Date unknown", summary.date_unknown)):
+    unplaced = [source for source, warnings in summary.warnings.items()
+                if any(w.startswith("place of") for w in warnings)]
+    for label, sources, what in (("Unit unknown", summary.unit_unknown, "fill their rows"),
+                                 ("Date unknown", summary.date_unknown, "fill their rows"),
+                                 ("Place unknown", unplaced, "give their region")):
         if sources:
             listed = "、".join(sources[:UNITS_SHOWN]) + (f" … and {len(sources) - UNITS_SHOWN} more"
                                                         if len(sources) > UNITS_SHOWN else "")
-            console.print(f"{label}: {len(sources)} reports (fill their rows in metadata.csv): {listed}",
-                          markup=False)
+            console.print(f"{label}: {len(sources)} reports ({what} in metadata.csv): {listed}", markup=False)
     for source in summary.removed:
         console.print(f"  removed: {source}")
     if summary.duplicates:
@@ -422,7 +425,9 @@ def metadata_lines(meta: ReportMeta) -> list[tuple[str, str]]:
         unit += f"（written {meta.unit_written}）"
     date = meta.date and (f"发布 {meta.date}" if meta.date_kind == "published" else meta.date)
     region = meta.region or ("全国" if meta.national else None)
-    lines = [("title", meta.title), ("unit", unit + said("unit")), ("kind", meta.unit_kind),
+    weighed = meta.evidence.get("candidates", [])
+    lines = [("title", meta.title), ("unit", unit + said("unit")), ("weighed", "  ".join(weighed)),
+             ("kind", meta.unit_kind),
              ("region", region and region + said("place")), ("year", meta.year and f"{meta.year}{said('year')}"),
              ("date", date and date + said("date")), ("addressee", meta.addressee), ("cc", meta.cc)]
     return [(label, str(value)) for label, value in lines if value]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from reportqa.ingest.readers import Line
 from reportqa.resources import CleaningRules
+from reportqa.text import to_simplified
 
 # A document saved as one line has its headings inline. When no line starts with a heading, long
 # lines are broken before 一、 (after a sentence end) and before （一） (anywhere but 第（一）项).
@@ -79,6 +80,7 @@ def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRule
     first lines when the title is unknown) and a web page's lines right below it; the lines taken
     out are kept as ``page_lines``, where the page's dates are read from."""
     limit = title_index if title_index is not None else min(len(cleaned.lines), 8)
+    title = cleaned.lines[title_index].text.strip() if title_index is not None else None
     kept: list[Line] = []
     page_lines = list(cleaned.page_lines)
     removed = Counter(cleaned.removed)
@@ -86,15 +88,20 @@ def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRule
     value_next = False  # the line after a label standing alone is that label's value
     for index, line in enumerate(cleaned.lines):
         rule = None
+        # matched in simplified characters: a traditional page's 發布時間 is a 发布时间 line too
+        text = to_simplified(line.text) if index <= limit + 8 else line.text
         if index < limit:
-            rule = next((r for r in rules.preamble_drop if r.pattern.search(line.text)), None)
+            rule = next((r for r in rules.preamble_drop if r.pattern.search(text)), None)
         elif index > limit and below_title:
+            if line.text.strip() == title:  # the title again below itself (a page's heading and its body's)
+                removed["repeated title"] += 1
+                continue
             if value_next and len(line.text.strip()) <= 40:
                 rule = next(r for r in rules.after_title_drop if r.name == "site metadata")
                 value_next = False
             else:
-                rule = next((r for r in rules.after_title_drop if r.pattern.search(line.text)), None)
-                value_next = rule is not None and _is_label_only(line.text, rule.name)
+                rule = next((r for r in rules.after_title_drop if r.pattern.search(text)), None)
+                value_next = rule is not None and _is_label_only(text, rule.name)
             below_title = rule is not None
         if rule is None:
             kept.append(line)

@@ -36,7 +36,7 @@ from reportqa.ingest.titles import (
 from reportqa.ingest.unit_sightings import ReportEvidence, Sighting
 from reportqa.model import ReportMeta
 from reportqa.resources import DateLabels
-from reportqa.text import normalise
+from reportqa.text import normalise, to_simplified
 from reportqa.unit_names import UnitName, parse_unit_name
 
 __all__ = ["MetadataResult", "extract_metadata", "find_title", "is_unit_name", "parse_date", "unit_in_title"]
@@ -99,7 +99,7 @@ def read_layout(lines: list[Line], config_dir: Path, page_lines: list[str] | Non
     _read_addressee(layout)
     _read_tail(layout, config_dir)
     if layout.date is None and page_lines and date_labels is not None:
-        layout.date = page_date(page_lines, date_labels)
+        layout.date = page_date([to_simplified(line) for line in page_lines], date_labels)
     return layout
 
 
