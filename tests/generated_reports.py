@@ -308,7 +308,9 @@ def _one(writer: _Writer, evidence: str, province: Place, year: int, index: int)
     if evidence == "title":
         unit = writer.office(place) if rng.random() < 0.7 else writer.government(place)
         title = rng.choice([f"{unit.name}关于{year}年度法治政府建设情况的报告", f"{unit.name}{year}年法治政府建设年度报告",
-                            f"{unit.name}{year}年度法治政府建设工作报告"])
+                            f"{unit.name}{year}年度法治政府建设工作报告", f"{year}年度{unit.name}法治政府建设情况报告",
+                            f"关于{unit.name}{year}年度法治政府建设情况的报告", f"【{unit.name}】{year}年法治政府建设年度报告",
+                            f"{unit.name} {year}年法治政府建设工作总结", f"{unit.name}法治政府建设{year}年度报告"])
         text = title + "\n" + writer.body(unit, year, self_word=writer.me(unit))
     elif evidence == "news title":
         unit = writer.office(place)

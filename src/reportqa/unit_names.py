@@ -214,6 +214,8 @@ def _joint(written: str, parts: list[str], gazetteer: Gazetteer, kinds: UnitKind
     bodies reporting together)."""
     first = _single(parts[0], parts[0], gazetteer, kinds, False)
     second = _single(parts[1], parts[1], gazetteer, kinds, False)
+    if first is None and second is not None and not second.party and parts[0].startswith("中共"):
+        return second  # 中共X区委教育工作委员会 重庆市X区教育委员会: a party body beside the office writing
     if not first or not second or (first.party and second.party):
         return None
     if not first.party and not second.party:  # 广州市黄埔区人民政府 广州开发区管委会: two bodies, one report

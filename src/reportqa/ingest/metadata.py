@@ -137,7 +137,7 @@ def _read_head(layout: Layout, config_dir: Path) -> None:
             taken.add(index)
             if index + 1 < len(texts) and len(texts[index + 1]) <= 30 and "会议" in texts[index + 1]:
                 taken.add(index + 1)  # the meeting's name running on to the next line
-    unit = unit_in_title(title, config_dir)
+    unit = unit_in_title(texts[title_index], config_dir)  # as on the page: 【X局】 may name the unit
     if unit is not None:
         stated.insert(0, Sighting(unit, "title" if unit.kind_written else "title place", title))
 

@@ -23,6 +23,7 @@ HEADING_START = re.compile(
 _SITE_TAG = re.compile(r"^[^\w【]*(?:【[^】]{1,12}】)?\s*")
 _FILE_SUFFIX = re.compile(r"\.(?:docx?|pdf|txt|wps|ofd|html?|mhtml)$", re.IGNORECASE)
 _NAME_ENDS = re.compile(r"(?:关于|在|的|\s)+$")
+_TAG = re.compile(r"^\W{0,2}【([^】]{2,40})】")
 TITLE_WINDOW = 24  # lines (not counting site furniture) the title is looked for among
 
 
@@ -64,12 +65,16 @@ def unit_in_title(title: str, config_dir: Path) -> UnitName | None:
     """The unit a title names: the longest start of it that reads as a name (重庆市大足区应急管理局
     关于…, 应急管理部发布2023年…, 静海区2023年度… → 静海区人民政府), else the name after its year
     (2020年教育局法治政府…)."""
+    tagged = _TAG.match(normalise(title.strip()))
+    if tagged and (unit := parse_unit_name(tagged.group(1), config_dir)) is not None:
+        return unit  # 【宁波市司法局】2023年…: the site put the unit in its tag
     simple = normalise(clean_title(title)).removeprefix("关于")
-    simple = re.sub(r"\s+", "", simple)
+    simple = re.sub(r"\s+", " ", simple).strip()
     for end in range(min(len(simple), 42), 1, -1):
-        head = simple[:end]
-        if YEAR_IN_TEXT.match(simple, end) or re.match(r"(?:19|20)\d{2}", simple[end:]) or not simple[end:] or (
-                simple[end] in "关发公印法依的在年度上下工推全对（("):
+        head = simple[:end].strip()
+        rest = simple[end:].lstrip()
+        if not rest or YEAR_IN_TEXT.match(rest) or re.match(r"(?:19|20)\d{2}", rest) or (
+                simple[end] in " 、：:" or rest[0] in "关发公印法依的在年度上下工推全对（("):
             unit = parse_unit_name(_NAME_ENDS.sub("", head), config_dir)
             if unit is not None:
                 return unit
