@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from reportqa import answers
 from reportqa.bot import feedback
-from reportqa.bot.files import send_report_file
+from reportqa.bot.files import in_library, send_report_file
 from reportqa.bot.keyboards import (
     REASON_LABELS,
     Callback,
@@ -197,6 +197,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if result is None:
             await query.answer(say("gone", english), show_alert=True)
             return
+        if not in_library(svc.settings.reports_dir, result.report):
+            await query.answer(say("file_missing", english), show_alert=True)
+            return
         await query.answer()
         await send_pieces(message, render_passage_html(result), file_keyboard(result.report.id, english))
     elif action.kind == "up":
@@ -216,6 +219,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         report = searcher.reports.get(action.number)
         if report is None:
             await query.answer(say("gone", english), show_alert=True)
+            return
+        if not in_library(svc.settings.reports_dir, report):
+            await query.answer(say("file_missing", english), show_alert=True)
             return
         await query.answer()
         sections = [p.section for p in await searcher.report_sections(report.id)]
