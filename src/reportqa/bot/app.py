@@ -18,12 +18,14 @@ from telegram.ext import (
     ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from reportqa.bot import admin, handlers, inline, library_views, scopes, subscribe
 from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.bounds import screen_update
 from reportqa.bot.inline import InlineService
 from reportqa.bot.notifier import Notifier
 from reportqa.bot.services import Services
@@ -138,6 +140,7 @@ def build_application(settings: Settings) -> Application:
     new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND  # edits are not asked again
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, screen_update), group=-1)  # bounds first (bot/bounds.py)
     application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
     application.add_handler(CommandHandler("ask", handlers.cmd_ask))
     application.add_handler(CommandHandler("units", library_views.cmd_units))

@@ -26,6 +26,7 @@ from reportqa.bot.keyboards import (
     parse_callback,
 )
 from reportqa.bot.library_views import send_unit_page
+from reportqa.bot.ownership import chat_session
 from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.scopes import chat_scope, usable_scope
 from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
@@ -173,7 +174,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_export(svc, update, query, message, searcher, action)
         return
     if action.kind == "pg":
-        session = await svc.state.session(action.sid or "")
+        session = await chat_session(svc, action.sid, message)
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
@@ -234,7 +235,7 @@ async def send_export(svc: Services, update: Update, query: CallbackQuery, messa
     in) as a file, in the language its page was answered in."""
     from reportqa.export import EXPORT_LIMIT, export_bytes, export_name
 
-    session = await svc.state.session(action.sid or "")
+    session = await chat_session(svc, action.sid, message)
     if session is None:
         await query.answer(say("expired", wants_english(update)), show_alert=True)
         return

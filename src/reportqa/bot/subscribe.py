@@ -14,6 +14,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from reportqa import answers
+from reportqa.bot.bounds import bounded_id
 from reportqa.bot.keyboards import subscriptions_keyboard
 from reportqa.bot.scopes import chat_scope, may_change_chat
 from reportqa.bot.services import Services, allowed, reply_english, services, wants_english
@@ -99,7 +100,8 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message, svc, english = command
     group = message.chat.type != ChatType.PRIVATE
     words = [w.lstrip("#＃") for w in (context.args or [])]
-    if not words or not (words[0].isdigit() or words[0].lower() in UNSUBSCRIBE_ALL):
+    number = bounded_id(words[0]) if words else None
+    if not words or (number is None and words[0].lower() not in UNSUBSCRIBE_ALL):
         await message.reply_text(say("unsubscribe_usage", english), do_quote=group)
         return
     if not await may_change_chat(update, context):
@@ -109,7 +111,7 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         removed = await svc.subscriptions.remove_chat(message.chat_id)
         await message.reply_text(say("unsubscribed_all", english, n=removed), do_quote=group)
         return
-    await message.reply_text(await _unsubscribe(svc, message.chat_id, int(words[0]), english), do_quote=group)
+    await message.reply_text(await _unsubscribe(svc, message.chat_id, number or 0, english), do_quote=group)
 
 
 async def _unsubscribe(svc: Services, chat_id: int, subscription_id: int, english: bool) -> str:
