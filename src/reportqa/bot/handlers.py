@@ -7,6 +7,7 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -30,6 +31,7 @@ from reportqa.bot.ownership import chat_session
 from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.scopes import chat_scope, usable_scope
 from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
+from reportqa.bot.state_db import StateUnavailable, state_health_lines
 from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
@@ -294,6 +296,7 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append(f"\n<b>{'Latest 👎' if english else '最近的 👎'}</b>")
     lines += [f"• {esc(q[:80])}" + (f" — {esc(REASON_LABELS[r][1 if english else 0])}" if r in REASON_LABELS else "")
               for q, r in stats.latest_unhelpful] or ["-"]
+    lines += state_health_lines(svc.state.database, english)
     await send_pieces(message, chunk_lines(lines))
 
 
@@ -310,13 +313,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("cannot reach a user: %s", error)
         return
     damaged = isinstance(error, IndexDamaged)
+    busy = isinstance(error, StateUnavailable)
+    refused = isinstance(error, TelegramError)  # a reply Telegram refused, or that timed out past retries
     if damaged:
         log.error("no sound index to answer from: %s", error)
+    elif busy:
+        log.warning("could not save: %s", error)
+    elif refused:
+        log.warning("a reply was not sent: %s: %s", type(error).__name__, error)
     else:
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None and insider(update, context):
+        key = "index_damaged" if damaged else "state_busy" if busy else "reply_failed" if refused else "error"
+        text = say(key, wants_english(update))
         try:
-            await update.effective_message.reply_text(say("index_damaged" if damaged else "error",
-                                                          wants_english(update)))
+            if update.callback_query is not None:  # a button: its own answer (the spinner stops)
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer(text, show_alert=True)
+                    return
+            await update.effective_message.reply_text(text)
         except Exception:  # the reply itself may be what fails
             log.warning("could not send the error message", exc_info=True)
