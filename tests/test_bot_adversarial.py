@@ -82,3 +82,49 @@ async def test_an_update_out_of_bounds_is_dropped_with_a_log_line(bot: Harness, 
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert f"dropping update {dropped[0]}: a number out of range" in logged
     assert f"dropping update {dropped[1]}: a text of 80,000 characters" in logged
+
+
+# -- every limit holds when many updates arrive at once -----------------------------------------
+
+
+async def test_every_limit_holds_when_many_updates_arrive_at_once(make_bot) -> None:
+    bot = await make_bot(rate_limit_per_minute=4, max_subscriptions_per_chat=3)
+
+    def texts_in(chat_id: int) -> list[str]:
+        return [c.params["text"] for c in bot.fake.sent("sendMessage") if c.params["chat_id"] == chat_id]
+
+    async def burst(updates: list[dict]) -> None:
+        ids = [await bot.push(update) for update in updates]
+        await bot.handled_all(*ids, timeout=120)
+
+    # one user's questions: 4 a minute, however many arrive together
+    await burst([message("执法培训", chat_id=40, user_id=40) for _ in range(20)])
+    asked = texts_in(40)
+    assert len(asked) == 20 and sum("太频繁" in t for t in asked) == 16
+
+    # one chat's subscriptions: at most 3, and one question once
+    group = -500
+    bot.fake.chat_admins.add((group, 41))
+    await burst([message(f"/subscribe 执法培训 {2001 + i}", chat_id=group, user_id=41, chat_type="supergroup")
+                 for i in range(12)])
+    replies = texts_in(group)
+    assert sum("已订阅 #" in t for t in replies) == 3 and sum("订阅已达 3 个" in t for t in replies) == 9
+    await burst([message("/subscribe 法律顾问", chat_id=42, user_id=42) for _ in range(6)])
+    replies = texts_in(42)
+    assert sum("已订阅 #" in t for t in replies) == 1 and sum("已订阅过" in t for t in replies) == 5
+    subscriptions = bot.app.bot_data["services"].subscriptions
+    assert len(await subscriptions.of_chat(group)) == 3 and len(await subscriptions.of_chat(42)) == 1
+
+    # one vote per user per answer, its reason asked once, however fast the presses come
+    [answer] = await bot.ask(message("法律顾问", chat_id=43, user_id=43))
+    down = callback_of(answer, "fb:").rsplit(":", 1)[0] + ":0"
+    await burst([callback(down, chat_id=43, user_id=43) for _ in range(8)])
+    assert sum("哪里不对" in t for t in texts_in(43)) == 1
+    db = bot.app.bot_data["services"].state.db
+    assert (await db.execute_fetchall("SELECT COUNT(*) FROM votes WHERE user_id = 43"))[0][0] == 1
+
+    # exports count against the user's budget and run one at a time
+    [answer] = await bot.ask(message("执法培训", chat_id=44, user_id=44))
+    await burst([callback(callback_of(answer, "ex:"), chat_id=44, user_id=44) for _ in range(8)])
+    documents = [c for c in bot.fake.sent("sendDocument") if c.params["chat_id"] == 44]
+    assert 1 <= len(documents) <= 3  # the budget of 4, less the question

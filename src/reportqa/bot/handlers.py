@@ -242,17 +242,27 @@ async def send_export(svc: Services, update: Update, query: CallbackQuery, messa
         await query.answer(say("expired", wants_english(update)), show_alert=True)
         return
     english = reply_english(update, session.question)
-    await query.answer(say("exporting", english))
-    scope = await usable_scope(searcher, session.scope)
-    answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
-    data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
-    what = say("export_caption", english, n=len(answer.results))
+    user_id = query.from_user.id
+    if not svc.limiter.allow(user_id):  # an export is a question asked again, at its full length
+        await query.answer(say("rate_limited", english, seconds=svc.limiter.retry_after(user_id)), show_alert=True)
+        return
+    if not svc.exports.begin(user_id):
+        await query.answer(say("exporting", english))
+        return
     try:
-        await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
-                                     do_quote=False)
-    except TelegramError as exc:
-        log.warning("could not send an export: %s", exc)
-        await message.reply_text(say("file_failed", english), do_quote=False)
+        await query.answer(say("exporting", english))
+        scope = await usable_scope(searcher, session.scope)
+        answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
+        data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
+        what = say("export_caption", english, n=len(answer.results))
+        try:
+            await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
+                                         do_quote=False)
+        except TelegramError as exc:
+            log.warning("could not send an export: %s", exc)
+            await message.reply_text(say("file_failed", english), do_quote=False)
+    finally:
+        svc.exports.end(user_id)
 
 
 # -- commands ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from reportqa.bot.bounds import bounded_id
 from reportqa.bot.keyboards import subscriptions_keyboard
 from reportqa.bot.scopes import chat_scope, may_change_chat
 from reportqa.bot.services import Services, allowed, reply_english, services, wants_english
+from reportqa.bot.subscription_store import Refusal
 from reportqa.bot.texts import say
 from reportqa.question import clean_question
 from reportqa.render import short
@@ -55,19 +56,17 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(say("subscribe_vague", english), do_quote=group)
         return
     chat_id = message.chat_id
-    existing = await svc.subscriptions.find(chat_id, question)
-    if existing is not None:
-        await message.reply_text(say("subscribe_again", english, id=existing.id, question=question), do_quote=group)
-        return
-    held = await svc.subscriptions.of_chat(chat_id)
-    if len(held) >= svc.settings.max_subscriptions_per_chat:
-        await message.reply_text(say("subscribe_full", english, n=len(held)), do_quote=group)
-        return
     await svc.notifier.check()  # the reports indexed up to now are the baseline, not news for it
     svc.notifier.wake()  # (and what that look queued for others goes out now)
     user = update.effective_user
-    subscription = await svc.subscriptions.add(chat_id, user.id if user else None, question, english,
-                                               message.message_thread_id if message.is_topic_message else None)
+    subscription = await svc.subscriptions.add_within(
+        chat_id, user.id if user else None, question, english,
+        message.message_thread_id if message.is_topic_message else None, svc.settings.max_subscriptions_per_chat)
+    if isinstance(subscription, Refusal):
+        refusal = (say("subscribe_again", english, id=subscription.existing.id, question=question)
+                   if subscription.existing else say("subscribe_full", english, n=subscription.held))
+        await message.reply_text(refusal, do_quote=group)
+        return
     lines = [say("cut", english, n=limit)] if cut else []
     lines.append(say("subscribed", english, id=subscription.id, question=question))
     if parsed.missing_unit:

@@ -76,6 +76,14 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why ``add_within`` added nothing: the same question held already, or the chat is full."""
+
+    existing: Subscription | None
+    held: int
+
+
+@dataclass(frozen=True)
 class Queued:
     id: int
     notification: Notification
@@ -104,6 +112,17 @@ class SubscriptionStore:
         return cls(database)
 
     # -- subscriptions ------------------------------------------------------------------------
+
+    @guarded(write=True)
+    async def add_within(self, chat_id: int, user_id: int | None, question: str, english: bool,
+                         thread_id: int | None, limit: int) -> Subscription | Refusal:
+        """``add`` unless the chat holds this question already or ``limit`` subscriptions: checked and
+        added as one write (writes run one at a time), so the limit holds however many arrive at once."""
+        held = await self.of_chat(chat_id)
+        existing = next((s for s in held if s.question == question), None)
+        if existing is not None or len(held) >= limit:
+            return Refusal(existing, len(held))
+        return await self.add(chat_id, user_id, question, english, thread_id)
 
     @guarded(write=True)
     async def add(self, chat_id: int, user_id: int | None, question: str, english: bool,
