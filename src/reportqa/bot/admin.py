@@ -48,7 +48,7 @@ class LibraryJobs:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}, **self.settings.environment()}
         async with self.lock:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "reportqa.cli", command, "--json", *args,
+                sys.executable, "-m", "reportqa", command, "--json", *args,
                 env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )
             try:

@@ -34,6 +34,7 @@ from reportqa.bot.state import STATE_DB, BotState
 from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
+from reportqa.command import interruptible
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
@@ -195,10 +196,11 @@ def main() -> int:
     application = build_application(settings)
     application.bot_data["stop_on_fatal"] = True
     try:
-        if settings.webhook_url:
-            application.run_webhook(**options)
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        with interruptible():  # running, a signal stops the bot gracefully (exit 0)
+            if settings.webhook_url:
+                application.run_webhook(**options)
+            else:
+                application.run_polling(allowed_updates=Update.ALL_TYPES)
     except AnotherBot as exc:
         log.critical("not started: %s", exc)
         return 1
