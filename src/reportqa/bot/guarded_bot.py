@@ -20,11 +20,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from telegram import Update
@@ -44,9 +46,21 @@ from reportqa.bot.bounds import MAX_ID
 
 log = logging.getLogger("reportqa.bot")
 
+_single_try: contextvars.ContextVar[bool] = contextvars.ContextVar("single_try", default=False)
 MAX_POLL_PAUSE_S = 60.0  # the longest a retry_after may stop polling
 FIRST_PAUSE_S = 0.5  # the wait before a failed call's second try, doubled each time after
 MAX_PAUSE_S = 5.0
+
+
+@contextlib.contextmanager
+def single_try() -> Iterator[None]:
+    """Calls made inside are tried once (within the deadline): for a sender with its own durable retry
+    (the notifier's outbox), which should not hold one message for ``retry_seconds``."""
+    token = _single_try.set(True)
+    try:
+        yield
+    finally:
+        _single_try.reset(token)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -86,7 +100,7 @@ class GuardedBot(ExtBot):
             result = await self._fatal_on_token(super()._post(endpoint, data, *args, **kwargs))
             self._raw_updates = result  # only one poll runs at a time
             return result
-        deadline = time.monotonic() + self._retry_seconds
+        deadline = time.monotonic() + (0.0 if _single_try.get() else self._retry_seconds)
         pause = FIRST_PAUSE_S
         while True:
             try:

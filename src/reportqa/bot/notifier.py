@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from reportqa.answers import answer_within
 from reportqa.bot.access import AccessPolicy
-from reportqa.bot.guarded_bot import retry_after_seconds
+from reportqa.bot.guarded_bot import retry_after_seconds, single_try
 from reportqa.bot.keyboards import notification_keyboard
 from reportqa.bot.scopes import usable_scope
 from reportqa.bot.state import BotState
@@ -172,8 +172,10 @@ class Notifier:
         for _ in range(SEND_ATTEMPTS):
             await self._pace(note.chat_id)
             try:
-                await self.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                            disable_web_page_preview=True, message_thread_id=note.thread_id)
+                with single_try():  # the outbox is this message's retry: the next round sends it again
+                    await self.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML,
+                                                reply_markup=markup, disable_web_page_preview=True,
+                                                message_thread_id=note.thread_id)
             except RetryAfter as exc:
                 await asyncio.sleep(retry_after_seconds(exc))
                 continue
