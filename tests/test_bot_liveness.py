@@ -6,9 +6,11 @@ errors, garbage, a proxy's HTML page, 429s and responses that trickle in a byte 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +22,8 @@ from tests.bot_harness import Harness
 from tests.fake_telegram import FakeTelegram, callback, callback_of, message
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = {"bot_request_seconds": 1.0}  # a call's deadline, so that a trickling answer is given up quickly
+QUICK = {"bot_request_seconds": 1.0}
+SECRET = "s3cret-token"  # a call's deadline, so that a trickling answer is given up quickly
 
 
 def _free_port() -> int:
@@ -129,9 +132,9 @@ async def test_a_reply_refused_for_good_or_past_the_bound_is_replaced_by_a_short
 # -- the webhook ---------------------------------------------------------------------------------
 
 
-async def test_the_webhook_is_set_again_when_telegram_stops_posting_here(seed_index, tmp_path: Path,
-                                                                          monkeypatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+@contextlib.asynccontextmanager
+async def webhook_bot(seed_index, tmp_path: Path, **overrides: object) -> AsyncIterator[tuple[FakeTelegram, str]]:
+    """The real Application serving a webhook on a free port, against the fake Bot API; (fake, URL)."""
     settings, index_dir = seed_index
     fake = FakeTelegram()
     base = await fake.start()
@@ -140,30 +143,63 @@ async def test_the_webhook_is_set_again_when_telegram_stops_posting_here(seed_in
     settings = settings.model_copy(update={
         "bot_token": SecretStr(fake.token), "bot_api_url": f"{base}/bot", "bot_file_url": f"{base}/file/bot",
         "index_dir": index_dir, "bot_state_db": tmp_path / "bot.sqlite3", "webhook_url": url,
-        "webhook_listen": "127.0.0.1", "webhook_port": port, "webhook_secret": SecretStr("s3cret-token"),
-        "webhook_check_seconds": 0.2})
+        "webhook_listen": "127.0.0.1", "webhook_port": port, "webhook_secret": SecretStr(SECRET), **overrides})
     app = build_application(settings)
     await app.initialize()
     await app.post_init(app)
     await app.start()
     await app.updater.start_webhook(**webhook_options(settings))
     try:
-        assert fake.webhook_url == url
-        fake.webhook_url = ""  # someone called deleteWebhook (or a copy of the bot began polling)
-        await fake.wait_for("setWebhook", count=2, timeout=10)
-        assert fake.webhook_url == url
-        async with aiohttp.ClientSession() as session, session.post(
-                url, json={"update_id": 1, **message("执法培训")},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
-            assert response.status == 200
-        [reply] = await fake.wait_for("sendMessage")
-        assert "执法" in reply.params["text"]
+        yield fake, url
     finally:
         await app.updater.stop()
         await app.stop()
         await _post_shutdown(app)
         await app.shutdown()
         await fake.stop()
+
+
+async def post_update(url: str, update: dict) -> int:
+    async with aiohttp.ClientSession() as session, session.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+        return response.status
+
+
+async def test_the_webhook_is_set_again_when_telegram_stops_posting_here(seed_index, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    async with webhook_bot(seed_index, tmp_path, webhook_check_seconds=0.2) as (fake, url):
+        assert fake.webhook_url == url
+        fake.webhook_url = ""  # someone called deleteWebhook (or a copy of the bot began polling)
+        await fake.wait_for("setWebhook", count=2, timeout=10)
+        assert fake.webhook_url == url
+        assert await post_update(url, {"update_id": 1, **message("执法培训")}) == 200
+        [reply] = await fake.wait_for("sendMessage")
+        assert "执法" in reply.params["text"]
+
+
+async def test_the_webhook_holds_against_huge_bodies_and_slow_clients(seed_index, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """Item 6 of the issue, kept: a 120 MB body is refused and a client that sends half a request and
+    waits holds nothing up; the next update is answered."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    async with webhook_bot(seed_index, tmp_path) as (fake, url):
+        port = int(url.split(":")[2].split("/")[0])
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /telegram/hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\nContent-Length: 1000\r\n\r\n{")
+        await writer.drain()  # … and never the rest
+        try:
+            async with aiohttp.ClientSession() as session, session.post(
+                    url, data=b" " * (120 * 1024 * 1024),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}) as big:
+                assert big.status >= 400
+        except aiohttp.ClientError:
+            pass  # refused before it was all sent
+        assert await post_update(url, {"update_id": 2, **message("法律顾问")}) == 200
+        [reply] = await fake.wait_for("sendMessage")
+        assert "法律顾问" in reply.params["text"]
+        writer.close()
 
 
 async def test_the_harness_bot_is_guarded(bot: Harness) -> None:
