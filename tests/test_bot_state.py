@@ -218,3 +218,24 @@ def test_the_state_database_settings_have_bounds() -> None:
     with pytest.raises(ValueError):
         Settings(state_busy_seconds=0, _env_file=None)
     assert Settings(bot_token=SecretStr("x"), _env_file=None).state_busy_seconds > 0
+
+
+def test_what_sqlite_says_is_read_as_busy_damaged_or_unwritable(tmp_path: Path) -> None:
+    from reportqa.bot.state_db import fault_of
+
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    with pytest.raises(sqlite3.DatabaseError) as not_a_database:
+        sqlite3.connect(garbage).execute("SELECT 1 FROM sqlite_master")
+    holder = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError) as locked:
+        sqlite3.connect(tmp_path / "db", timeout=0).execute("INSERT INTO t VALUES (1)")
+    holder.execute("COMMIT")
+    assert fault_of(locked.value) == "busy"
+    assert fault_of(not_a_database.value) == "damaged"
+    assert fault_of(sqlite3.OperationalError("attempt to write a readonly database")) == "unwritable"
+    assert fault_of(sqlite3.OperationalError("disk I/O error")) == "unwritable"  # may pass: the file is kept
+    assert fault_of(ValueError("no active connection, closed")) == "busy"  # replaced under the statement
+    assert fault_of(KeyError("a bug")) is None

@@ -103,11 +103,11 @@ def fault_of(exc: BaseException) -> Fault | None:
         return "busy"
     if name == "SQLITE_READONLY_DBMOVED" or "moved" in text:
         return "moved"
-    if (name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR")) or "malformed" in text
-            or "not a database" in text or "disk i/o" in text):
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
         return "damaged"
-    if name.startswith(("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_PERM", "SQLITE_CANTOPEN")) or any(
-            word in text for word in ("readonly", "read-only", "full", "unable to open")):
+    # an I/O error may pass (a network disk): the file is kept, writes wait in memory
+    if name.startswith(("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_IOERR")) or any(
+            word in text for word in ("readonly", "read-only", "full", "unable to open", "disk i/o")):
         return "unwritable"
     return None
 
@@ -309,8 +309,10 @@ class StateDatabase:
                 await self.connection.rollback()
 
     async def _flush_kept(self) -> None:
-        """Run the kept writes, oldest first, each with one quick try; stop at the first that fails."""
+        """Run the kept writes, oldest first, each with one quick try; stop at the first that fails
+        (a file found damaged is made afresh once, as ``run`` does)."""
         written = 0
+        recovered = False
         while self._kept:
             work = self._kept[0]
             try:
@@ -318,9 +320,14 @@ class StateDatabase:
                 await work()
             except Exception as exc:
                 await self._rollback()
-                if fault_of(exc) is None:  # a bug in one kept write must not hold back the others
+                fault = fault_of(exc)
+                if fault is None:  # a bug in one kept write must not hold back the others
                     log.exception("a kept write failed; dropped")
                     self._kept.popleft()
+                    continue
+                if fault in ("damaged", "moved") and self.recover and not recovered:
+                    recovered = True
+                    await self._replace("unreadable" if fault == "damaged" else "deleted", keep_data=fault == "moved")
                     continue
                 return
             self._kept.popleft()
