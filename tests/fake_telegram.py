@@ -128,6 +128,8 @@ class FakeTelegram:
             if fault == 429:
                 body["parameters"] = {"retry_after": 1}
             return web.json_response(body, status=fault)
+        if method == "getUpdates":
+            self.get_updates_offsets.append(int(params.get("offset") or 0))
         if fault == "garbage":
             return web.json_response({"ok": True, "result": "not what was asked for"})
         if fault == "html":

@@ -53,11 +53,17 @@ async def run_bot_py(fake: FakeTelegram, base: str, index_dir: Path, tmp_path: P
 
 
 async def test_polling_goes_on_whatever_get_updates_answers(make_bot) -> None:
-    """A 5xx, a result that is not a list of updates, a proxy's HTML page, a 429 and an answer that
-    trickles in for longer than the call's deadline: the next update is still taken and answered."""
+    """Answers that are not a list of updates, for a while: polling backs off (it spun in a tight loop,
+    fetching the same batch again and again); then a 429, a proxy's HTML page and an answer that
+    trickles in for 30 s (per-read timeouts never end it: the call's own deadline does). The next
+    update is still taken and answered."""
     bot = await make_bot(**QUICK)
-    bot.fake.slow_seconds = 3.0
-    bot.fake.faults["getUpdates"] = [500, "garbage", "html", 429, "slow"]
+    polls = len(bot.fake.get_updates_offsets)
+    bot.fake.faults["getUpdates"] = ["garbage"] * 10_000
+    await asyncio.sleep(2.0)
+    assert len(bot.fake.get_updates_offsets) - polls <= 5  # backing off: 1 s, 1.5 s, …
+    bot.fake.slow_seconds = 30.0
+    bot.fake.faults["getUpdates"] = [429, "html", "slow"]
     [reply] = await bot.ask(message("执法培训"))  # harness timeout: 15 s
     assert "执法" in reply.params["text"] and bot.fake.faults["getUpdates"] == []
 
