@@ -61,6 +61,12 @@ class FakeTelegram:
         self.chat_admins: set[tuple[int, int]] = set()  # (chat id, user id) pairs getChatMember calls admins
         # chat id → error codes its next sendMessage calls get, in order (429: flood control, retry in 1 s)
         self.send_errors: dict[int, list[int]] = {}
+        # method → what its next calls get, in order: an HTTP error code (429: retry after 1 s), "slow" (the
+        # call done, its answer trickled a byte at a time for ``slow_seconds``), "garbage" (200 with a result
+        # that is not what was asked for), "html" (200 with a proxy's HTML page)
+        self.faults: dict[str, list[int | str]] = {}
+        self.slow_seconds = 4.0
+        self.webhook_url = ""  # what setWebhook set (getWebhookInfo tells it)
         self._next_file = 1
         self._next_update = 1
         self._next_message = 5000
@@ -99,6 +105,8 @@ class FakeTelegram:
             if isinstance(value, web.FileField):  # an upload (sendDocument with the file itself)
                 params[name] = {"upload": value.filename}
                 self.uploads.append((value.filename, value.file.read()))
+        if self.faults.get(method):
+            return await self._fault(request, method, params, self.faults[method].pop(0))
         if method == "sendMessage" and self.send_errors.get(params.get("chat_id")):
             code = self.send_errors[params["chat_id"]].pop(0)
             body: dict[str, Any] = {"ok": False, "error_code": code, "description": f"injected {code}"}
@@ -112,6 +120,34 @@ class FakeTelegram:
                 self._changed.notify_all()
         result = await self._result(method, params)
         return web.json_response({"ok": True, "result": result})
+
+    async def _fault(self, request: web.Request, method: str, params: dict[str, Any],
+                     fault: int | str) -> web.StreamResponse:
+        if isinstance(fault, int):
+            body: dict[str, Any] = {"ok": False, "error_code": fault, "description": f"injected {fault}"}
+            if fault == 429:
+                body["parameters"] = {"retry_after": 1}
+            return web.json_response(body, status=fault)
+        if method == "getUpdates":
+            self.get_updates_offsets.append(int(params.get("offset") or 0))
+        if fault == "garbage":
+            return web.json_response({"ok": True, "result": "not what was asked for"})
+        if fault == "html":
+            return web.Response(text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
+        # "slow": done, but its answer trickles in
+        if method != "getUpdates":
+            self.calls.append(Call(method, params))
+        result = [] if method == "getUpdates" else await self._result(method, params)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        deadline = time.monotonic() + self.slow_seconds
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            while time.monotonic() < deadline and not self._closing:
+                await response.write(b" ")
+                await asyncio.sleep(0.25)
+            await response.write(json.dumps({"ok": True, "result": result}).encode())
+            await response.write_eof()
+        return response
 
     async def _download(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
@@ -131,6 +167,14 @@ class FakeTelegram:
                     "file_path": f"documents/{file_id}"}
         if method == "getUpdates":
             return await self._get_updates(params)
+        if method == "setWebhook":
+            self.webhook_url = str(params.get("url", ""))
+            return True
+        if method == "deleteWebhook":
+            self.webhook_url = ""
+            return True
+        if method == "getWebhookInfo":
+            return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
         if method == "getChatMember":
             member = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "member"}
             if (int(params.get("chat_id", 0)), member["id"]) in self.chat_admins:

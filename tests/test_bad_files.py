@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
@@ -96,12 +97,26 @@ def make_corpus(folder: Path, seeds: Path) -> dict[str, str]:
     locked.write_text(REPORT.replace("司法局", "水利局"), encoding="utf-8")
     locked.chmod(0)
     expect["locked.txt"] = "indexed" if os.geteuid() == 0 else "cannot read"  # root reads anything
-    (folder / "io-error.txt").symlink_to("/proc/self/mem")  # opens, then every read fails, even for root
-    expect["io-error.txt"] = "cannot read"
+    # nothing outside the folder is read, whatever a link says (issue 31)
+    (folder / "io-error.txt").symlink_to("/proc/self/mem")
+    expect["io-error.txt"] = "outside the reports folder"
+    (folder / "leak.txt").symlink_to("/etc/passwd")
+    expect["leak.txt"] = "outside the reports folder"
+    (folder.parent / "outside.txt").write_text(REPORT.replace("司法局", "统计局"), encoding="utf-8")
+    (folder / "outside-report.txt").symlink_to(Path("..") / "outside.txt")  # a real report, but not in the library
+    expect["outside-report.txt"] = "outside the reports folder"
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    expect["zero.txt"] = "outside the reports folder"
+    (folder / "inside-link.txt").symlink_to("gbk.txt")  # a link within the folder is followed
+    expect["inside-link.txt"] = "duplicate"
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(folder / "socket.txt"))
+    listening.close()
+    expect["socket.txt"] = "not a regular file (a socket)"
     shutil.copy(folder / "gbk.txt", folder / "zz-copy-of-gbk.txt")
     expect["zz-copy-of-gbk.txt"] = "duplicate"
     os.mkfifo(folder / "pipe.txt")  # reading it would block for ever
-    expect["pipe.txt"] = "not a regular file"
+    expect["pipe.txt"] = "not a regular file (a named pipe)"
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 500)
     expect["old.doc"] = "unsupported"
     (folder / "~$lock.docx").write_bytes(b"x")

@@ -247,14 +247,16 @@ async def hostile_index(tmp_path: Path, seed_index) -> tuple[Path, Settings]:
         encoding="utf-8",
     )
     index_dir = tmp_path / "hostile-index"
-    settings = settings.model_copy(update={"passage_max_chars": 100_000, "index_dir": index_dir})
+    settings = settings.model_copy(update={"passage_max_chars": 100_000, "index_dir": index_dir,
+                                           "reports_dir": reports})
     await build_index(reports, index_dir, settings)
     return index_dir, settings
 
 
 async def test_report_text_with_markup_is_escaped_and_long_sections_split(make_bot, hostile_index) -> None:
     index_dir, settings = hostile_index
-    bot = await make_bot(index_dir=index_dir, passage_max_chars=settings.passage_max_chars)
+    bot = await make_bot(index_dir=index_dir, reports_dir=settings.reports_dir,
+                         passage_max_chars=settings.passage_max_chars)
     [reply] = await bot.ask(message("执法培训考核"))
     text = reply.params["text"]
     assert "<script>" not in text and "&lt;script&gt;" in text

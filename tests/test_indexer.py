@@ -56,9 +56,9 @@ def test_unchanged_files_are_not_even_read(
     hashed: list[int] = []
     original = indexer.file_sha256
 
-    def spy(path: Path | str) -> str:
+    def spy(path: Path | str, root: Path | str | None = None) -> str:
         hashed.append(os.stat(path).st_size)
-        return original(path)
+        return original(path, root)
 
     monkeypatch.setattr(indexer, "file_sha256", spy)
     assert not build(reports_copy, settings).changed
@@ -168,14 +168,14 @@ def test_unreadable_file_is_reported(reports_copy: Path, settings: Settings, mon
     locked = reports_copy / "locked.txt"
     locked.write_text("2021年法治政府建设情况报告", encoding="utf-8")
     locked.chmod(0)
-    original = Path.open
+    original = os.open
 
-    def refuse(path: Path, *args, **kwargs):  # chmod 0 means nothing to root, so refuse the read here
-        if path.name == "locked.txt":
+    def refuse(path, *args, **kwargs):  # chmod 0 means nothing to root, so refuse the read here
+        if os.path.basename(path) == "locked.txt":
             raise PermissionError(13, "Permission denied")
         return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     summary = build(reports_copy, settings)
     reasons = {s.source: s.reason for s in summary.skipped}
     assert reasons["locked.txt"].startswith("cannot read")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from reportqa import store
+from reportqa.command import interruptible
 from reportqa.faults import ExitCode, fault_of
 from reportqa.index_check import IndexDamaged, verified_load
 from reportqa.settings import Settings, get_settings
@@ -93,7 +94,8 @@ def handles_faults(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def run(*args: object, **kwargs: object) -> None:
         try:
-            command(*args, **kwargs)
+            with interruptible():  # Ctrl-C a KeyboardInterrupt while the command runs (command.py)
+                command(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except BaseException as exc:
@@ -174,7 +176,8 @@ def index(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=_err(), transient=True, disable=as_json) as progress:
+                  console=_err(), transient=True,
+                  disable=as_json or not _err().is_terminal) as progress:  # piped: no bar, not even its "\n"
         task = progress.add_task("indexing", total=None)
         summary = asyncio.run(
             build_index(

@@ -40,6 +40,7 @@ from reportqa.index_check import (
     write_manifest,
     write_overlaid_manifest,
 )
+from reportqa.ingest.library_files import NotInLibrary, real_root
 from reportqa.ingest.pipeline import (
     METADATA_FILE,
     ParseOptions,
@@ -250,10 +251,11 @@ def parse_runner(options: ParseOptions, settings: Settings) -> BoundedRunner:
     )
 
 
-def _digest(path: str, source: str, previous: Previous | None) -> tuple[str, store.FileStamp]:
+def _digest(path: str, source: str, previous: Previous | None, root: str) -> tuple[str, store.FileStamp]:
     """A file's content hash, read from the last build when its size and mtime are unchanged and it
     was not modified while that build was scanning (an edit within the same clock tick could keep
-    both, the rule git uses). Raises OSError."""
+    both, the rule git uses), else through the checked descriptor of a file inside ``root``. Raises
+    OSError or NotInLibrary."""
     stat = os.stat(path)
     old = previous.stamps.get(source) if previous else None
     if (
@@ -264,7 +266,7 @@ def _digest(path: str, source: str, previous: Previous | None) -> tuple[str, sto
         and stat.st_mtime_ns < previous.scan_started_ns
     ):
         return old.sha256, old
-    digest = file_sha256(path)
+    digest = file_sha256(path, root)
     return digest, store.FileStamp(stat.st_size, stat.st_mtime_ns, digest)
 
 
@@ -279,11 +281,16 @@ def _scan(
         scan.skipped.append(Skipped(METADATA_FILE, problem))
     seen_digest: dict[str, str] = {}
     old_failures = previous.unreadable if previous else {}
+    root = real_root(reports_dir)
     on_start(len(files))
     for path, source in files:
         name = source.rpartition("/")[2]
         try:
-            digest, stamp = _digest(path, source, previous)
+            digest, stamp = _digest(path, source, previous, root)
+        except NotInLibrary as exc:  # changed since the folder was listed
+            scan.skipped.append(Skipped(source, str(exc)))
+            on_file(name)
+            continue
         except OSError as exc:
             scan.skipped.append(Skipped(source, f"cannot read: {exc.strerror or exc}"))
             on_file(name)

@@ -25,6 +25,7 @@ from typing import Literal
 
 from reportqa import store
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
+from reportqa.ingest.library_files import NotInLibrary
 from reportqa.ingest.pipeline import discover_sources, file_sha256, parse_report, source_name
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
 from reportqa.settings import Settings
@@ -96,9 +97,9 @@ def find_same_content(reports_dir: Path, path: Path) -> str | None:
             if os.stat(other).st_size != size:
                 continue
             digest = digest or file_sha256(path)
-            if file_sha256(other) == digest:
+            if file_sha256(other, reports_dir) == digest:
                 return source
-        except OSError:
+        except (OSError, NotInLibrary):
             continue
     return None
 

@@ -78,18 +78,27 @@ class Settings(BaseSettings):
     notify_interval_seconds: float = Field(0.05, ge=0)
     notify_chat_interval_seconds: float = Field(3.0, ge=0)
     send_file_mb: int = Field(50, ge=1)  # 📎 sends the report file up to Telegram's upload limit
+    # Every Bot API call ends within bot_request_seconds (a 50 MB upload of 📎 included); a reply Telegram
+    # refuses for now (429 after its retry_after, 5xx, a timeout) is sent again within reply_retry_seconds
+    # in all, then replaced by a short notice
+    bot_request_seconds: float = Field(120.0, gt=0)
+    reply_retry_seconds: float = Field(30.0, ge=0)
     # Webhook instead of polling (behind a reverse proxy): the public URL Telegram posts to, the
     # address and port this process listens on, and the secret Telegram sends in every request
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    webhook_check_seconds: float = Field(60.0, gt=0)  # how often the bot asks Telegram whether it still posts here
 
     # Folders
     reports_dir: Path = BUNDLED_REPORTS_DIR
     index_dir: Path = Path("index")
     config_dir: Path = BUNDLED_CONFIG_DIR
     bot_state_db: Path | None = None  # paging sessions and the question log; default index_dir/bot.sqlite3
+    # how long an operation waits while another process holds the state database before it gives up
+    # (a question's session and log line are then kept in memory and written when it is free)
+    state_busy_seconds: float = Field(2.0, gt=0)
 
     # Files
     max_file_mb: int = Field(20, ge=1)  # larger report files are refused (a real report is well under 1 MB)

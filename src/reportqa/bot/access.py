@@ -61,3 +61,20 @@ class RateLimiter:
         if not stamps:
             return 0
         return max(1, int(self.window - (self.clock() - stamps[0])) + 1)
+
+
+@dataclass
+class InFlight:
+    """One piece of heavy work at a time per key (a user's export): a second press while the first
+    runs is told to wait, however many arrive at once (``begin`` and ``end`` never await)."""
+
+    _running: set[int] = field(default_factory=set)
+
+    def begin(self, key: int) -> bool:
+        if key in self._running:
+            return False
+        self._running.add(key)
+        return True
+
+    def end(self, key: int) -> None:
+        self._running.discard(key)

@@ -12,14 +12,10 @@ Documents from anyone who is not an administrator are refused before anything is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import shutil
 import sys
-import uuid
-from pathlib import Path
 
 from telegram import Update
 from telegram.constants import ChatType, ParseMode
@@ -27,6 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa.bot.handlers import admin_command
+from reportqa.bot.incoming import clear_stale, upload_folder
 from reportqa.bot.services import allowed, is_admin, services, wants_english
 from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
@@ -35,7 +32,6 @@ from reportqa.render import TELEGRAM_LIMIT, esc
 from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
-INCOMING_FOLDER = ".incoming"  # below the index folder: downloads waiting to be added
 LISTED = 10  # skipped files / candidates named in a reply
 
 
@@ -52,7 +48,7 @@ class LibraryJobs:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}, **self.settings.environment()}
         async with self.lock:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "reportqa.cli", command, "--json", *args,
+                sys.executable, "-m", "reportqa", command, "--json", *args,
                 env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )
             try:
@@ -177,24 +173,24 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text(say("upload_size", english, mb=limit // 1048576))
         return
     await message.reply_text(say("upload_received", english, name=name))
-    incoming = settings.index_dir / INCOMING_FOLDER / uuid.uuid4().hex[:12]
-    try:
-        incoming.mkdir(parents=True)
-        staged = incoming / f"upload{suffix}"
-        telegram_file = await context.bot.get_file(document.file_id)
-        data = await telegram_file.download_as_bytearray()
-        if len(data) > limit:
-            await message.reply_text(say("upload_size", english, mb=limit // 1048576))
+    with upload_folder(settings.index_dir) as incoming:  # held: another bot starting never clears it
+        try:
+            staged = incoming / f"upload{suffix}"
+            telegram_file = await context.bot.get_file(document.file_id)
+            if telegram_file.file_size is not None and telegram_file.file_size > limit:
+                await message.reply_text(say("upload_size", english, mb=limit // 1048576))
+                return
+            data = await telegram_file.download_as_bytearray()
+            if len(data) > limit:
+                await message.reply_text(say("upload_size", english, mb=limit // 1048576))
+                return
+            staged.write_bytes(bytes(data))
+            outcome = await jobs(context).run("add", f"--name={document.file_name or name}", "--", str(staged))
+            services(context).notifier.wake()
+        except TelegramError as exc:
+            log.warning("download of %s failed: %s", name, exc)
+            await message.reply_text(say("upload_download_failed", english))
             return
-        staged.write_bytes(bytes(data))
-        outcome = await jobs(context).run("add", f"--name={document.file_name or name}", "--", str(staged))
-        services(context).notifier.wake()
-    except TelegramError as exc:
-        log.warning("download of %s failed: %s", name, exc)
-        await message.reply_text(say("upload_download_failed", english))
-        return
-    finally:
-        shutil.rmtree(incoming, ignore_errors=True)
     await message.reply_text(render_outcome_html(outcome, english), parse_mode=ParseMode.HTML)
 
 
@@ -223,6 +219,6 @@ async def cmd_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def clear_incoming(settings: Settings) -> None:
-    """Downloads left by a bot that stopped mid-upload."""
-    with contextlib.suppress(OSError):
-        shutil.rmtree(Path(settings.index_dir) / INCOMING_FOLDER)
+    """Downloads left by a bot that stopped mid-upload (never those a running bot holds)."""
+    if removed := clear_stale(settings.index_dir):
+        log.info("removed %d uploads left by a bot that stopped mid-upload", len(removed))

@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
-    ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from reportqa.bot import admin, handlers, inline, library_views, scopes, subscribe
 from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.bounds import screen_update
+from reportqa.bot.guarded_bot import GuardedBot
 from reportqa.bot.inline import InlineService
+from reportqa.bot.liveness import start_watch, stop_watch
 from reportqa.bot.notifier import Notifier
 from reportqa.bot.services import Services
 from reportqa.bot.state import STATE_DB, BotState
+from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
+from reportqa.command import interruptible
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
@@ -37,44 +42,11 @@ from reportqa.settings import Settings, get_settings
 log = logging.getLogger("reportqa.bot")
 
 
-class GuardedBot(ExtBot):
-    """python-telegram-bot parses a whole ``getUpdates`` batch at once: one update it cannot parse
-    fails the batch, and the updater fetches the same batch again, for ever. When that happens the
-    batch is parsed again one update at a time: a bad one is logged and replaced by an empty update
-    with its id, so the offset moves on and every other update is handled."""
-
-    _raw_updates: Any = None
-
-    async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
-        result = await super()._post(endpoint, data, *args, **kwargs)
-        if endpoint == "getUpdates":
-            self._raw_updates = result  # only one poll runs at a time
-        return result
-
-    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        try:
-            return await super().get_updates(*args, **kwargs)
-        except TelegramError:
-            raise
-        except Exception:
-            raw = self._raw_updates if isinstance(self._raw_updates, list) else []
-            if not raw:
-                raise
-        updates = []
-        for item in raw:
-            try:
-                updates.append(Update.de_json(item, self))
-            except Exception:  # any parse failure: the update is unusable, its id is not
-                log.warning("dropping an update that does not parse: %.300r", item)
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                if isinstance(update_id, int):
-                    updates.append(Update(update_id=update_id))
-        return tuple(updates)
-
-
 async def _post_init(application: Application) -> None:
-    """Open the index and the bot's database, register the command menu."""
+    """Claim the bot's database (one bot per database), open it and the index, register the command menu."""
     settings: Settings = application.bot_data["settings"]
+    state_path = settings.bot_state_db or settings.index_dir / STATE_DB
+    application.bot_data["claim"] = claim(state_path)  # AnotherBot: refused before anything is touched
     access = AccessPolicy(settings.allowed_users, settings.allowed_chats, settings.admins)
     if access.open_to_everyone:
         log.warning("no REPORTQA_ALLOWED_USERS or REPORTQA_ALLOWED_CHATS set: the bot answers everyone")
@@ -85,29 +57,36 @@ async def _post_init(application: Application) -> None:
                  searcher.postings.n_docs)
     except IndexDamaged as exc:  # start anyway: questions are told, an administrator can /reindex
         log.error("no sound index to serve: %s", exc)
-    state = await BotState.open(settings.bot_state_db or settings.index_dir / STATE_DB)
+    state = await BotState.open(state_path, busy_seconds=settings.state_busy_seconds, recover=True)
     admin.clear_incoming(settings)
     inline_service = InlineService(state, settings.inline_rate_limit_per_minute, settings.inline_cache_seconds,
                                    settings.inline_burst_seconds)
     await inline_service.open()
-    subscriptions = await SubscriptionStore.open(state.db)
+    subscriptions = await SubscriptionStore.open(state.database)
     notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
     application.bot_data["services"] = Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
         subscriptions, notifier,
     )
     notifier.start()
+    if settings.webhook_url and settings.webhook_secret is not None:  # Telegram may stop posting: look
+        application.bot_data["webhook_watch"] = start_watch(application.bot, webhook_options(settings),
+                                                            settings.webhook_check_seconds)
     await application.bot.set_my_commands(COMMANDS["zh"])
     await application.bot.set_my_commands(COMMANDS["en"], language_code="en")
 
 
 async def _post_shutdown(application: Application) -> None:
+    await stop_watch(application.bot_data.pop("webhook_watch", None))
     services = application.bot_data.pop("services", None)
     if services is not None:
         await services.notifier.close()
         await services.inline.close()
         await services.holder.close()
         await services.state.close()
+    held = application.bot_data.pop("claim", None)
+    if held is not None:
+        held.release()
 
 
 def build_application(settings: Settings) -> Application:
@@ -120,7 +99,7 @@ def build_application(settings: Settings) -> Application:
         base_url=settings.bot_api_url,
         base_file_url=settings.bot_file_url,
         # a small pool: httpcore scans every pooled connection and queued request per request
-        request=HTTPXRequest(connection_pool_size=8, pool_timeout=30.0),
+        request=HTTPXRequest(connection_pool_size=8, pool_timeout=30.0, media_write_timeout=60.0),
         get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=30.0),
     )
     application = (
@@ -135,9 +114,11 @@ def build_application(settings: Settings) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
+    bot.guard(settings.bot_request_seconds, settings.reply_retry_seconds, functools.partial(_fatal, application))
     new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND  # edits are not asked again
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, screen_update), group=-1)  # bounds first (bot/bounds.py)
     application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
     application.add_handler(CommandHandler("ask", handlers.cmd_ask))
     application.add_handler(CommandHandler("units", library_views.cmd_units))
@@ -158,6 +139,17 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
     application.add_error_handler(handlers.on_error)
     return application
+
+
+def _fatal(application: Application, reason: str) -> None:
+    """The bot cannot go on taking updates (Telegram refused its token): logged, and — when it runs
+    as ``python bot.py`` — stopped, so that ``main`` exits non-zero and a supervisor restarts it."""
+    if "fatal" in application.bot_data:
+        return
+    application.bot_data["fatal"] = reason
+    log.critical("the bot cannot take updates: %s", reason)
+    if application.bot_data.get("stop_on_fatal"):
+        application.stop_running()
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
@@ -181,8 +173,11 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> int:
-    """Run the bot until interrupted (polling, or a webhook server with ``REPORTQA_WEBHOOK_URL``);
-    exit code 2 when the token (or a webhook's secret) is missing."""
+    """Run the bot until interrupted (polling, or a webhook server with ``REPORTQA_WEBHOOK_URL``):
+    exit code 0 when stopped by a signal, 2 when the token (or a webhook's secret) is missing, 1 with
+    a CRITICAL log line whenever the bot cannot (or can no longer) take updates — another bot holds
+    its state database, Telegram refuses its token, the webhook server cannot listen — never a
+    process that lives on deaf."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
@@ -196,7 +191,23 @@ def main() -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        build_application(settings).run_webhook(**options)
-        return 0
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    else:
+        options = {}
+    application = build_application(settings)
+    application.bot_data["stop_on_fatal"] = True
+    try:
+        with interruptible():  # running, a signal stops the bot gracefully (exit 0)
+            if settings.webhook_url:
+                application.run_webhook(**options)
+            else:
+                application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except AnotherBot as exc:
+        log.critical("not started: %s", exc)
+        return 1
+    except Exception as exc:  # Telegram unreachable at start, the webhook port taken, …
+        log.critical("the bot stopped: %s: %s", type(exc).__name__, exc)
+        return 1
+    if "fatal" in application.bot_data:
+        log.critical("the bot stopped: %s", application.bot_data["fatal"])
+        return 1
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from telegram import CallbackQuery, Message
 
 from reportqa.bot.keyboards import REASON_LABELS, Callback, reason_keyboard
+from reportqa.bot.ownership import chat_session
 from reportqa.bot.services import Services
 from reportqa.bot.state import REASONS, ShownPassage
 from reportqa.bot.texts import say
@@ -26,7 +27,7 @@ def shown_passages(results: list[Result]) -> list[ShownPassage]:
 
 
 async def on_vote(svc: Services, query: CallbackQuery, message: Message, action: Callback, english: bool) -> None:
-    session = await svc.state.session(action.sid or "")
+    session = await chat_session(svc, action.sid, message)
     if session is None:
         await query.answer(say("expired", english), show_alert=True)
         return
@@ -42,8 +43,12 @@ async def on_vote(svc: Services, query: CallbackQuery, message: Message, action:
 
 
 async def on_reason(svc: Services, query: CallbackQuery, message: Message, action: Callback, english: bool) -> None:
+    session = await chat_session(svc, action.sid, message)
+    if session is None:
+        await query.answer(say("expired", english), show_alert=True)
+        return
     reason = REASONS[action.number]
-    if not await svc.state.set_reason(action.sid or "", query.from_user.id, reason):
+    if not await svc.state.set_reason(session.sid, query.from_user.id, reason):
         await query.answer(say("vote_first", english), show_alert=True)
         return
     label = REASON_LABELS[reason][1 if english else 0]

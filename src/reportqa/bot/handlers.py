@@ -7,6 +7,7 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -17,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from reportqa import answers
 from reportqa.bot import feedback
-from reportqa.bot.files import send_report_file
+from reportqa.bot.files import in_library, send_report_file
 from reportqa.bot.keyboards import (
     REASON_LABELS,
     Callback,
@@ -26,9 +27,11 @@ from reportqa.bot.keyboards import (
     parse_callback,
 )
 from reportqa.bot.library_views import send_unit_page
+from reportqa.bot.ownership import chat_session
 from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.scopes import chat_scope, usable_scope
 from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
+from reportqa.bot.state_db import StateUnavailable, state_health_lines
 from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
 from reportqa.index_check import IndexDamaged
@@ -173,7 +176,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_export(svc, update, query, message, searcher, action)
         return
     if action.kind == "pg":
-        session = await svc.state.session(action.sid or "")
+        session = await chat_session(svc, action.sid, message)
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
@@ -197,6 +200,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if result is None:
             await query.answer(say("gone", english), show_alert=True)
             return
+        if not in_library(svc.settings.reports_dir, result.report):
+            await query.answer(say("file_missing", english), show_alert=True)
+            return
         await query.answer()
         await send_pieces(message, render_passage_html(result), file_keyboard(result.report.id, english))
     elif action.kind == "up":
@@ -217,6 +223,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if report is None:
             await query.answer(say("gone", english), show_alert=True)
             return
+        if not in_library(svc.settings.reports_dir, report):
+            await query.answer(say("file_missing", english), show_alert=True)
+            return
         await query.answer()
         sections = [p.section for p in await searcher.report_sections(report.id)]
         await message.reply_html(render_outline_html(report, sections), do_quote=False)
@@ -228,22 +237,32 @@ async def send_export(svc: Services, update: Update, query: CallbackQuery, messa
     in) as a file, in the language its page was answered in."""
     from reportqa.export import EXPORT_LIMIT, export_bytes, export_name
 
-    session = await svc.state.session(action.sid or "")
+    session = await chat_session(svc, action.sid, message)
     if session is None:
         await query.answer(say("expired", wants_english(update)), show_alert=True)
         return
     english = reply_english(update, session.question)
-    await query.answer(say("exporting", english))
-    scope = await usable_scope(searcher, session.scope)
-    answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
-    data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
-    what = say("export_caption", english, n=len(answer.results))
+    user_id = query.from_user.id
+    if not svc.limiter.allow(user_id):  # an export is a question asked again, at its full length
+        await query.answer(say("rate_limited", english, seconds=svc.limiter.retry_after(user_id)), show_alert=True)
+        return
+    if not svc.exports.begin(user_id):
+        await query.answer(say("exporting", english))
+        return
     try:
-        await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
-                                     do_quote=False)
-    except TelegramError as exc:
-        log.warning("could not send an export: %s", exc)
-        await message.reply_text(say("file_failed", english), do_quote=False)
+        await query.answer(say("exporting", english))
+        scope = await usable_scope(searcher, session.scope)
+        answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
+        data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
+        what = say("export_caption", english, n=len(answer.results))
+        try:
+            await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
+                                         do_quote=False)
+        except TelegramError as exc:
+            log.warning("could not send an export: %s", exc)
+            await message.reply_text(say("file_failed", english), do_quote=False)
+    finally:
+        svc.exports.end(user_id)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -287,6 +306,7 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append(f"\n<b>{'Latest 👎' if english else '最近的 👎'}</b>")
     lines += [f"• {esc(q[:80])}" + (f" — {esc(REASON_LABELS[r][1 if english else 0])}" if r in REASON_LABELS else "")
               for q, r in stats.latest_unhelpful] or ["-"]
+    lines += state_health_lines(svc.state.database, english)
     await send_pieces(message, chunk_lines(lines))
 
 
@@ -303,13 +323,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("cannot reach a user: %s", error)
         return
     damaged = isinstance(error, IndexDamaged)
+    busy = isinstance(error, StateUnavailable)
+    refused = isinstance(error, TelegramError)  # a reply Telegram refused, or that timed out past retries
     if damaged:
         log.error("no sound index to answer from: %s", error)
+    elif busy:
+        log.warning("could not save: %s", error)
+    elif refused:
+        log.warning("a reply was not sent: %s: %s", type(error).__name__, error)
     else:
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None and insider(update, context):
+        key = "index_damaged" if damaged else "state_busy" if busy else "reply_failed" if refused else "error"
+        text = say(key, wants_english(update))
         try:
-            await update.effective_message.reply_text(say("index_damaged" if damaged else "error",
-                                                          wants_english(update)))
+            if update.callback_query is not None:  # a button: its own answer (the spinner stops)
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer(text, show_alert=True)
+                    return
+            await update.effective_message.reply_text(text)
         except Exception:  # the reply itself may be what fails
             log.warning("could not send the error message", exc_info=True)

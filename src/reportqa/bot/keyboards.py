@@ -16,19 +16,23 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from reportqa.answers import Answer
+from reportqa.bot.bounds import MAX_ID
 from reportqa.bot.state import REASONS
 from reportqa.bot.subscription_store import Subscription
 from reportqa.search import ReportInfo
 from reportqa.unit_page import UnitPage
 
 _SID = r"[A-Za-z0-9_-]{4,16}"
+# ASCII digits only (\d would take ١٢٣ too); ids at most 19 of them and at most MAX_ID (a larger one
+# raised OverflowError in SQLite)
 _CALLBACK = re.compile(
     rf"^(?P<page>pg):(?P<psid>{_SID}):(?P<poff>\d{{1,4}})$"
-    rf"|^(?P<item>fs|ol|sf|up):(?P<id>\d{{1,20}})$"
+    rf"|^(?P<item>fs|ol|sf|up):(?P<id>\d{{1,19}})$"
     rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
     rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
     rf"|^(?P<export>ex):(?P<esid>{_SID}):(?P<format>[xd])$"
-    rf"|^(?P<unsubscribe>un):(?P<subscription>\d{{1,12}})$"
+    rf"|^(?P<unsubscribe>un):(?P<subscription>\d{{1,12}})$",
+    re.ASCII,
 )
 EXPORT_FORMATS = {"x": "xlsx", "d": "docx"}
 MAX_CALLBACK_BYTES = 64
@@ -53,13 +57,14 @@ def parse_callback(data: str | None) -> Callback | None:
     """The action a button asks for, or None for forged or stale-format data."""
     if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    match = _CALLBACK.match(data)
+    match = _CALLBACK.fullmatch(data)
     if not match:
         return None
     if match["page"]:
         return Callback("pg", match["psid"], int(match["poff"]))
     if match["item"]:
-        return Callback(match["item"], None, int(match["id"]))
+        number = int(match["id"])
+        return Callback(match["item"], None, number) if number <= MAX_ID else None
     if match["unsubscribe"]:
         return Callback("un", None, int(match["subscription"]))
     if match["export"]:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import time
-import warnings
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -23,9 +21,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from reportqa.answers import answer_within
 from reportqa.bot.access import AccessPolicy
+from reportqa.bot.guarded_bot import retry_after_seconds, single_try
 from reportqa.bot.keyboards import notification_keyboard
 from reportqa.bot.scopes import usable_scope
 from reportqa.bot.state import BotState
+from reportqa.bot.state_db import StateUnavailable
 from reportqa.bot.subscription_store import Notification, Queued, Subscription, SubscriptionStore
 from reportqa.index_check import IndexDamaged
 from reportqa.render import esc, render_answer_html, short
@@ -104,6 +104,8 @@ class Notifier:
                 await self.settle()
             except asyncio.CancelledError:
                 raise
+            except StateUnavailable as exc:  # busy or being made afresh: the next round tries again
+                log.warning("notifications wait for the state database: %s", exc)
             except Exception:  # a fault of one round must not end notifications for good
                 log.exception("notifications failed this round")
             with contextlib.suppress(TimeoutError):
@@ -170,10 +172,12 @@ class Notifier:
         for _ in range(SEND_ATTEMPTS):
             await self._pace(note.chat_id)
             try:
-                await self.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                            disable_web_page_preview=True, message_thread_id=note.thread_id)
+                with single_try():  # the outbox is this message's retry: the next round sends it again
+                    await self.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML,
+                                                reply_markup=markup, disable_web_page_preview=True,
+                                                message_thread_id=note.thread_id)
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc))
+                await asyncio.sleep(retry_after_seconds(exc))
                 continue
             except Forbidden as exc:  # blocked, or removed from the group: its subscriptions go
                 removed = await self.store.remove_chat(note.chat_id)
@@ -191,10 +195,3 @@ class Notifier:
             await self.store.mark_sent(queued.id)
             return True
         return False
-
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # python-telegram-bot 22 warns that the int form is going
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

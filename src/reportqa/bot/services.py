@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from reportqa.bot.access import AccessPolicy, RateLimiter
+from reportqa.bot.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import say
 from reportqa.serving import IndexHolder
@@ -34,6 +34,7 @@ class Services:
     inline: InlineService
     subscriptions: SubscriptionStore
     notifier: Notifier
+    exports: InFlight = field(default_factory=InFlight)  # one export at a time per user
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -2,7 +2,10 @@
 the pages each session showed, votes on answers, chats' scopes and the file ids of reports sent.
 
 It lives beside the index generations (``index/bot.sqlite3``) and survives rebuilds. Every write is
-one transaction, committed before the reply is sent, so nothing logged is lost on a crash.
+one transaction, committed before the reply is sent, so nothing logged is lost on a crash. Every
+statement runs through ``state_db.StateDatabase``: retried while another process holds the database,
+a question's session and log line kept in memory until it takes writes again, a deleted, replaced or
+unreadable file set aside and made afresh (the ``guarded`` and ``kept`` methods below).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from reportqa.store import close_quietly
+from reportqa.bot.state_db import StateDatabase, guarded, kept
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -133,49 +136,80 @@ class Stats:
     latest_unhelpful: list[tuple[str, str | None]] = field(default_factory=list)  # (question, reason)
 
 
+async def _schema(db: aiosqlite.Connection) -> None:
+    await db.executescript(SCHEMA)
+    for table, column, definition in ADDED_COLUMNS:
+        async with db.execute(f"PRAGMA table_info({table})") as cursor:
+            columns = {row[1] async for row in cursor}
+        if column not in columns:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+MAX_UNSAVED = 10_000  # sessions answered but not yet written (the database busy): kept in memory meanwhile
+
+
 class BotState:
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-        self._scopes: dict[int, str | None] = {}
+    def __init__(self, database: StateDatabase) -> None:
+        self.database = database
+        self._scopes: dict[int, str] = {}  # every chat's scope (loaded at open: a question never waits on it)
+        self._unsaved: dict[str, Session] = {}  # answered while the database was busy, not yet written
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The current connection (a fresh database replaces it)."""
+        return self.database.connection
 
     @classmethod
-    async def open(cls, path: Path) -> BotState:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
+    async def open(cls, path: Path, *, busy_seconds: float = 2.0, recover: bool = False) -> BotState:
+        """Open (or create) the state database; ``recover`` (the bot): set aside a file that cannot be
+        read, watch the file, make it afresh when it is lost (``state_db``)."""
+        database = await StateDatabase.open(path, busy_seconds=busy_seconds, recover=recover, schemas=[_schema])
+        state = cls(database)
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")  # WAL: a committed row survives a process crash
-            await db.executescript(SCHEMA)
-            for table, column, definition in ADDED_COLUMNS:
-                async with db.execute(f"PRAGMA table_info({table})") as cursor:
-                    columns = {row[1] async for row in cursor}
-                if column not in columns:
-                    await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            await db.commit()
+            rows = await state.db.execute_fetchall("SELECT chat_id, scope FROM scopes")
         except BaseException:
-            await close_quietly(db)  # its thread would keep the process alive
+            await database.close()
             raise
-        return cls(db)
+        state._scopes = {int(row[0]): str(row[1]) for row in rows}
+        database.on_fresh(state._restore_scopes)
+        return state
 
     async def close(self) -> None:
-        await self.db.close()
+        await self.database.close()
 
     async def new_session(self, question: str, chat_id: int | None, user_id: int | None,
                           scope: str | None = None, filters: dict | None = None,
                           shown: list[ShownPassage] | None = None) -> str:
-        """A session for an answer's buttons, and what its first page showed (one transaction)."""
+        """A session for an answer's buttons, and what its first page showed (one transaction). Its
+        id is good at once: while the database is busy the session is kept in memory until written."""
         sid = secrets.token_urlsafe(6)  # 8 characters: callback data stays far below 64 bytes
+        self._unsaved[sid] = Session(sid, question, chat_id, user_id, scope, filters or {})
+        if len(self._unsaved) > MAX_UNSAVED:
+            self._unsaved.pop(next(iter(self._unsaved)))
+        await self._store_session(sid, question, chat_id, user_id, time.time(), scope, filters, shown)
+        return sid
+
+    @kept
+    async def _store_session(self, sid: str, question: str, chat_id: int | None, user_id: int | None,
+                             created: float, scope: str | None, filters: dict | None,
+                             shown: list[ShownPassage] | None) -> None:
         await self.db.execute(
-            "INSERT INTO sessions (sid, question, chat_id, user_id, created, scope, filters) "
+            "INSERT OR REPLACE INTO sessions (sid, question, chat_id, user_id, created, scope, filters) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sid, question, chat_id, user_id, time.time(), scope, json.dumps(filters or {}, ensure_ascii=False)),
+            (sid, question, chat_id, user_id, created, scope, json.dumps(filters or {}, ensure_ascii=False)),
         )
         if shown is not None:
             await self._insert_shown(sid, 0, shown)
         await self.db.commit()
-        return sid
+        self._unsaved.pop(sid, None)
 
     async def session(self, sid: str) -> Session | None:
+        if sid in self._unsaved:
+            return self._unsaved[sid]
+        return await self._stored_session(sid)
+
+    @guarded()
+    async def _stored_session(self, sid: str) -> Session | None:
         async with self.db.execute(
             "SELECT sid, question, chat_id, user_id, scope, filters FROM sessions WHERE sid = ?", (sid,)
         ) as cursor:
@@ -186,6 +220,7 @@ class BotState:
 
     # -- what each page showed, and votes on it ----------------------------------------------
 
+    @kept
     async def record_shown(self, sid: str, offset: int, passages: list[ShownPassage]) -> None:
         await self._insert_shown(sid, offset, passages)
         await self.db.commit()
@@ -195,6 +230,7 @@ class BotState:
         await self.db.execute("INSERT OR REPLACE INTO shown (sid, offset, passages) VALUES (?, ?, ?)",
                               (sid, offset, json.dumps(data, ensure_ascii=False)))
 
+    @guarded(write=True)  # one writer at a time: two presses at once still read each other's vote
     async def vote(self, sid: str, user_id: int, helpful: bool, offset: int) -> Vote:
         """One vote per user per answer; the other button changes it. A 👎's reason is kept through
         a change of mind (it is asked once, and read only while the vote is 👎)."""
@@ -212,10 +248,12 @@ class BotState:
         await self.db.commit()
         return Vote(helpful, reason, asked, changed)
 
+    @guarded(write=True)
     async def mark_reason_asked(self, sid: str, user_id: int) -> None:
         await self.db.execute("UPDATE votes SET asked_reason = 1 WHERE sid = ? AND user_id = ?", (sid, user_id))
         await self.db.commit()
 
+    @guarded(write=True)
     async def set_reason(self, sid: str, user_id: int, reason: str) -> bool:
         """The reason of a 👎 (one of ``REASONS``); False when there is no 👎 by this user to explain."""
         if reason not in REASONS:
@@ -225,6 +263,7 @@ class BotState:
         await self.db.commit()
         return cursor.rowcount > 0
 
+    @guarded()
     async def feedback(self) -> list[FeedbackRow]:
         """Every vote with its question, scope, filters and the passages of the page voted on, oldest first."""
         sql = ("SELECT v.sid, v.user_id, v.helpful, v.reason, v.at, s.question, s.scope, s.filters, sh.passages "
@@ -240,17 +279,11 @@ class BotState:
     # -- scopes, sent files, flags -------------------------------------------------------------
 
     async def scope(self, chat_id: int) -> str | None:
-        """A chat's scope text. Kept in memory once read: every question asks, and only this
-        process's ``set_scope`` changes it (one bot per state database)."""
-        if chat_id in self._scopes:
-            return self._scopes[chat_id]
-        async with self.db.execute("SELECT scope FROM scopes WHERE chat_id = ?", (chat_id,)) as cursor:
-            row = await cursor.fetchone()
-        if len(self._scopes) > 100_000:
-            self._scopes.clear()
-        self._scopes[chat_id] = row[0] if row else None
-        return self._scopes[chat_id]
+        """A chat's scope text, from memory: all were read at open (one row per chat that set one),
+        and only this process's ``set_scope`` changes them (one bot per state database)."""
+        return self._scopes.get(chat_id)
 
+    @guarded(write=True)
     async def set_scope(self, chat_id: int, scope: str | None, set_by: int | None) -> None:
         if scope is None:
             await self.db.execute("DELETE FROM scopes WHERE chat_id = ?", (chat_id,))
@@ -258,13 +291,24 @@ class BotState:
             await self.db.execute("INSERT OR REPLACE INTO scopes (chat_id, scope, set_by, at) VALUES (?, ?, ?, ?)",
                                   (chat_id, scope, set_by, time.time()))
         await self.db.commit()
-        self._scopes[chat_id] = scope
+        if scope is None:
+            self._scopes.pop(chat_id, None)
+        else:
+            self._scopes[chat_id] = scope
 
+    async def _restore_scopes(self) -> None:
+        """Into a fresh, empty database: the scopes this process holds."""
+        await self.db.executemany("INSERT OR REPLACE INTO scopes (chat_id, scope, set_by, at) VALUES (?, ?, NULL, ?)",
+                                  [(chat_id, scope, time.time()) for chat_id, scope in self._scopes.items()])
+        await self.db.commit()
+
+    @guarded()
     async def sent_file(self, sha256: str) -> str | None:
         async with self.db.execute("SELECT file_id FROM sent_files WHERE sha256 = ?", (sha256,)) as cursor:
             row = await cursor.fetchone()
         return row[0] if row else None
 
+    @kept
     async def remember_file(self, sha256: str, file_id: str | None) -> None:
         if file_id is None:
             await self.db.execute("DELETE FROM sent_files WHERE sha256 = ?", (sha256,))
@@ -273,15 +317,18 @@ class BotState:
                                   (sha256, file_id, time.time()))
         await self.db.commit()
 
+    @guarded()
     async def flag(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
             row = await cursor.fetchone()
         return row[0] if row else None
 
+    @kept
     async def set_flag(self, key: str, value: str) -> None:
         await self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
         await self.db.commit()
 
+    @kept
     async def log_question(
         self,
         *,
@@ -302,6 +349,7 @@ class BotState:
         )
         await self.db.commit()
 
+    @guarded()
     async def stats(self, days: int = 7, top: int = 10) -> Stats:
         async def rows(sql: str, *args: object) -> list[tuple]:
             async with self.db.execute(sql, args) as cursor:

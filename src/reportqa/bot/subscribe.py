@@ -14,9 +14,11 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from reportqa import answers
+from reportqa.bot.bounds import bounded_id
 from reportqa.bot.keyboards import subscriptions_keyboard
 from reportqa.bot.scopes import chat_scope, may_change_chat
 from reportqa.bot.services import Services, allowed, reply_english, services, wants_english
+from reportqa.bot.subscription_store import Refusal
 from reportqa.bot.texts import say
 from reportqa.question import clean_question
 from reportqa.render import short
@@ -54,19 +56,17 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(say("subscribe_vague", english), do_quote=group)
         return
     chat_id = message.chat_id
-    existing = await svc.subscriptions.find(chat_id, question)
-    if existing is not None:
-        await message.reply_text(say("subscribe_again", english, id=existing.id, question=question), do_quote=group)
-        return
-    held = await svc.subscriptions.of_chat(chat_id)
-    if len(held) >= svc.settings.max_subscriptions_per_chat:
-        await message.reply_text(say("subscribe_full", english, n=len(held)), do_quote=group)
-        return
     await svc.notifier.check()  # the reports indexed up to now are the baseline, not news for it
     svc.notifier.wake()  # (and what that look queued for others goes out now)
     user = update.effective_user
-    subscription = await svc.subscriptions.add(chat_id, user.id if user else None, question, english,
-                                               message.message_thread_id if message.is_topic_message else None)
+    subscription = await svc.subscriptions.add_within(
+        chat_id, user.id if user else None, question, english,
+        message.message_thread_id if message.is_topic_message else None, svc.settings.max_subscriptions_per_chat)
+    if isinstance(subscription, Refusal):
+        refusal = (say("subscribe_again", english, id=subscription.existing.id, question=question)
+                   if subscription.existing else say("subscribe_full", english, n=subscription.held))
+        await message.reply_text(refusal, do_quote=group)
+        return
     lines = [say("cut", english, n=limit)] if cut else []
     lines.append(say("subscribed", english, id=subscription.id, question=question))
     if parsed.missing_unit:
@@ -99,7 +99,8 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message, svc, english = command
     group = message.chat.type != ChatType.PRIVATE
     words = [w.lstrip("#＃") for w in (context.args or [])]
-    if not words or not (words[0].isdigit() or words[0].lower() in UNSUBSCRIBE_ALL):
+    number = bounded_id(words[0]) if words else None
+    if not words or (number is None and words[0].lower() not in UNSUBSCRIBE_ALL):
         await message.reply_text(say("unsubscribe_usage", english), do_quote=group)
         return
     if not await may_change_chat(update, context):
@@ -109,7 +110,7 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         removed = await svc.subscriptions.remove_chat(message.chat_id)
         await message.reply_text(say("unsubscribed_all", english, n=removed), do_quote=group)
         return
-    await message.reply_text(await _unsubscribe(svc, message.chat_id, int(words[0]), english), do_quote=group)
+    await message.reply_text(await _unsubscribe(svc, message.chat_id, number or 0, english), do_quote=group)
 
 
 async def _unsubscribe(svc: Services, chat_id: int, subscription_id: int, english: bool) -> str:

@@ -5,7 +5,9 @@ A report version is its file's sha256: a report edited and indexed again is a ne
 file moved or indexed twice is not. A round of notifications (the versions a new index brought, and
 one message per subscription they answer) is written in one transaction: either every message of the
 round is queued and its versions are known, or nothing is, so a restart at any point neither loses a
-round nor composes it twice. A queued message is marked sent when Telegram has accepted it.
+round nor composes it twice. A queued message is marked sent when Telegram has accepted it (and is
+not sent again meanwhile, even while the database is too busy to record it: ``mark_sent`` is kept).
+Statements run through the bot state's ``StateDatabase`` (retried while busy, a lost file made afresh).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aiosqlite
+
+from reportqa.bot.state_db import StateDatabase, guarded, kept
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -72,25 +76,55 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why ``add_within`` added nothing: the same question held already, or the chat is full."""
+
+    existing: Subscription | None
+    held: int
+
+
+@dataclass(frozen=True)
 class Queued:
     id: int
     notification: Notification
 
 
-class SubscriptionStore:
-    """The subscription tables, on the bot state's connection (one writer: this process)."""
+async def _schema(db: aiosqlite.Connection) -> None:
+    await db.executescript(SCHEMA)
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
+
+class SubscriptionStore:
+    """The subscription tables, in the bot state's database (one writer: this process)."""
+
+    def __init__(self, database: StateDatabase) -> None:
+        self.database = database
+        self._marked: set[int] = set()  # sent, and its row not yet marked (the database was busy)
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        return self.database.connection
 
     @classmethod
-    async def open(cls, db: aiosqlite.Connection) -> SubscriptionStore:
-        await db.executescript(SCHEMA)
-        await db.commit()
-        return cls(db)
+    async def open(cls, database: StateDatabase | aiosqlite.Connection) -> SubscriptionStore:
+        if isinstance(database, aiosqlite.Connection):
+            database = StateDatabase.over(database)
+        await database.add_schema(_schema)
+        return cls(database)
 
     # -- subscriptions ------------------------------------------------------------------------
 
+    @guarded(write=True)
+    async def add_within(self, chat_id: int, user_id: int | None, question: str, english: bool,
+                         thread_id: int | None, limit: int) -> Subscription | Refusal:
+        """``add`` unless the chat holds this question already or ``limit`` subscriptions: checked and
+        added as one write (writes run one at a time), so the limit holds however many arrive at once."""
+        held = await self.of_chat(chat_id)
+        existing = next((s for s in held if s.question == question), None)
+        if existing is not None or len(held) >= limit:
+            return Refusal(existing, len(held))
+        return await self.add(chat_id, user_id, question, english, thread_id)
+
+    @guarded(write=True)
     async def add(self, chat_id: int, user_id: int | None, question: str, english: bool,
                   thread_id: int | None = None) -> Subscription:
         cursor = await self.db.execute(
@@ -99,23 +133,27 @@ class SubscriptionStore:
         await self.db.commit()
         return Subscription(int(cursor.lastrowid or 0), chat_id, user_id, question, english, thread_id)
 
+    @guarded()
     async def of_chat(self, chat_id: int) -> list[Subscription]:
         rows = await self.db.execute_fetchall(
             _SELECT + " WHERE chat_id = ? ORDER BY id",
             (chat_id,))
         return [_subscription(r) for r in rows]
 
+    @guarded()
     async def find(self, chat_id: int, question: str) -> Subscription | None:
         for subscription in await self.of_chat(chat_id):
             if subscription.question == question:
                 return subscription
         return None
 
+    @guarded()
     async def every(self) -> list[Subscription]:
         rows = await self.db.execute_fetchall(
             _SELECT + " ORDER BY id")
         return [_subscription(r) for r in rows]
 
+    @guarded(write=True)
     async def remove(self, subscription_id: int, chat_id: int) -> Subscription | None:
         """Remove one of this chat's subscriptions (another chat's id removes nothing), with its
         queued messages; the subscription removed, or None."""
@@ -129,6 +167,7 @@ class SubscriptionStore:
         await self.db.commit()
         return _subscription(rows[0])
 
+    @guarded(write=True)
     async def remove_chat(self, chat_id: int) -> int:
         """Every subscription of a chat the bot can no longer write to (blocked, removed from the group)."""
         cursor = await self.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
@@ -138,13 +177,16 @@ class SubscriptionStore:
 
     # -- report versions and rounds -------------------------------------------------------------
 
+    @guarded()
     async def has_baseline(self) -> bool:
         rows = await self.db.execute_fetchall("SELECT 1 FROM meta WHERE key = ?", (BASELINE_FLAG,))
         return bool(rows)
 
+    @guarded()
     async def known(self) -> set[str]:
         return {r[0] for r in await self.db.execute_fetchall("SELECT sha256 FROM known_reports")}
 
+    @guarded(write=True)
     async def record_round(self, versions: Iterable[tuple[str, str]], notifications: Iterable[Notification]) -> None:
         """In one transaction: these (sha256, source) versions are known, these messages queued (and
         the baseline recorded, for the first round)."""
@@ -165,17 +207,27 @@ class SubscriptionStore:
 
     # -- the outbox -------------------------------------------------------------------------------
 
+    @guarded()
     async def pending(self, limit: int = 100) -> list[Queued]:
         rows = await self.db.execute_fetchall(
             "SELECT id, subscription_id, chat_id, text, markup, thread_id FROM outbox WHERE sent IS NULL "
-            "ORDER BY id LIMIT ?", (limit,))
-        return [Queued(r[0], Notification(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5])) for r in rows]
+            "ORDER BY id LIMIT ?", (limit + len(self._marked),))
+        queued = [Queued(r[0], Notification(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5]))
+                  for r in rows if r[0] not in self._marked]
+        return queued[:limit]
 
     async def mark_sent(self, queued_id: int, failure: str | None = None) -> None:
         """Done with a queued message: sent, or given up on (``failure`` says why; it is not retried)."""
-        await self.db.execute("UPDATE outbox SET sent = ?, failure = ? WHERE id = ?", (time.time(), failure, queued_id))
-        await self.db.commit()
+        self._marked.add(queued_id)
+        await self._mark(queued_id, time.time(), failure)
 
+    @kept
+    async def _mark(self, queued_id: int, at: float, failure: str | None) -> None:
+        await self.db.execute("UPDATE outbox SET sent = ?, failure = ? WHERE id = ?", (at, failure, queued_id))
+        await self.db.commit()
+        self._marked.discard(queued_id)
+
+    @guarded()
     async def sent_count(self, chat_id: int | None = None) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE sent IS NOT NULL AND failure IS NULL"
         rows = await self.db.execute_fetchall(sql + (" AND chat_id = ?" if chat_id is not None else ""),

@@ -59,9 +59,10 @@ class _BoundedStream:
         return data
 
 
-def read_docx_lines(path: str, max_xml_bytes: int | None = None, max_chars: int | None = None) -> list[DocxLine]:
-    """Paragraphs and table rows of a .docx in document order; Word heading styles (Heading N,
-    标题 N) become heading levels. Raises ``DocxRefused``."""
+def read_docx_lines(path: str | IO[bytes], max_xml_bytes: int | None = None,
+                    max_chars: int | None = None) -> list[DocxLine]:
+    """Paragraphs and table rows of a .docx (a path, or a file open for reading) in document order;
+    Word heading styles (Heading N, 标题 N) become heading levels. Raises ``DocxRefused``."""
     max_xml_bytes = MAX_XML_BYTES if max_xml_bytes is None else max_xml_bytes
     max_chars = MAX_TEXT_CHARS if max_chars is None else max_chars
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import errno
 import hashlib
 import io
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line
 from reportqa.ingest.dates import parse_date
+from reportqa.ingest.library_files import NotInLibrary, kind_of, library_problem, open_in_library, real_root
 from reportqa.ingest.metadata import extract_metadata, find_title, read_report
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, decode_text, read_document
 from reportqa.ingest.sections import sections_of
@@ -40,6 +40,7 @@ class Skipped:
     reason: str
 
 
+MAX_METADATA_BYTES = 16 * 1024 * 1024  # metadata.csv: a row a report, a few hundred bytes each
 MAX_FOLDER_DEPTH = 32  # folders nested deeper than this are listed as skipped, not walked
 
 
@@ -96,7 +97,9 @@ def has_report_files(reports_dir: Path) -> bool:
 
 
 def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
-    """``discover``'s walk, lazily: each report file's (path, source name), or what is skipped."""
+    """``discover``'s walk, lazily: each report file's (path, source name), or what is skipped. A link
+    is a report file only when it leads to a regular file inside the folder (``library_files``)."""
+    root = real_root(reports_dir)
     # folders to walk, depth first and in name order, without recursion (a tree 1,000 deep is data)
     stack: list[tuple[str, str, int]] = [(str(reports_dir), "", 0)]
     while stack:
@@ -132,22 +135,25 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
                 else:
                     suffix = os.path.splitext(source)[1] or "(none)"
                     yield Skipped(source, f"unsupported file type {suffix}")
-            elif is_link and (problem := _link_problem(entry.path)):
+            elif problem := _entry_problem(entry, is_link, root):
                 yield Skipped(source, problem)
-            elif not (entry.is_file() if is_link else entry.is_file(follow_symlinks=False)):
-                yield Skipped(source, "not a regular file")
             else:
                 yield entry.path, source
         for entry in reversed(subfolders):  # popped in name order
             stack.append((entry.path, prefix + entry.name + "/", depth + 1))
 
 
-def _link_problem(path: str) -> str | None:
+def _entry_problem(entry: os.DirEntry[str], is_link: bool, root: str) -> str | None:
+    """Why a folder entry is not a report file of the library (``library_files.library_problem``); a
+    plain regular file, nearly every entry, costs no system call (the folder listing said so)."""
+    if is_link:
+        return library_problem(entry.path, root)
     try:
-        os.stat(path)
+        if entry.is_file(follow_symlinks=False):
+            return None
+        return f"not a regular file ({kind_of(entry.stat(follow_symlinks=False).st_mode)})"
     except OSError as exc:
-        return "symlink loop" if exc.errno == errno.ELOOP else "broken link"
-    return None
+        return f"cannot read: {exc.strerror or exc}"
 
 
 def read_overrides(reports_dir: Path) -> dict[str, dict[str, str]]:
@@ -160,11 +166,15 @@ def load_overrides(reports_dir: Path) -> tuple[dict[str, dict[str, str]], str | 
     """``metadata.csv``'s rows, and why it could not be read when it could not (the reports still
     index, the file is listed as skipped with that reason)."""
     path = reports_dir / METADATA_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {}, None
     overrides: dict[str, dict[str, str]] = {}
     try:  # read as the reports are read: Excel on Chinese Windows saves GBK, others UTF-16 or UTF-8-BOM
-        text, _ = decode_text(path.read_bytes())
+        with open_in_library(path, reports_dir) as handle:
+            data = handle.read(MAX_METADATA_BYTES + 1)
+        if len(data) > MAX_METADATA_BYTES:
+            return {}, f"too large (over {MAX_METADATA_BYTES // (1024 * 1024)} MB)"
+        text, _ = decode_text(data)
         with io.StringIO(text, newline="") as handle:
             for row in csv.DictReader(handle):
                 source = (row.get("file") or "").strip() if isinstance(row.get("file"), str) else ""
@@ -173,6 +183,8 @@ def load_overrides(reports_dir: Path) -> tuple[dict[str, dict[str, str]], str | 
                         k: v.strip() for k, v in row.items()
                         if isinstance(k, str) and k != "file" and isinstance(v, str) and v.strip()
                     }
+    except NotInLibrary as exc:
+        return {}, str(exc)
     except OSError as exc:
         return {}, f"cannot read: {exc.strerror or exc}"
     except UnreadableFile as exc:
@@ -216,15 +228,18 @@ def apply_override(meta: ReportMeta, override: dict[str, str] | None, config_dir
     return replace(meta, **changes, evidence=evidence)
 
 
-def file_sha256(path: Path | str) -> str:
-    """The content hash of a file, read in chunks (a huge file is hashed, not held in memory)."""
-    with Path(path).open("rb") as handle:
+def file_sha256(path: Path | str, root: Path | str | None = None) -> str:
+    """The content hash of a file inside ``root`` (by default its own folder), read in chunks (a huge
+    file is hashed, not held in memory) through the checked descriptor (``library_files``). Raises
+    ``OSError``, or ``NotInLibrary`` for a file that is not a regular file inside ``root``."""
+    with open_in_library(path, os.path.dirname(path) if root is None else root) as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def read_cleaned(path: Path, options: ParseOptions) -> tuple[RawDocument, Cleaned]:
-    """A report file read and cleaned: its text lines, the web page's lines taken out apart."""
-    document = read_document(path, options.max_file_bytes)
+def read_cleaned(path: Path, reports_dir: Path, options: ParseOptions) -> tuple[RawDocument, Cleaned]:
+    """A report file read (through the descriptor checked to be inside ``reports_dir``) and cleaned:
+    its text lines, the web page's lines taken out apart."""
+    document = read_document(path, options.max_file_bytes, reports_dir)
     rules = load_cleaning_rules(options.config_dir)
     cleaned = clean_lines(document.lines, rules)
     title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
@@ -234,7 +249,7 @@ def read_cleaned(path: Path, options: ParseOptions) -> tuple[RawDocument, Cleane
 def issuer_evidence(path: Path, reports_dir: Path, options: ParseOptions,
                     override: dict[str, str] | None = None) -> ReportEvidence:
     """What a report's issuer is decided from, as ``parse_report`` reads it (for fitting the scorer)."""
-    _, cleaned = read_cleaned(path, options)
+    _, cleaned = read_cleaned(path, reports_dir, options)
     rules = load_cleaning_rules(options.config_dir)
     return read_report(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates,
                        source_name(path, reports_dir), (override or {}).get("unit"))[2]
@@ -248,11 +263,8 @@ def parse_report(
 ) -> ParsedReport:
     """Read, clean and split one report. Raises ``UnreadableFile`` with the reason."""
     source = source_name(path, reports_dir)
-    document, cleaned = read_cleaned(path, options)
-    try:
-        digest = file_sha256(path)
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {exc}") from exc
+    document, cleaned = read_cleaned(path, reports_dir, options)
+    digest = document.sha256 or ""
     rules = load_cleaning_rules(options.config_dir)
     extracted = extract_metadata(cleaned.lines, options.config_dir, cleaned.page_lines, rules.dates, source,
                                  (override or {}).get("unit"))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import hashlib
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from reportqa.ingest.docx_text import MAX_TEXT_CHARS, DocxRefused, read_docx_lines
+from reportqa.ingest.library_files import NotInLibrary, open_in_library
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf"})
 
@@ -33,6 +37,7 @@ class RawDocument:
     lines: list[Line]
     encoding: str | None = None  # for text files: the detected encoding
     notes: list[str] = field(default_factory=list)  # what the reading library remarked (pypdf's warnings)
+    sha256: str | None = None  # of the bytes read (``read_document``)
 
 
 MAX_NOTES = 5
@@ -67,30 +72,48 @@ def remarks_of(logger_name: str) -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
-def read_document(path: Path, max_bytes: int | None = None) -> RawDocument:
-    """Read one report file of any supported kind."""
+def read_document(path: Path, max_bytes: int | None = None, root: Path | None = None) -> RawDocument:
+    """Read one report file of any supported kind, only when it is a regular file inside ``root`` (the
+    reports folder; by default the file's own folder), through the one descriptor that was checked
+    (``library_files.open_in_library``); the document carries the SHA-256 of exactly the bytes read."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type {suffix or '(none)'}")
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise UnreadableFile("empty file")
-    if max_bytes is not None and size > max_bytes:
-        raise UnreadableFile(f"too large ({size // (1024 * 1024)} MB > {max_bytes // (1024 * 1024)} MB)")
-    try:
-        if suffix == ".docx":
-            return read_docx(path)
-        if suffix == ".pdf":
-            return read_pdf(path)
-        text, encoding = decode_text(path.read_bytes())
+        handle = open_in_library(path, path.parent if root is None else root)
+    except NotInLibrary as exc:
+        raise UnreadableFile(str(exc)) from exc
     except PermissionError as exc:
         raise UnreadableFile("permission denied") from exc
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
-    return RawDocument([Line(t) for t in text.splitlines()], encoding)
+    with handle:
+        try:
+            return _read_checked(handle, suffix, max_bytes)
+        except PermissionError as exc:
+            raise UnreadableFile("permission denied") from exc
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _read_checked(handle: BinaryIO, suffix: str, max_bytes: int | None) -> RawDocument:
+    """A checked, open file → its document and the SHA-256 of its bytes. A reader of a new kind of
+    file takes the open file (``_READERS``), never its path."""
+    size = os.fstat(handle.fileno()).st_size
+    if size == 0:
+        raise UnreadableFile("empty file")
+    if max_bytes is not None and size > max_bytes:
+        raise UnreadableFile(f"too large ({size // (1024 * 1024)} MB > {max_bytes // (1024 * 1024)} MB)")
+    reader = _READERS.get(suffix)
+    if reader is None:  # text: read once, hashed from the same bytes
+        data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+        if max_bytes is not None and len(data) > max_bytes:  # it grew since fstat
+            raise UnreadableFile(f"too large (over {max_bytes // (1024 * 1024)} MB)")
+        text, encoding = decode_text(data)
+        return RawDocument([Line(t) for t in text.splitlines()], encoding, sha256=hashlib.sha256(data).hexdigest())
+    document = reader(handle)
+    handle.seek(0)
+    return replace(document, sha256=hashlib.file_digest(handle, "sha256").hexdigest())
 
 
 _BOMS = (
@@ -182,11 +205,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnreadableFile("binary file or unknown encoding, not text")
 
 
-def read_docx(path: Path) -> RawDocument:
+def read_docx(handle: BinaryIO) -> RawDocument:
     """Paragraphs and table rows in document order, read as a bounded stream (see docx_text.py);
     Word heading styles become heading levels."""
     try:
-        lines = [Line(line.text, line.heading_level) for line in read_docx_lines(str(path))]
+        lines = [Line(line.text, line.heading_level) for line in read_docx_lines(handle)]
     except DocxRefused as exc:
         raise UnreadableFile(str(exc)) from exc
     if not any(line.text.strip() for line in lines):
@@ -256,14 +279,14 @@ def _pdf_page_lines(reader: object) -> list[str]:
     return raw_lines
 
 
-def read_pdf(path: Path) -> RawDocument:
+def read_pdf(handle: BinaryIO) -> RawDocument:
     """The text layer of a PDF, page by page, with layout line breaks undone."""
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
         with remarks_of("pypdf") as notes:
-            reader = PdfReader(str(path))
+            reader = PdfReader(handle)
             if reader.is_encrypted:
                 try:
                     if not reader.decrypt(""):
@@ -284,3 +307,7 @@ def read_pdf(path: Path) -> RawDocument:
     if sum(len(line.strip()) for line in raw_lines) < 10:
         raise UnreadableFile("no text layer — scanned?")
     return RawDocument([Line(t) for t in reflow_pdf_lines(raw_lines)], notes=notes)
+
+
+# what reads each kind of file, from the checked open file (.txt and .md: ``decode_text``)
+_READERS: dict[str, Callable[[BinaryIO], RawDocument]] = {".docx": read_docx, ".pdf": read_pdf}

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from typing import Generic, TypeVar
 
@@ -109,7 +110,8 @@ class _Worker:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, work, warm_up, budget.memory_mb),
                                        daemon=True)
-        self.process.start()
+        with _interrupts_held():
+            self.process.start()
         child.close()
         self.ready = False
         self.job: int | None = None  # the input it holds
@@ -132,6 +134,26 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.conn.close()
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """SIGINT blocked in this thread while a worker starts, so that the fork server it may start (a
+    new interpreter importing the parser for half a second) begins with it blocked too and never
+    prints a KeyboardInterrupt traceback when Ctrl-C reaches the whole process group: it ignores the
+    signal once it runs, workers ignore it, the parent alone handles it. A signal sent meanwhile to
+    this process is delivered when the block ends. (multiprocessing starts its resource tracker the
+    same way.)"""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    # the resource tracker first: starting it unblocks SIGINT in the calling thread afterwards
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def death_reason(exitcode: int | None) -> str:
@@ -176,7 +198,7 @@ class BoundedRunner(Generic[Job, Result]):
             self._prestarting.start()
 
     def _prestart_worker(self) -> None:
-        with contextlib.suppress(_Stopped, OSError):  # else ``run`` starts its workers itself
+        with contextlib.suppress(_Stopped, OSError, EOFError):  # else ``run`` starts its workers itself
             self._pool.append(self._start())
 
     def _prestarted(self) -> None:
