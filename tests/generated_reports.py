@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, Place, load_gazetteer, short_forms
+from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, Place, load_gazetteer, load_zones, short_forms
 from reportqa.settings import BUNDLED_CONFIG_DIR
 
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
@@ -383,14 +383,19 @@ def _one(writer: _Writer, evidence: str, province: Place, year: int, index: int)
         text = (f"{party} {government.name}\n关于{year}年度法治政府建设情况的报告\n"
                 + writer.body(unit, year, self_word="我" + unit.level_marker))
     elif evidence == "zone":
-        city = writer.place_in(province, CITY) if province.code not in MUNICIPALITIES else province
-        short = writer.short(city)
-        zone = rng.choice(("高新区", "经开区", "经济技术开发区", "高新技术产业开发区"))
-        if short == city.name:
-            short = city.name
-        unit = _Unit(f"{short}{zone}管理委员会", "管理委员会", city, "区", tail=f"{short}{zone}管理委员会")
-        text = (f"{short}{zone}管委会{year}年法治政府建设工作报告\n"
-                + writer.body(unit, year, self_word="我委"))
+        named = [(zone, code) for zone, code in load_zones(BUNDLED_CONFIG_DIR).items()
+                 if writer.g.chain(code)[0].code == province.code]
+        if named and rng.random() < 0.5:  # a new area whose name carries no place: 两江新区
+            zone, code = rng.choice(sorted(named))
+            unit = _Unit(f"{zone}管理委员会", "管理委员会", writer.g.places[code], "区", tail=f"{zone}管理委员会")
+            text = f"{zone}管委会{year}年法治政府建设工作报告\n" + writer.body(unit, year, self_word="我委")
+        else:
+            city = writer.place_in(province, CITY) if province.code not in MUNICIPALITIES else province
+            short = writer.short(city)
+            zone = rng.choice(("高新区", "经开区", "经济技术开发区", "高新技术产业开发区"))
+            unit = _Unit(f"{short}{zone}管理委员会", "管理委员会", city, "区", tail=f"{short}{zone}管理委员会")
+            text = (f"{short}{zone}管委会{year}年法治政府建设工作报告\n"
+                    + writer.body(unit, year, self_word="我委"))
     else:  # ministry
         ministry = MINISTRIES[index % len(MINISTRIES)]
         unit = _Unit(ministry, ministry, None, "部")

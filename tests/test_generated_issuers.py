@@ -92,7 +92,8 @@ def _kind_part(unit: str, meta: ReportMeta) -> str:
         rest = rest.replace(name, "")
     if meta.locality:
         rest = rest.replace(meta.locality, "")
-    return re.sub(r"^[^局委厅部办署]*?(?:经济技术开发区|高新技术产业开发区|经开区|高新区|开发区|新区)", "", rest)
+    return re.sub(r"^[^局委厅部办署]*?(?:经济技术开发区|高新技术产业开发区|新技术开发区|经开区|高新区|开发区|新片区|新区|"
+                  r"工业园区|园区|合作区|科学城)", "", rest)
 
 
 # a place (or town, street, zone) stands for its government: naming the place is naming it

@@ -254,6 +254,15 @@ class Gazetteer:
         at[at == len(self._head_codes)] = 0
         return starts[self._head_codes[at] == pairs].tolist()
 
+    def code_of(self, written: str) -> str | None:
+        """The division a place written out names (重庆市大足区 → 大足区's code; 南山区 alone is two
+        divisions and names none), read from a normalised text."""
+        mentions = self.mentions(written)
+        if not mentions:
+            return None
+        codes = [c for c in mentions[-1].codes if all(any(self.within(c, e) for e in m.codes) for m in mentions[:-1])]
+        return codes[0] if len(codes) == 1 else None
+
     def common_ancestor(self, codes: Iterable[str]) -> str | None:
         """The lowest division containing every one of ``codes`` (None if they share none)."""
         chains = [[p.code for p in self.chain(c)] for c in codes]
@@ -265,6 +274,19 @@ class Gazetteer:
                 break
             shared = level[0]
         return shared
+
+
+@cache
+def load_zones(config_dir: Path) -> dict[str, str]:
+    """``config/zones.tsv``: development zones and new areas whose names carry no place (两江新区) →
+    the code of the division they belong to."""
+    gazetteer = load_gazetteer(config_dir)
+    zones: dict[str, str] = {}
+    for zone, parent in _read_tsv_pairs(config_dir / "zones.tsv").items():
+        code = gazetteer.code_of(parent)
+        if code is not None:
+            zones[zone] = code
+    return zones
 
 
 def _read_tsv_pairs(path: Path) -> dict[str, str]:

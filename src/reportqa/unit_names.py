@@ -30,7 +30,8 @@ _ENDING = re.compile(
 )
 _LOCALITY = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:街道|镇|乡|街)")
 _ZONE = re.compile(
-    r"[\u4e00-\u9fff]{0,8}?(?:经济技术开发区|高新技术产业开发区|经开区|高新区|开发区|新区|工业园区|园区|示范区|试验区)"
+    r"[\u4e00-\u9fff]{0,10}?(?:经济技术开发区|高新技术产业开发区|新技术开发区|经开区|高新区|开发区|新区|新片区|工业园区|园区|示范区|"
+    r"试验区|合作区|科学城)"
 )
 _MASK = re.compile(r"(?:[Xx×＊*]{1,4}|某{1,3})")
 MARKERS = {"省": PROVINCE, "市": CITY, "州": CITY, "盟": CITY, "区": COUNTY, "县": COUNTY, "旗": COUNTY}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reportqa.ingest.report_places import PlaceContext, PlaceOption, level_matches, place_options, stated_code
 from reportqa.ingest.unit_sightings import Sighting, TextSignals, ending_of
-from reportqa.places import Gazetteer
+from reportqa.places import Gazetteer, load_zones
 from reportqa.unit_names import PARTY_COMMITTEE, UnitKinds, UnitName
 
 # sources whose sighting counts once (a title says it once, however long)
@@ -98,6 +98,9 @@ def _place_key(unit: UnitName, context: PlaceContext, gazetteer: Gazetteer) -> t
         unit = unit.partner
     if unit.national:
         return "national", None
+    zone = "".join(m.text for m in unit.places) + unit.zone if unit.zone else None
+    if zone and (code := load_zones(context.config_dir).get(zone)):
+        return code, "zone"  # 天府新区管委会, 江北新区 (not 江北区's): the zone's own division (config/zones.tsv)
     if not unit.places or unit.mask:
         return None, None
     code, decided = stated_code(unit, context.votes, gazetteer)

@@ -198,12 +198,7 @@ def region_code(region: str, config_dir: Path) -> str | None:
     """The division a region written out names (重庆市大足区 → 大足区's code), if it is unambiguous."""
     from reportqa.places import load_gazetteer  # the gazetteer is only needed when a region is given
 
-    gazetteer = load_gazetteer(config_dir)
-    mentions = gazetteer.mentions(normalise(region))
-    if not mentions:
-        return None
-    codes = [c for c in mentions[-1].codes if all(any(gazetteer.within(c, e) for e in m.codes) for m in mentions[:-1])]
-    return codes[0] if len(codes) == 1 else None
+    return load_gazetteer(config_dir).code_of(normalise(region))
 
 
 def apply_override(meta: ReportMeta, override: dict[str, str] | None, config_dir: Path) -> ReportMeta:

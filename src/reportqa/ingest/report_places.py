@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, load_gazetteer
+from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, load_gazetteer, load_zones
 from reportqa.resources import load_metadata_rules
 from reportqa.unit_names import UnitName
 
@@ -208,6 +208,7 @@ class PlaceContext:
     """What a report says about where it is, gathered once for every candidate unit."""
 
     votes: PlaceVotes
+    config_dir: Path
     own: Counter[str] = field(default_factory=Counter)  # code → times called the report's own (法治杭州)
     numbered: Counter[str] = field(default_factory=Counter)  # code → document numbers starting with it
     named_by: dict[str, str] = field(default_factory=dict)  # code → the outside evidence naming it (folder …)
@@ -223,8 +224,20 @@ def place_context(body: str, context: str, config_dir: Path, source: str = "",
     place and document numbers; ``outside`` (evidence kind, text) — the folder, the publisher line,
     the addressee — naming places from outside the text."""
     gazetteer = load_gazetteer(config_dir)
+    zones = load_zones(config_dir)
+    counted = {zone: context.count(zone, 0, BODY_CHARS) for zone in zones}
+    for zone, times in counted.items():  # 贵安新区 holds no 安新 (安新县)
+        if times:
+            context = context.replace(zone, "　" * len(zone))
     partners = [m.span() for m in _place_rules(config_dir).partner.finditer(context[:BODY_CHARS])]
-    result = PlaceContext(place_votes(context, gazetteer, partners=partners))
+    result = PlaceContext(place_votes(context, gazetteer, partners=partners), config_dir)
+    for zone, code in zones.items():  # 天府新区 named is its division named (as a short form)
+        if (times := counted[zone]):
+            result.votes.direct[code] += 0.5 * times
+            result.votes.decided.update(p.code for p in gazetteer.chain(code))
+            for place in gazetteer.chain(code):
+                result.votes[place.code] += 0.5 * times
+                result.votes.words.setdefault(place.code, Counter())[zone] += times
     for after, _ in own_place_names(body, config_dir):
         found = gazetteer.mentions(after, limit=1)
         if found and found[0].start == 0 and len(found[0].codes) == 1:
