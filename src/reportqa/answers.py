@@ -60,6 +60,8 @@ class Answer:
             "missing_unit": q.missing_unit,
             "terms": [c.label for c in q.concepts],
             "unmatched_units": q.unmatched_units,
+            "absent_words": q.absent_words,
+            "read_as": [{"typed": typed, "read": meant} for typed, meant in q.slips],
             "total": self.total,
             "notice": self.notice,
             "results": [r.to_json() for r in self.results],
@@ -96,6 +98,12 @@ def empty_notice(index: SearchIndex, parsed: ParsedQuestion) -> tuple[str, str]:
         named = parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
         return (f"{named} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {named}.")
     return ("报告中没有找到相关内容。", "Nothing relevant was found in the reports.")
+
+
+def absent_notice(parsed: ParsedQuestion) -> tuple[str, str]:
+    """The words no report contains: nothing can answer the question."""
+    words = "、".join(f"“{w}”" for w in parsed.absent_words)
+    return (f"没有任何报告提到{words}，因此没有相关内容。", f"No report mentions {words}, so nothing answers this.")
 
 
 def missing_notice(parsed: ParsedQuestion, found: bool) -> tuple[str, str]:
@@ -166,6 +174,10 @@ async def answer_parsed(
     """The reply to a parsed question: a page of ``top_k`` from ``offset``."""
     top_k = top_k or index.settings.top_k
     offset = max(0, offset)
+    if parsed.absent_words:  # a word no report contains: nothing is relevant, and the reply names it
+        answer = Answer(parsed, [], 0, offset)
+        answer.notice, answer.notice_en = absent_notice(parsed)
+        return answer
     if parsed.intent == "overview":
         return await overview(index, parsed, top_k, offset)
     if parsed.compares and parsed.intent == "passages" and offset == 0:

@@ -7,6 +7,7 @@ from ``config/``, the unit catalog and today's date (injectable, for 今年/去�
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from reportqa.resources import load_glossary, load_intents, load_synonyms, load_
 from reportqa.section_kinds import load_section_kinds
 from reportqa.text import Tokenizer, has_cjk, normalise
 from reportqa.units import UnitCatalog
+from reportqa.wording import Vocabulary, glue_characters, judge_words, load_chat_phrasing, strip_chat
 
 Intent = Literal["units", "passages", "overview"]
 SYNONYM_WEIGHT = 0.5  # a synonym of an asked word scores half of what the word itself does
@@ -100,6 +102,9 @@ class ParsedQuestion:
     asks_overview: bool = False  # asks what a unit did (做了什么, 主要举措, overview)
     compares: bool = False  # asks for a unit's years side by side (对比, 历年, compare)
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
+    absent_words: list[str] = field(default_factory=list)  # topic words no report contains: nothing answers
+    slips: list[tuple[str, str]] = field(default_factory=list)  # input-method slips read as meant (陪训 → 培训)
+    chat_phrases: list[str] = field(default_factory=list)  # chat phrasing taken out (帮我查一下, 怎么样)
 
     @property
     def tokens(self) -> list[str]:
@@ -203,14 +208,17 @@ def parse_question(
     config_dir: Path,
     catalog: UnitCatalog | None = None,
     today: dt.date | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> ParsedQuestion:
-    """Years, units, intent, language and search concepts of a question."""
+    """Years, units, intent, language and search concepts of a question. With the index's
+    ``vocabulary``, words no report contains are told apart (wording.py)."""
     today = today or dt.date.today()
     question = clean_question(question)
     raw = unicodedata.normalize("NFKC", question).strip()
     # English only when it has English words and no Chinese: 😀🎉, ？？？ or 2021 are nobody's English
     language: Literal["zh", "en"] = "en" if not has_cjk(raw) and _ASCII_RUN.search(raw) else "zh"
-    normalised = normalise(raw)
+    # 帮我查一下…, …做得怎么样, 谢谢: how it is asked, never what (config/chat_phrases.toml)
+    normalised, chat_phrases = strip_chat(normalise(raw), load_chat_phrasing(config_dir), tokenizer.boundaries)
     intent = detect_intent(normalised)
     years, rest = parse_years(normalised, today)
     intents = load_intents(config_dir)
@@ -268,15 +276,17 @@ def parse_question(
     rest = _UNIT_LIKE.sub(" ", rest)
 
     concepts: list[Concept] = []
-    words = []
-    for word in tokenizer.words(rest):
-        token = word.strip().lower()
-        if not token or token in query_stopwords or token in tokenizer.stopwords:
-            continue
-        if not re.search(r"[\w\u3400-\u9fff]", token) or (len(token) == 1 and not has_cjk(token)):
-            continue
-        words.append(token)
-    words = list(dict.fromkeys(words))
+    phrasing = load_chat_phrasing(config_dir)
+    glue = glue_characters(tokenizer.stopwords)
+    judged = functools.partial(judge_words, vocabulary=vocabulary, phrasing=phrasing, glue=glue,
+                               parts=tokenizer.words, stopwords=query_stopwords | tokenizer.stopwords)
+    content = judged(_question_words(rest, tokenizer, query_stopwords), phrases=tokenizer.phrases(rest))
+    for typed, meant in content.slips:  # 执法陪训 is read as 执法培训
+        rest = rest.replace(typed, meant)
+    if content.slips:
+        content = replace(judged(_question_words(rest, tokenizer, query_stopwords), phrases=tokenizer.phrases(rest)),
+                          slips=content.slips)
+    words = content.words
     concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
@@ -296,7 +306,8 @@ def parse_question(
                                            _synonyms_of("".join(option), tokenizer, config_dir) if alt not in options))
             phrases = tuple("".join(o) if len(o) > 1 and "".join(o) in scored else "" for o in options)
             concepts.append(Concept(phrase, tuple(options), tuple(dict.fromkeys(scored)), synonyms, phrases))
-    if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units:
+    if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units \
+            and not content.absent:
         intent = "overview"  # who or when (or which sections), no topic: those reports (or sections)
     return ParsedQuestion(
         text=question,
@@ -319,7 +330,23 @@ def parse_question(
         asks_overview=asks_overview,
         compares=compares,
         focus=focus,
+        absent_words=content.absent,
+        slips=content.slips,
+        chat_phrases=chat_phrases,
     )
+
+
+def _question_words(text: str, tokenizer: Tokenizer, query_stopwords: frozenset[str]) -> list[str]:
+    """A question's search-mode words that may be what it asks: no stopwords, no punctuation."""
+    words = []
+    for word in tokenizer.words(text):
+        token = word.strip().lower()
+        if not token or token in query_stopwords or token in tokenizer.stopwords:
+            continue
+        if not re.search(r"[\w\u3400-\u9fff]", token) or (len(token) == 1 and not has_cjk(token)):
+            continue
+        words.append(token)
+    return list(dict.fromkeys(words))
 
 
 def word_concepts(words: list[str]) -> list[Concept]:

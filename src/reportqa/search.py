@@ -35,6 +35,7 @@ from reportqa.stored_words import WORDS_NAME
 from reportqa.text import Tokenizer, normalise, question_tokenizer
 from reportqa.unit_names import unit_words
 from reportqa.units import UnitCatalog, UnitRef, load_unit_resources
+from reportqa.wording import Vocabulary
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
 
@@ -318,7 +319,14 @@ class SearchIndex:
     # -- the pure part: a parsed question → ranked passage positions -------------------------
 
     def parse(self, question: str, today: dt.date | None = None) -> ParsedQuestion:
-        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today)
+        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today,
+                              self.vocabulary)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The index's words, for telling words no report contains (wording.py); made on first use."""
+        df = self.postings.df  # an overlaid index's word whose passages are all gone is in no report
+        return Vocabulary((t for t, i in self.term_id.items() if df[i] > 0), lambda token: int(df[self.term_id[token]]))
 
     def idf(self, token: str) -> float:
         tid = self.term_id.get(token)
