@@ -247,7 +247,7 @@ def parse_question(
     optional_tokens: list[str] = []
     filter_tokens: list[str] = []
     if catalog is not None:
-        query = catalog.read(rest)
+        query = catalog.read(rest, tokenizer.boundaries(rest))
         for phrase, alts in list(english_parts):
             translated = next((q for q in (catalog.read(normalise(a)) for a in alts) if q.kind), None)
             if translated is not None and query.kind is None:
@@ -256,7 +256,8 @@ def parse_question(
         if not query.empty:
             unit_words = list(query.words)
             filter_label = query.label or None
-            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level)
+            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level
+                                                          or query.unit_class)
             found = catalog.select(query)
             if found:
                 report_ids = found
@@ -267,8 +268,8 @@ def parse_question(
                 # search the words, but never in a report known to be from somewhere else
                 report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
                 optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
-            for start, end in sorted(query.spans, reverse=True):
-                rest = rest[:start] + " " + rest[end:]
+        for start, end in sorted(query.spans, reverse=True):  # (哪些地方 names no filter, and no topic)
+            rest = rest[:start] + " " + rest[end:]
 
     # unit names that match no indexed report: fall back to plain terms, but do not require them
     unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
@@ -286,8 +287,10 @@ def parse_question(
     if content.slips:
         content = replace(judged(_question_words(rest, tokenizer, query_stopwords), phrases=tokenizer.phrases(rest)),
                           slips=content.slips)
-    words = content.words
+    phrases = tokenizer.phrases(rest)
+    words = [*content.words, *_single_character_compounds(phrases, set(finest(content.words)))]
     concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
+    concepts = _either_or(concepts, phrases)
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
@@ -347,6 +350,48 @@ def _question_words(text: str, tokenizer: Tokenizer, query_stopwords: frozenset[
             continue
         words.append(token)
     return list(dict.fromkeys(words))
+
+
+_OR_WORDS = frozenset({"或", "或者", "还是", "或是"})
+
+
+def _single_character_compounds(phrases: list[str], content: set[str]) -> list[str]:
+    """A one-character word of the question's content stuck to the content word beside it, as the
+    question wrote them together (全 + 覆盖 → 全覆盖, 示范 + 市 → 示范市, 新 + 提任 → 新提任): alone it says
+    little, and a passage holding it anywhere is no evidence. It goes with the word after it when
+    that is content, else with the one before."""
+    out: list[str] = []
+    for i, word in enumerate(phrases):
+        if len(word) != 1 or word not in content:
+            continue
+        after = phrases[i + 1] if i + 1 < len(phrases) else ""
+        before = phrases[i - 1] if i > 0 else ""
+        if after in content:
+            out.append(word + after)
+        elif before in content:
+            out.append(before + word)
+    return out
+
+
+def _either_or(concepts: list[Concept], phrases: list[str]) -> list[Concept]:
+    """Concepts joined by 或 / 或者 / 还是 (新提任或拟提拔, 考试或测试) as one concept a passage covers with
+    either: its ways of saying it are both's."""
+    for i, word in enumerate(phrases):
+        if word not in _OR_WORDS or i == 0 or i + 1 >= len(phrases):
+            continue
+        left = next((c for c in concepts if phrases[i - 1] in (c.label, *c.tokens)), None)
+        right = next((c for c in concepts if phrases[i + 1] in (c.label, *c.tokens)), None)
+        if left is None or right is None or left is right:
+            continue
+        merged = Concept(
+            f"{left.label}或{right.label}",
+            left.alternatives + right.alternatives,
+            tuple(dict.fromkeys(left.tokens + right.tokens)),
+            tuple(dict.fromkeys(left.synonyms + right.synonyms)),
+            tuple(c.phrase_of(j) for c in (left, right) for j in range(len(c.alternatives))),
+        )
+        concepts = [merged if c is left else c for c in concepts if c is not right]
+    return concepts
 
 
 def word_concepts(words: list[str]) -> list[Concept]:

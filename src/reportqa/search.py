@@ -377,6 +377,11 @@ class SearchIndex:
             if token in self.term_id:
                 hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
             present[token] = hit
+        for concept in parsed.concepts:  # a compound the index never made a word (示范市): its pieces stand
+            for i, alternative in enumerate(concept.alternatives):  # for it here; the text check decides
+                phrase = concept.phrase_of(i)
+                if phrase and phrase not in self.term_id:
+                    present[phrase] = np.logical_and.reduce([present[t] for t in alternative])
         keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)))
         return Ranking(docs[keep], scores[keep])
 
