@@ -18,7 +18,7 @@ from typing import Literal
 from reportqa.resources import load_glossary, load_intents, load_synonyms, load_word_set
 from reportqa.section_kinds import load_section_kinds
 from reportqa.text import Tokenizer, has_cjk, normalise
-from reportqa.units import UnitCatalog
+from reportqa.units import UnitCatalog, UnitQuery
 from reportqa.wording import Vocabulary, glue_characters, judge_words, load_chat_phrasing, strip_chat
 
 Intent = Literal["units", "passages", "overview"]
@@ -91,6 +91,8 @@ class ParsedQuestion:
     unit_names: list[str] = field(default_factory=list)  # the indexed units those words point at
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
     missing_unit: str | None = None  # a unit or place named that no indexed report is from
+    place_label: str | None = None  # the places (or region) of a missing unit, when they have other reports
+    place_report_ids: set[int] = field(default_factory=set)  # those places' reports of any unit
     filter_label: str | None = None  # what the unit words ask for: 绍兴市市场监督管理局, 大足区
     filter_is_place: bool = False  # the words named only places (地区), not a unit or a kind
     concepts: list[Concept] = field(default_factory=list)
@@ -242,6 +244,8 @@ def parse_question(
     report_ids: set[int] | None = None
     unit_words: list[str] = []
     missing_unit: str | None = None
+    place_label: str | None = None
+    place_report_ids: set[int] = set()
     filter_label: str | None = None
     filter_is_place = False
     optional_tokens: list[str] = []
@@ -265,6 +269,11 @@ def parse_question(
                     t for w in query.words for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
             else:
                 missing_unit = query.label or "、".join(query.words)
+                if query.places and (query.kind or query.locality or query.unit_class or query.level):
+                    # 东北 has no city government's report: which of its units have one
+                    places_only = UnitQuery(places=query.places)
+                    place_report_ids = catalog.select(places_only)
+                    place_label = catalog.label_of(places_only)
                 # search the words, but never in a report known to be from somewhere else
                 report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
                 optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
@@ -322,6 +331,8 @@ def parse_question(
         if catalog is not None and report_ids and missing_unit is None else [],
         report_ids=report_ids,
         missing_unit=missing_unit,
+        place_label=place_label,
+        place_report_ids=place_report_ids,
         filter_label=filter_label,
         filter_is_place=filter_is_place,
         concepts=concepts,

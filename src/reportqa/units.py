@@ -272,6 +272,11 @@ class UnitCatalog:
 
     # -- answering -----------------------------------------------------------------------------
 
+    def label_of(self, query: UnitQuery) -> str:
+        """What a query asks for, as a label (大足区, 东北（辽宁省、吉林省、黑龙江省）)."""
+        assert self.gazetteer is not None
+        return _labelled(query, None, self.gazetteer, self.regions).label
+
     def find(self, text: str) -> set[int]:
         """The reports a normalised text names (a unit, a kind, a place), for /unit and the like."""
         query = self.read(text)
