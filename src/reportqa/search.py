@@ -170,7 +170,9 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
             if phrase:  # whole: in full; its pieces apart: in part; a piece missing: not at all
                 apart = np.logical_and.reduce([present(t) for t in alt]) if len(alt) > 1 else present(alt[0])
                 share = np.maximum(apart * PHRASE_APART, present(phrase) * 1.0)
-            best = np.maximum(best, share)
+            # a way of saying it counts as much as it says: a common one (聘请 for "hire", which 聘用
+            # also translates) no more than its own weight
+            best = np.maximum(best, share * (alt_weight / weight))
         for alt in concept.synonyms:  # another word for it covers it as well
             alt_weight = sum(idf(t) for t in alt)
             if alt_weight > 0:

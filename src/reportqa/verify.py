@@ -70,7 +70,7 @@ def has_figure_near(text: str, words: list[str]) -> bool:
 class TextCheck:
     """The coverage rule of ``search.covers`` compiled for one question, applied to plain texts."""
 
-    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str], ...]], ...]
+    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str, float], ...]], ...]
     satisfied: float
     min_whole: float
     min_own: float
@@ -82,7 +82,9 @@ class TextCheck:
         for concept in parsed.concepts:
             ways = [_way(index, alt, concept.phrase_of(i)) for i, alt in enumerate(concept.alternatives)]
             weight = max(w for _, w, _ in ways)
-            ways += [_way(index, alt, "") for alt in concept.synonyms]
+            # a way of saying it counts as much as it says (search.covers): as a share of the concept
+            ways = [(tokens, total, phrase, total / weight if weight > 0 else 1.0) for tokens, total, phrase in ways]
+            ways += [(*_way(index, alt, ""), 1.0) for alt in concept.synonyms]
             concepts.append((weight, tuple(ways)))
             content_weight += weight
         satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens))
@@ -94,14 +96,14 @@ class TextCheck:
         covered = 0.0
         for weight, ways in self.concepts:
             best = 0.0
-            for tokens, total, phrase in ways:
+            for tokens, total, phrase, worth in ways:
                 if total <= 0:
                     continue
                 if phrase:  # whole: in full; its pieces all apart: in part; a piece missing: not at all
                     share = 1.0 if phrase in text else (PHRASE_APART if all(t in text for t, _ in tokens) else 0.0)
                 else:
                     share = sum(w for t, w in tokens if t in text) / total
-                best = max(best, share)
+                best = max(best, share * worth)
                 if best >= 1.0:
                     break
             covered += weight * best

@@ -30,6 +30,7 @@ from reportqa.bot.services import Services
 from reportqa.bot.state import STATE_DB, BotState
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
+from reportqa.conversations.store import ConversationStore
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
@@ -92,9 +93,10 @@ async def _post_init(application: Application) -> None:
     await inline_service.open()
     subscriptions = await SubscriptionStore.open(state.db)
     notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
+    conversations = await ConversationStore.open(state.db, settings.conversation_minutes * 60)
     application.bot_data["services"] = Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
-        subscriptions, notifier,
+        subscriptions, notifier, conversations,
     )
     notifier.start()
     await application.bot.set_my_commands(COMMANDS["zh"])

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa import answers
-from reportqa.bot import feedback
+from reportqa.bot import feedback, followups
 from reportqa.bot.files import send_report_file
 from reportqa.bot.keyboards import (
     REASON_LABELS,
@@ -73,13 +73,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     started = time.perf_counter()
     searcher = await svc.holder.get()
     scope = await chat_scope(svc, searcher, message.chat_id)
-    answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size, scope=scope)
+    turn = await followups.turn_in_chat(svc, searcher, message, user, question, scope)  # 那2023年呢 refines
     english = reply_english(update, question)
+    if turn.answer is None:  # 第二条详细说说: one result of the last answer in full, or a note
+        await followups.send_turn_part(message, turn, english)
+        return
+    answer = turn.answer
     filters = answer.to_json()["filters"]
-    sid = await svc.state.new_session(question, message.chat_id, user.id if user else None,
+    sid = await svc.state.new_session(answer.question.text, message.chat_id, user.id if user else None,
                                       scope=scope.text if scope else None, filters=filters,
                                       shown=feedback.shown_passages(answer.results))
-    text = render_answer_html(answer, english)
+    text = render_answer_html(answer, english, lead=followups.lead_html(turn, english))
     if cut:
         note = esc(say("cut", english, n=limit))
         if telegram_length(text) + telegram_length(note) + 1 <= TELEGRAM_LIMIT:
