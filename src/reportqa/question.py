@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from reportqa.english import english_units
 from reportqa.resources import load_glossary, load_intents, load_synonyms, load_word_set
 from reportqa.section_kinds import load_section_kinds
 from reportqa.text import Tokenizer, has_cjk, normalise
@@ -42,8 +43,9 @@ _RELATIVE = (
 _UNITS_INTENT = re.compile(
     r"哪些(?:单位|部门|机关|镇|乡|街道|区县|区|县|地方|局|委)|哪(?:个|家|几个|一个)(?:单位|部门|机关|镇|局|委)|哪家|"
     r"哪些[\u4e00-\u9fff]{1,10}?(?:局|委员会|厅|政府|街道|办事处)|各(?:区县|区|县|街道|乡镇)|"
-    r"(?<!是)谁|which\s+(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|organi[sz]ations?|"
-    r"governments?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
+    r"(?<!是)谁|which\s+(?:[a-z'\-]+\s+){0,4}?(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|"
+    r"townships?|streets?|districts?|count(?:y|ies)|cit(?:y|ies)|provinces?|places?|regions?|organi[sz]ations?|"
+    r"governments?|commissions?|committees?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
     re.IGNORECASE,
 )
 # A word that names a unit (…局, …委员会, …人民政府) but no indexed report: searched, never required.
@@ -107,6 +109,7 @@ class ParsedQuestion:
     absent_words: list[str] = field(default_factory=list)  # topic words no report contains: nothing answers
     slips: list[tuple[str, str]] = field(default_factory=list)  # input-method slips read as meant (陪训 → 培训)
     chat_phrases: list[str] = field(default_factory=list)  # chat phrasing taken out (帮我查一下, 怎么样)
+    content_text: str = ""  # the question's text without its years, units and cues: what it says in a row
 
     @property
     def tokens(self) -> list[str]:
@@ -176,7 +179,8 @@ def translate_english(text: str, config_dir: Path) -> tuple[list[tuple[str, tupl
     """English words → (phrase, Chinese alternatives) by the glossary, longest phrase first;
     and the words the glossary does not know."""
     glossary = load_glossary(config_dir)
-    words = _EN_WORD.findall(text.lower())
+    words = [w.strip("'-") for w in _EN_WORD.findall(text.lower())]  # 'no-sense approval': quotes are no part
+    words = [w for w in words if w]
     found: list[tuple[str, tuple[str, ...]]] = []
     unknown: list[str] = []
     i = 0
@@ -237,8 +241,11 @@ def parse_question(
     unknown_english: list[str] = []
     ascii_text = " ".join(_ASCII_RUN.findall(rest))
     if ascii_text.strip():
-        english_parts, unknown_english = translate_english(ascii_text, config_dir)
         rest = _ASCII_RUN.sub(" ", rest)
+        if catalog is not None:  # Qingdao, district education commissions: as a Chinese question names them
+            units = english_units(ascii_text, catalog.place_names(), catalog.is_unit_word, load_glossary(config_dir))
+            rest, ascii_text = f"{units.chinese} {rest}", units.rest
+        english_parts, unknown_english = translate_english(ascii_text, config_dir)
 
     # units, kinds and places, in the Chinese text and in what the English translated to
     report_ids: set[int] | None = None
@@ -347,6 +354,7 @@ def parse_question(
         absent_words=content.absent,
         slips=content.slips,
         chat_phrases=chat_phrases,
+        content_text=" ".join(rest.split()),
     )
 
 

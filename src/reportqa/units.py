@@ -115,6 +115,7 @@ class UnitCatalog:
     _name_lengths: tuple[int, ...] = ()
     _town_lengths: tuple[int, ...] = ()
     _kind_cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    _place_names: tuple[str, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, refs: Iterable[UnitRef], config_dir: Path) -> UnitCatalog:
@@ -271,6 +272,21 @@ class UnitCatalog:
         return (match.start(), unit) if unit is not None else None
 
     # -- answering -----------------------------------------------------------------------------
+
+    def place_names(self) -> tuple[str, ...]:
+        """Names an English question may romanise: the gazetteer's short forms, then its full names,
+        then the indexed towns' and streets' names without 镇 / 街道 (玉龙)."""
+        if self._place_names is None:
+            assert self.gazetteer is not None
+            towns = [re.sub(r"(?:镇|乡|街道|街道办事处|街)$", "", t) for t in sorted(self.localities)]
+            self._place_names = (*sorted(self.gazetteer.by_short), *sorted(self.gazetteer.by_name),
+                                 *(t for t in towns if len(t) >= 2))
+        return self._place_names
+
+    def is_unit_word(self, chinese: str) -> bool:
+        """Whether a word names a kind or a class of unit (教委, 区, 人民政府): for English unit words."""
+        assert self._kinds is not None and self.regions is not None
+        return bool(self._kinds.fullmatch(chinese)) or chinese in self.regions.classes or chinese in _GOVERNMENT_FORMS
 
     def label_of(self, query: UnitQuery) -> str:
         """What a query asks for, as a label (大足区, 东北（辽宁省、吉林省、黑龙江省）)."""

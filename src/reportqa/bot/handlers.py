@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from telegram import CallbackQuery, Message, MessageEntity, Update
@@ -116,14 +117,13 @@ def _addressed_to_bot(message: Message, bot_id: int, username: str | None) -> st
     mention = f"@{username}".lower() if username else None
     mentioned = False
     if mention:
-        try:
-            values = list(message.parse_entities([MessageEntity.MENTION]).values())
+        try:  # every @name, wherever it stands, is an address, never a search word
+            values = list(message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).values())
         except (IndexError, UnicodeError, ValueError):  # an entity that splits a character: read the text
-            values = [word for word in text.split() if word.lower().startswith(mention)]
-        for value in values:
-            if value.lower() == mention:
-                mentioned = True
-                text = text.replace(value, " ")
+            values = re.findall(r"@[A-Za-z0-9_]{3,32}", text)
+        for value in sorted(values, key=len, reverse=True):
+            mentioned = mentioned or value.lower() == mention
+            text = text.replace(value, " ")
     replied = bool(message.reply_to_message and message.reply_to_message.from_user
                    and message.reply_to_message.from_user.id == bot_id)
     return text if mentioned or replied else None
