@@ -110,6 +110,7 @@ class ParsedQuestion:
     slips: list[tuple[str, str]] = field(default_factory=list)  # input-method slips read as meant (陪训 → 培训)
     chat_phrases: list[str] = field(default_factory=list)  # chat phrasing taken out (帮我查一下, 怎么样)
     content_text: str = ""  # the question's text without its years, units and cues: what it says in a row
+    required: list[str] = field(default_factory=list)  # concepts every answer must hold (只看培训的: 培训)
 
     @property
     def tokens(self) -> list[str]:
@@ -231,6 +232,7 @@ def parse_question(
     wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
     rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
     rest, compares = _take_cues(rest, intents.get("compare", ()))
+    rest, narrowed = _narrowed(rest, intents.get("narrow", ()))
     kinds = load_section_kinds(config_dir)
     focus = kinds.of_question(normalised)
     # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
@@ -307,6 +309,8 @@ def parse_question(
     words = [*content.words, *_single_character_compounds(phrases, set(finest(content.words)))]
     concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
     concepts = _either_or(concepts, phrases)
+    required = [c.label for c in concepts if narrowed and (c.label in narrowed or any(
+        t in narrowed for alt in c.alternatives for t in alt))]
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
@@ -355,6 +359,7 @@ def parse_question(
         slips=content.slips,
         chat_phrases=chat_phrases,
         content_text=" ".join(rest.split()),
+        required=required,
     )
 
 
@@ -437,6 +442,18 @@ def word_concepts(words: list[str]) -> list[Concept]:
             compounds_of = tuple(w for w in words if w != token and token in w)
             concepts.append(Concept(token, ((token,),), (token, *compounds_of)))
     return concepts
+
+
+def _narrowed(text: str, cues: tuple[str, ...]) -> tuple[str, str]:
+    """The text without a narrowing cue (只看, only), and what follows the cue up to the next stop: the
+    words every answer must hold."""
+    for cue in sorted((normalise(c).lower() for c in cues), key=len, reverse=True):
+        pattern = rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue)
+        match = re.search(pattern, text, flags=re.IGNORECASE)
+        if match:
+            after = re.split(r"[,.;:!?，。；：！？、\n]", text[match.end():], maxsplit=1)[0]
+            return text[: match.start()] + " " + text[match.end():], after.strip()
+    return text, ""
 
 
 def _cue_in(cue: str, text: str) -> bool:

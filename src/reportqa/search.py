@@ -159,6 +159,7 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
     satisfied = float(sum(idf(t) for t in parsed.filter_tokens))
     content = 0.0
     covered = zero + 0.0
+    held = zero == zero  # every required concept (只看培训的) held
     for concept in parsed.concepts:
         weights = [sum(idf(t) for t in alt) for alt in concept.alternatives]
         weight = max(weights)
@@ -178,11 +179,13 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
             if alt_weight > 0:
                 best = np.maximum(best, sum(idf(t) * present(t) for t in alt) / alt_weight)
         covered = covered + weight * best
+        if concept.label in parsed.required:
+            held = held & (best > 0)
     if content <= 0:
         return zero > 0  # nothing to cover: no passage answers
     whole = covered + satisfied >= settings.min_coverage * (content + satisfied) - 1e-9
     own = covered >= settings.min_content_coverage * content - 1e-9
-    return whole & own
+    return whole & own & held
 
 
 @dataclass

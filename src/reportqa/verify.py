@@ -70,7 +70,7 @@ def has_figure_near(text: str, words: list[str]) -> bool:
 class TextCheck:
     """The coverage rule of ``search.covers`` compiled for one question, applied to plain texts."""
 
-    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str, float], ...]], ...]
+    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str, float], ...], bool], ...]
     satisfied: float
     min_whole: float
     min_own: float
@@ -85,7 +85,7 @@ class TextCheck:
             # a way of saying it counts as much as it says (search.covers): as a share of the concept
             ways = [(tokens, total, phrase, total / weight if weight > 0 else 1.0) for tokens, total, phrase in ways]
             ways += [(*_way(index, alt, ""), 1.0) for alt in concept.synonyms]
-            concepts.append((weight, tuple(ways)))
+            concepts.append((weight, tuple(ways), concept.label in parsed.required))
             content_weight += weight
         satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens))
         settings = index.settings
@@ -94,7 +94,7 @@ class TextCheck:
 
     def passes(self, text: str) -> bool:
         covered = 0.0
-        for weight, ways in self.concepts:
+        for weight, ways, required in self.concepts:
             best = 0.0
             for tokens, total, phrase, worth in ways:
                 if total <= 0:
@@ -106,6 +106,8 @@ class TextCheck:
                 best = max(best, share * worth)
                 if best >= 1.0:
                     break
+            if required and best <= 0:  # 只看培训的: 培训 or nothing
+                return False
             covered += weight * best
         return bool(self.concepts) and covered + self.satisfied >= self.min_whole - 1e-9 and (
             covered >= self.min_own - 1e-9)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from reportqa.resources import load_intents
 from reportqa.text import normalise
 
 _CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -28,6 +29,7 @@ _CN_ORDINAL = re.compile(r"第\s*(?P<n>\d{1,3}|[一二两三四五六七八九�
 _EN_ORDINAL = re.compile(
     r"\b(?:the\s+)?(?:(?P<word>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)|"
     r"(?P<n>\d{1,3})(?:st|nd|rd|th))\b|(?:\bresult|\bitem|\bnumber|\bno\.?|#)\s*(?P<k>\d{1,3})\b", re.IGNORECASE)
+_NARROW_CUE = "只看"  # how a merged question writes a narrowing (one of intents.toml's [narrow] cues)
 _PUNCTUATION = re.compile(r"[\s,.;:!?~、,。;:!?~…“”\"'‘’()（）\[\]【】]+")
 
 
@@ -52,7 +54,8 @@ def load_followup_rules(config_dir: Path) -> FollowupRules:
     def words(table: dict, key: str) -> tuple[str, ...]:
         return tuple(sorted({normalise(w).lower() for w in table.get(key, []) if w.strip()}, key=len, reverse=True))
 
-    return FollowupRules(words(markers, "starts"), words(markers, "ends"), words(markers, "narrow"),
+    narrow = {"cues": load_intents(config_dir).get("narrow", ())}  # one list: the question reads them too
+    return FollowupRules(words(markers, "starts"), words(markers, "ends"), words(narrow, "cues"),
                          words(markers, "refer"), words(markers, "topic_refer"),
                          normalise(markers.get("units_prefix", "哪些单位")), words(results, "detail"),
                          frozenset(_bare(w) for w in words(results, "more")))
@@ -194,7 +197,10 @@ def merge(previous: Frame, current: Frame, markers: Markers, rules: FollowupRule
     units = current.units
     if not units and previous.units:
         units, _ = previous.units, kept.append("units")
-    if markers.narrow or markers.topic_refer:  # 只看培训的, 这方面: within the last topic
+    if markers.narrow:  # 只看培训的: the last topic, the new words required (question.py reads 只看)
+        topic = f"{previous.topic} {_NARROW_CUE} {current.topic}".strip()
+        kept.append("topic")
+    elif markers.topic_refer:  # 这方面: within the last topic
         topic = " ".join(p for p in (previous.topic, current.topic) if p)
         kept.append("topic")
     elif current.has_topic:  # 那执法培训呢: a new topic, asked as the last one was (which units)
