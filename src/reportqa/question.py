@@ -274,8 +274,9 @@ def parse_question(
             found = catalog.select(query)
             if found:
                 report_ids = found
-                filter_tokens = list(dict.fromkeys(
-                    t for w in query.words for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
+                filter_tokens = list(dict.fromkeys(  # (哪些城市, 东北地区 say nothing of a passage's words)
+                    t for w in query.words if w not in query.general_words
+                    for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
             else:
                 missing_unit = query.label or "、".join(query.words)
                 if query.places and (query.kind or query.locality or query.unit_class or query.level):

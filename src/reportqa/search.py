@@ -149,14 +149,15 @@ def coverage_tokens(parsed: ParsedQuestion) -> set[str]:
 
 
 def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[[str], float],
-           settings: Settings, zero: Any = 0.0) -> Any:
+           settings: Settings, zero: Any = 0.0, known: Callable[[str], bool] = lambda token: True) -> Any:
     """Whether passages carry enough of the question's informative weight (the IDF of its concepts'
     words) to be answers: ``min_coverage`` of it with the unit words the filter satisfies, and
-    ``min_content_coverage`` of the rest on their own. ``present(token)`` is a bool per passage (an
+    ``min_content_coverage`` of the rest on their own (a unit word no report holds, ``known`` false: 东北,
+    成渝, satisfies nothing: it says nothing of any passage). ``present(token)`` is a bool per passage (an
     array, or one bool for one text); ``zero`` the matching zero. A concept counts by its best way of
     saying it, a synonym included; a compound asked for (执法培训) counts in full where it stands whole,
     ``PHRASE_APART`` where its pieces all stand apart, and not at all where one is missing."""
-    satisfied = float(sum(idf(t) for t in parsed.filter_tokens))
+    satisfied = float(sum(idf(t) for t in parsed.filter_tokens if known(t)))
     content = 0.0
     covered = zero + 0.0
     held = zero == zero  # every required concept (只看培训的) held
@@ -387,7 +388,8 @@ class SearchIndex:
                 phrase = concept.phrase_of(i)
                 if phrase and phrase not in self.term_id:
                     present[phrase] = np.logical_and.reduce([present[t] for t in alternative])
-        keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)))
+        keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)),
+                      self.term_id.__contains__)
         return Ranking(docs[keep], scores[keep])
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:

@@ -51,6 +51,8 @@ class UnitQuery:
     exact: frozenset[int] = frozenset()  # reports named by their unit's full name
     label: str = ""  # 绍兴市市场监督管理局, 大足区: for "未收录…的报告"
     unit_class: UnitClass | None = None  # 哪些城市, 各区县: the divisions whose units are meant
+    general_words: tuple[str, ...] = ()  # of ``words``, those naming a class or a region (哪些城市, 东北地区):
+    # no report's text says them, so they are no evidence a passage is about the unit
 
     @property
     def empty(self) -> bool:
@@ -198,13 +200,16 @@ class UnitCatalog:
                 unit = named
             spans.append((start, match.end()))
             words.append(text[start : match.end()])
+        general: list[str] = []
         unit_class, cls_span, government = self._class_at(text, spans, boundaries)
         if cls_span is not None:
             spans.append(cls_span)
             words.append(text[cls_span[0] : cls_span[1]])
+            general.append(words[-1])
         free = [m for m in self.gazetteer.mentions(text) if not _overlaps((m.start, m.end), spans)]
-        free = sorted([*free, *self.regions.find(text, [*spans, *((m.start, m.end) for m in free)])],
-                      key=lambda m: m.start)
+        regions = self.regions.find(text, [*spans, *((m.start, m.end) for m in free)])
+        general += [m.text for m in regions]
+        free = sorted([*free, *regions], key=lambda m: m.start)
         for mention in free:
             spans.append((mention.start, mention.end))
             words.append(mention.text)
@@ -229,7 +234,8 @@ class UnitCatalog:
             if unit_class.town:
                 locality = locality or "*"
         query = UnitQuery(tuple(words), tuple(sorted(spans)), places, kind, locality, level, frozenset(exact),
-                          unit_class=unit_class if unit_class is not None and unit_class.places else None)
+                          unit_class=unit_class if unit_class is not None and unit_class.places else None,
+                          general_words=tuple(general))
         return _labelled(query, unit, self.gazetteer, self.regions, unit_class, government)
 
     def _class_at(self, text: str, spans: list[tuple[int, int]], boundaries: frozenset[int] | None

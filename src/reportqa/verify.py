@@ -87,7 +87,7 @@ class TextCheck:
             ways += [(*_way(index, alt, ""), 1.0) for alt in concept.synonyms]
             concepts.append((weight, tuple(ways), concept.label in parsed.required))
             content_weight += weight
-        satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens))
+        satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens if t in index.term_id))  # (search.covers)
         settings = index.settings
         return cls(tuple(concepts), satisfied, settings.min_coverage * (content_weight + satisfied),
                    settings.min_content_coverage * content_weight)
