@@ -383,11 +383,15 @@ class SearchIndex:
             if token in self.term_id:
                 hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
             present[token] = hit
-        for concept in parsed.concepts:  # a compound the index never made a word (示范市): its pieces stand
-            for i, alternative in enumerate(concept.alternatives):  # for it here; the text check decides
+        # a compound whose pieces a passage all holds may stand whole in it where jieba cut it inside a
+        # longer word (镇政府法律顾问) or never made it a word (示范市): here it counts as whole, an upper
+        # bound; verify.py's text check tells whole from apart
+        for concept in parsed.concepts:
+            for i, alternative in enumerate(concept.alternatives):
                 phrase = concept.phrase_of(i)
-                if phrase and phrase not in self.term_id:
-                    present[phrase] = np.logical_and.reduce([present[t] for t in alternative])
+                if phrase:
+                    pieces = np.logical_and.reduce([present[t] for t in alternative])
+                    present[phrase] = present[phrase] | pieces if phrase in present else pieces
         keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)),
                       self.term_id.__contains__)
         return Ranking(docs[keep], scores[keep])
