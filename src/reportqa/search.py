@@ -149,7 +149,8 @@ def coverage_tokens(parsed: ParsedQuestion) -> set[str]:
 
 
 def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[[str], float],
-           settings: Settings, zero: Any = 0.0, known: Callable[[str], bool] = lambda token: True) -> Any:
+           settings: Settings, zero: Any = 0.0, known: Callable[[str], bool] = lambda token: True,
+           unit_holds: Callable[[str], Any] | None = None) -> Any:
     """Whether passages carry enough of the question's informative weight (the IDF of its concepts'
     words) to be answers: ``min_coverage`` of it with the unit words the filter satisfies, and
     ``min_content_coverage`` of the rest on their own (a unit word no report holds, ``known`` false: 东北,
@@ -179,9 +180,11 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
             alt_weight = sum(idf(t) for t in alt)
             if alt_weight > 0:
                 best = np.maximum(best, sum(idf(t) * present(t) for t in alt) / alt_weight)
-        covered = covered + weight * best
-        if concept.label in parsed.required:
+        if concept.label in parsed.required:  # 只看交通的: in the passage, or in its unit's name (交通局)
+            if unit_holds is not None:
+                best = np.maximum(best, unit_holds(concept.label) * 1.0)
             held = held & (best > 0)
+        covered = covered + weight * best
     if content <= 0:
         return zero > 0  # nothing to cover: no passage answers
     whole = covered + satisfied >= settings.min_coverage * (content + satisfied) - 1e-9
@@ -392,9 +395,17 @@ class SearchIndex:
                 if phrase:
                     pieces = np.logical_and.reduce([present[t] for t in alternative])
                     present[phrase] = present[phrase] | pieces if phrase in present else pieces
+        def unit_holds(label: str) -> np.ndarray:
+            return np.array([label in self.unit_name(int(d)) for d in docs])
+
         keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)),
-                      self.term_id.__contains__)
+                      self.term_id.__contains__, unit_holds if parsed.required else None)
         return Ranking(docs[keep], scores[keep])
+
+    def unit_name(self, doc: int) -> str:
+        """The normalised name of a passage's unit ("" when unknown)."""
+        report = self.reports.get(int(self.passage_report[doc]))
+        return normalise(report.unit) if report is not None and report.unit else ""
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:
         """The question's tokens a passage contains (for marking them in the snippet)."""

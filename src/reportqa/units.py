@@ -290,9 +290,11 @@ class UnitCatalog:
         return self._place_names
 
     def is_unit_word(self, chinese: str) -> bool:
-        """Whether a word names a kind or a class of unit (教委, 区, 人民政府): for English unit words."""
+        """Whether a word names a kind or a class of unit, or a region (教委, 区, 人民政府, 东北): for English
+        unit words."""
         assert self._kinds is not None and self.regions is not None
-        return bool(self._kinds.fullmatch(chinese)) or chinese in self.regions.classes or chinese in _GOVERNMENT_FORMS
+        return (bool(self._kinds.fullmatch(chinese)) or chinese in self.regions.classes or chinese in _GOVERNMENT_FORMS
+                or chinese in self.regions.regions)
 
     def label_of(self, query: UnitQuery) -> str:
         """What a query asks for, as a label (大足区, 东北（辽宁省、吉林省、黑龙江省）)."""

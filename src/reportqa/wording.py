@@ -210,15 +210,17 @@ class Vocabulary:
 
 
 @cache
-def _readings(char: str) -> frozenset[str]:
-    """A character's pinyin readings with tones (every reading of a character with several)."""
+def _reading(char: str) -> str:
+    """A character's usual pinyin reading with its tone (an input method lists a character under its
+    usual readings: 款 is kuan3, never its rare xin1)."""
     from pypinyin import Style, pinyin  # pinyin's tables load on the first slip looked for (0.3 s)
 
-    return frozenset(pinyin(char, style=Style.TONE3, heteronym=True, errors="ignore")[0] or ())
+    readings = pinyin(char, style=Style.TONE3, heteronym=False, errors="ignore")
+    return readings[0][0] if readings and readings[0] else ""
 
 
 def _same_sound(a: str, b: str) -> bool:
-    return bool(_readings(a) & _readings(b))
+    return bool(_reading(a)) and _reading(a) == _reading(b)
 
 
 def _made_of(word: str, pieces: list[str], vocabulary: Vocabulary, stopwords: frozenset[str]) -> bool:
@@ -234,10 +236,17 @@ def _made_of(word: str, pieces: list[str], vocabulary: Vocabulary, stopwords: fr
     return all(covered)
 
 
+_PARTICLE_TAGS = ("u", "ud", "ug", "uj", "ul", "uv", "uz", "y", "e")
+
+
 def glue_characters(stopwords: frozenset[str]) -> frozenset[str]:
-    """The index's one-character stopwords that jieba sticks to a neighbour (是, 的, 了): not numerals,
-    measure words or directions (一, 个, 上), which are part of words (一年, 个人)."""
-    return frozenset(w for w in stopwords if len(w) == 1 and _tagged_words().get(w) not in ("m", "mq", "q", "f"))
+    """Characters jieba sticks to a neighbour (办得, 奖是): the index's one-character stopwords (是, 的, 了)
+    and the particles of jieba's dictionary (得, 着, 吧); not numerals, measure words or directions (一,
+    个, 上), which are part of words (一年, 个人)."""
+    tagged = _tagged_words()
+    particles = {w for w, tag in tagged.items() if len(w) == 1 and tag in _PARTICLE_TAGS}
+    return frozenset({*(w for w in stopwords if len(w) == 1 and tagged.get(w) not in ("m", "mq", "q", "f")),
+                      *particles})
 
 
 @dataclass(frozen=True)
@@ -277,7 +286,7 @@ def judge_words(words: list[str], vocabulary: Vocabulary | None, phrases: list[s
         if is_wording_if_absent(word, phrasing):
             continue
         core = word.strip("".join(glue)) if glue else word
-        if core != word and core and core in vocabulary:
+        if core != word and core and (core in vocabulary or len(core) == 1):
             unglued.append(core)  # jieba stuck 是 to 奖: the question asks 奖
             continue
         context = (phrases[at - 1] if at > 0 else "", phrases[at + 1] if at < len(phrases) - 1 else "")
