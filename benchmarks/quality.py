@@ -94,7 +94,8 @@ def score_set(questions_file: Path, reports: Path, k: int) -> Scores:
         answers: dict[int, dict] = {}
         singles = [i for i, q in enumerate(questions) if "turns" not in q]
         if singles:
-            answers.update(zip(singles, _ask(index_dir, [questions[i]["question"] for i in singles], k, tmp), strict=True))
+            asked = _ask(index_dir, [questions[i]["question"] for i in singles], k, tmp)
+            answers.update(zip(singles, asked, strict=True))
         for i, question in enumerate(questions):  # a conversation: its turns in order, the last one scored
             if "turns" in question:
                 answers[i] = _ask(index_dir, question["turns"], k, tmp, conversation=True)[-1]
