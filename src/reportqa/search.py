@@ -335,7 +335,7 @@ class SearchIndex:
     def vocabulary(self) -> Vocabulary:
         """The index's words, for telling words no report contains (wording.py); made on first use."""
         df = self.postings.df  # an overlaid index's word whose passages are all gone is in no report
-        return Vocabulary((t for t, i in self.term_id.items() if df[i] > 0), lambda token: int(df[self.term_id[token]]))
+        return Vocabulary(self.term_id, lambda token: int(df[self.term_id[token]]))
 
     def idf(self, token: str) -> float:
         tid = self.term_id.get(token)
