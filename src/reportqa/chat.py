@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from reportqa.answers import Answer, answer_parsed
-from reportqa.conversations.turns import Context, answer_turn, turn_messages
+from reportqa.conversations.turns import DEFAULT_TTL_SECONDS, Context, answer_turn, turn_messages
 from reportqa.render import esc, html_to_text, render_answer_html, render_outline_html, render_passage_html
 from reportqa.search import Result, SearchIndex
 
@@ -58,7 +58,7 @@ class ChatSession:
     shown: dict[int, Result] = field(default_factory=dict)  # rank → result, over every page seen
     actions: list[Action] = field(default_factory=list)
     context: Context | None = None  # the conversation's last question, for follow-ups
-    ttl_seconds: float = 1800.0
+    ttl_seconds: float = DEFAULT_TTL_SECONDS
 
     async def turn(self, line: str) -> str:
         """One line typed → what the bot would send, as plain text."""

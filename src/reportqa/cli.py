@@ -413,7 +413,7 @@ def chat(index_dir: IndexDir = None) -> None:
 
     async def run() -> None:
         searcher = await _open_index(settings, index_dir)
-        session = ChatSession(searcher, settings.page_size)
+        session = ChatSession(searcher, settings.page_size, ttl_seconds=settings.conversation_minutes * 60)
         typer.echo(CHAT_HELP)
         try:
             while True:

@@ -12,7 +12,7 @@ Chinese ones; the rest of the question is translated by the glossary as before.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -48,8 +48,8 @@ def _romanised_table(names: tuple[str, ...]) -> dict[str, str]:
     return table
 
 
-def english_units(text: str, place_names: Iterable[str], is_unit_word: callable, glossary: dict[str, tuple[str, ...]]
-                  ) -> EnglishUnits:
+def english_units(text: str, place_names: Iterable[str], is_unit_word: Callable[[str], bool],
+                  glossary: dict[str, tuple[str, ...]]) -> EnglishUnits:
     """The runs of place names and unit words in an English text, in Chinese, and the text without them.
 
     ``place_names``: Chinese names to recognise romanised (short forms first: 上城 before 上城区);
@@ -93,8 +93,8 @@ def _place_at(words: list[str], i: int, table: dict[str, str]) -> tuple[str | No
     return None, 0
 
 
-def _unit_word_at(words: list[str], i: int, glossary: dict[str, tuple[str, ...]], is_unit_word: callable
-                  ) -> tuple[str | None, int]:
+def _unit_word_at(words: list[str], i: int, glossary: dict[str, tuple[str, ...]],
+                  is_unit_word: Callable[[str], bool]) -> tuple[str | None, int]:
     """A glossary phrase at ``words[i]`` whose Chinese names a kind or class of unit (the longest)."""
     for size in range(min(4, len(words) - i), 0, -1):
         span = words[i : i + size]

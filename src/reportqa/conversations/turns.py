@@ -29,10 +29,12 @@ from reportqa.question import ParsedQuestion, parse_years
 from reportqa.render import TELEGRAM_LIMIT, esc, fit_blocks, render_answer_html, render_passage_html, telegram_length
 from reportqa.scope import Scope
 from reportqa.search import Result, SearchIndex
+from reportqa.settings import Settings
 from reportqa.text import normalise
 from reportqa.wording import load_chat_phrasing, strip_chat
 
-DEFAULT_TTL_SECONDS = 1800.0  # Settings.conversation_minutes: how long a chat's last question is followed up
+# how long a chat's last question is followed up, unless a channel passes Settings.conversation_minutes
+DEFAULT_TTL_SECONDS = float(Settings.model_fields["conversation_minutes"].default) * 60
 _ASKS = ("哪", "什么", "怎么", "如何", "多少", "几", "是否", "有没有", "谁", "吗")
 
 
