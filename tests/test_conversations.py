@@ -209,3 +209,12 @@ def test_chat_follows_up(seed_index) -> None:
     assert "接上一个问题：普法宣传 · 2023年" in year
     assert "上一个问题的第 1 条" in full and "【" in full
     assert "接上一个问题" not in after_clear  # cleared: a new conversation
+
+
+async def test_english_names_places_and_units_as_chinese_does(searcher) -> None:
+    chongqing = await answer_question(searcher, "Which units in Chongqing held enforcement training?", today=TODAY)
+    assert chongqing.question.intent == "units" and chongqing.results
+    assert all(searcher.catalog.province_of(r.report.id) == "重庆市" for r in chongqing.results)
+    town = await answer_question(searcher, "Who is the legal adviser of Yulong town?", today=TODAY)
+    assert town.results and all(r.report.source == YULONG for r in town.results)
+    assert any("罗波" in r.text for r in town.results)
