@@ -27,7 +27,8 @@ from pathlib import Path
 from reportqa.text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("dev_questions.jsonl", "extra_questions.jsonl", "answers_seeds.jsonl")  # over the sample reports
+SHIPPED = ("dev_questions.jsonl", "extra_questions.jsonl", "answers_seeds.jsonl",  # over the sample reports
+           "chat_seeds.jsonl")
 _PINYIN_NOTE = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}\)")  # 建設(shè): web-page annotations
 
 
@@ -90,13 +91,29 @@ def score_set(questions_file: Path, reports: Path, k: int) -> Scores:
         built = _reportqa("index", str(reports), "--index-dir", str(index_dir))
         if built.returncode != 0:
             raise SystemExit(f"index exited {built.returncode}: {built.stderr.strip()[-500:]}")
-        batch = Path(tmp) / "questions.txt"
-        batch.write_text("\n".join(q["question"] for q in questions) + "\n", encoding="utf-8")
-        asked = _reportqa("ask", "--json", "--index-dir", str(index_dir), "--top-k", str(k), "--batch", str(batch))
-        if asked.returncode != 0:
-            raise SystemExit(f"ask exited {asked.returncode}: {asked.stderr.strip()[-500:]}")
+        answers: dict[int, dict] = {}
+        singles = [i for i, q in enumerate(questions) if "turns" not in q]
+        if singles:
+            asked = _ask(index_dir, [questions[i]["question"] for i in singles], k, tmp)
+            answers.update(zip(singles, asked, strict=True))
+        for i, question in enumerate(questions):  # a conversation: its turns in order, the last one scored
+            if "turns" in question:
+                answers[i] = _ask(index_dir, question["turns"], k, tmp, conversation=True)[-1]
+    return score_answers(questions, [answers[i] for i in range(len(questions))], k)
+
+
+def _ask(index_dir: Path, lines: list[str], k: int, tmp: str, conversation: bool = False) -> list[dict]:
+    """``reportqa ask --json`` of the lines (as the turns of one conversation), one answer each."""
+    batch = Path(tmp) / "questions.txt"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    asked = _reportqa("ask", "--json", "--index-dir", str(index_dir), "--top-k", str(k), "--batch", str(batch),
+                      *(["--conversation"] if conversation else []))
+    if asked.returncode != 0:
+        raise SystemExit(f"ask exited {asked.returncode}: {asked.stderr.strip()[-500:]}")
     answers = [json.loads(line) for line in asked.stdout.splitlines() if line.startswith("{")]
-    return score_answers(questions, answers, k)
+    if len(answers) != len(lines):
+        raise SystemExit(f"{len(lines)} questions but {len(answers)} answers")
+    return answers
 
 
 def main() -> int:

@@ -21,8 +21,9 @@ QUESTIONS = Path(__file__).parent / "eval"
 
 
 def texts_to_cut(seeds_dir: Path) -> list[str]:
-    questions = [json.loads(line)["question"] for path in sorted(QUESTIONS.glob("*.jsonl"))
-                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    asked = [json.loads(line) for path in sorted(QUESTIONS.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [text for q in asked for text in q.get("turns", [q.get("question", "")])]  # a conversation's turns
     lines = [line for seed in sorted(seeds_dir.glob("*.txt"))
              for line in seed.read_text(encoding="utf-8").splitlines() if line.strip()]
     odd = ["大足区应急管理局2021年开展了几场法治宣传教育活动", "重慶市大足區", "ABC执法abc 123", "㐀㐁", "，。", ""]

@@ -60,6 +60,8 @@ class Answer:
             "missing_unit": q.missing_unit,
             "terms": [c.label for c in q.concepts],
             "unmatched_units": q.unmatched_units,
+            "absent_words": q.absent_words,
+            "read_as": [{"typed": typed, "read": meant} for typed, meant in q.slips],
             "total": self.total,
             "notice": self.notice,
             "results": [r.to_json() for r in self.results],
@@ -82,27 +84,66 @@ def _years_text(years: list[int]) -> str:
 
 
 def empty_notice(index: SearchIndex, parsed: ParsedQuestion) -> tuple[str, str]:
-    """Why nothing was found, and what exists instead."""
+    """Why nothing was found, and what exists instead: never the wording's fault when a filter is."""
     if parsed.years and not set(parsed.years) & set(index.years):
         asked = _years_text(parsed.years)
         return (f"没有{asked}年的报告。已收录的年份：{_years_text(index.years)}。",
                 f"No reports for {', '.join(map(str, parsed.years))}. "
                 f"Years indexed: {', '.join(map(str, index.years)) or 'none'}.")
+    if parsed.years and parsed.report_ids is not None and not parsed.missing_unit:
+        held = sorted({r.year for i in parsed.report_ids if (r := index.reports.get(i)) is not None and r.year})
+        if not set(held) & set(parsed.years):  # 玉龙镇2023年做了什么: 玉龙镇 has 2021 only
+            named = _named(index, parsed)
+            return (f"{named}没有{_years_text(parsed.years)}年的报告（已收录：{_years_text(held)}年）。",
+                    f"{named} has no report for {', '.join(map(str, parsed.years))} "
+                    f"(indexed: {', '.join(map(str, held)) or 'none'}).")
     if not parsed.concepts:
         return ("问题里没有可检索的内容词，请换个说法，例如“执法培训”“法律顾问”。",
                 "The question has no searchable words; try e.g. 'enforcement training'.")
     if parsed.report_ids is not None:
-        units = sorted({index.catalog.display.get(i, "") for i in parsed.report_ids} - {""})
-        named = parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
+        named = _named(index, parsed)
         return (f"{named} 的报告中没有找到相关内容。", f"Nothing relevant in the reports of {named}.")
     return ("报告中没有找到相关内容。", "Nothing relevant was found in the reports.")
 
 
-def missing_notice(parsed: ParsedQuestion, found: bool) -> tuple[str, str]:
-    """未收录X的报告: the unit or place named has no report; what was searched instead."""
+def _named(index: SearchIndex, parsed: ParsedQuestion) -> str:
+    """What a question's unit filter names: its label, or its first units."""
+    units = sorted({index.catalog.display.get(i, "") for i in parsed.report_ids or ()} - {""})
+    return parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
+
+
+def absent_notice(parsed: ParsedQuestion) -> tuple[str, str]:
+    """The words no report contains: nothing can answer the question."""
+    words = "、".join(f"“{w}”" for w in parsed.absent_words)
+    return (f"没有任何报告提到{words}，因此没有相关内容。", f"No report mentions {words}, so nothing answers this.")
+
+
+UNITS_LISTED = 5  # units named in a notice of what a place holds instead
+
+
+def _held_instead(index: SearchIndex, parsed: ParsedQuestion) -> tuple[str, str]:
+    """东北（…）已收录：江源区卫生健康局（2025）… — the units a missing unit's places do have reports of."""
+    if not parsed.place_report_ids or not parsed.place_label:
+        return "", ""
+    years: dict[str, set[int]] = {}
+    for rid in parsed.place_report_ids:
+        report = index.reports.get(rid)
+        if report is not None and report.unit:
+            years.setdefault(report.unit, set()).update({report.year} if report.year else set())
+    listed = [f"{unit}（{'、'.join(map(str, sorted(ys)))}）" if ys else unit for unit, ys in sorted(years.items())]
+    more = len(listed) - UNITS_LISTED
+    zh = "、".join(listed[:UNITS_LISTED]) + (f"等{len(listed)}个单位" if more > 0 else "")
+    en = ", ".join(listed[:UNITS_LISTED]) + (f" and {more} more" if more > 0 else "")
+    return f"{parsed.place_label}已收录：{zh}。", f" Indexed from {parsed.place_label}: {en}."
+
+
+def missing_notice(parsed: ParsedQuestion, found: bool, index: SearchIndex | None = None) -> tuple[str, str]:
+    """未收录X的报告: the unit or place named has no report; what was searched instead, and what its
+    places hold."""
     label = parsed.missing_unit
     if not found:
-        return f"未收录{label}的报告。", f"No reports from {label} are indexed."
+        held, held_en = _held_instead(index, parsed) if index is not None else ("", "")
+        return f"未收录{label}的报告。{held}", f"No reports from {label} are indexed.{held_en}"
     if parsed.report_ids is None:
         return (f"未收录{label}的报告，以下为其他单位报告中的相关内容。",
                 f"No reports from {label} are indexed; related passages from other units follow.")
@@ -166,6 +207,10 @@ async def answer_parsed(
     """The reply to a parsed question: a page of ``top_k`` from ``offset``."""
     top_k = top_k or index.settings.top_k
     offset = max(0, offset)
+    if parsed.absent_words:  # a word no report contains: nothing is relevant, and the reply names it
+        answer = Answer(parsed, [], 0, offset)
+        answer.notice, answer.notice_en = absent_notice(parsed)
+        return answer
     if parsed.intent == "overview":
         return await overview(index, parsed, top_k, offset)
     if parsed.compares and parsed.intent == "passages" and offset == 0:
@@ -180,7 +225,7 @@ async def answer_parsed(
     results = await index.results(parsed, page, offset)
     answer = Answer(parsed, results, total=len(ranked), offset=offset)
     if parsed.missing_unit:
-        answer.notice, answer.notice_en = missing_notice(parsed, bool(ranked))
+        answer.notice, answer.notice_en = missing_notice(parsed, bool(ranked), index)
     elif not ranked:
         answer.notice, answer.notice_en = empty_notice(index, parsed)
     return answer
@@ -237,7 +282,7 @@ async def overview(index: SearchIndex, parsed: ParsedQuestion, top_k: int, offse
     outline, its strongest achievement)."""
     if parsed.missing_unit:  # nothing of what was named: say so, never show someone else's report
         answer = Answer(parsed, [], 0, offset)
-        answer.notice, answer.notice_en = missing_notice(parsed, False)
+        answer.notice, answer.notice_en = missing_notice(parsed, False, index)
         return answer
     ids = set(parsed.report_ids) if parsed.report_ids is not None else set(index.reports)
     if parsed.years:

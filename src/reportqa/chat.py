@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reportqa.answers import Answer, answer_parsed, answer_question
-from reportqa.render import html_to_text, render_answer_html, render_outline_html, render_passage_html
+from reportqa.answers import Answer, answer_parsed
+from reportqa.conversations.turns import DEFAULT_TTL_SECONDS, Context, answer_turn, turn_messages
+from reportqa.render import esc, html_to_text, render_answer_html, render_outline_html, render_passage_html
 from reportqa.search import Result, SearchIndex
 
 CHAT_HELP = """Type a question (中文 or English). Under each answer its buttons are numbered: type the number
@@ -22,7 +23,8 @@ to press one. Commands:
   目录 N / outline N         the outline of result N's report
   原文 N / file N            where result N's report file is
   clear / 清除               forget the question     help / 帮助      this text
-  quit / 退出                leave"""
+  quit / 退出                leave
+Follow-ups refine the last question: 那2023年呢, 玉龙镇呢, 只看培训的, 第二条详细说说, 还有吗, 它明年打算怎么做."""
 
 _COMMAND = re.compile(r"^/?(?P<word>[a-z]+|[\u4e00-\u9fff]{2,3})\s*(?P<number>\d{1,4})?$", re.IGNORECASE)
 _PRESS = re.compile(r"^[\[#＃]?(?P<n>\d{1,3})[\]]?$")
@@ -55,6 +57,8 @@ class ChatSession:
     answer: Answer | None = None
     shown: dict[int, Result] = field(default_factory=dict)  # rank → result, over every page seen
     actions: list[Action] = field(default_factory=list)
+    context: Context | None = None  # the conversation's last question, for follow-ups
+    ttl_seconds: float = DEFAULT_TTL_SECONDS
 
     async def turn(self, line: str) -> str:
         """One line typed → what the bot would send, as plain text."""
@@ -75,7 +79,7 @@ class ChatSession:
         if what == "help":
             return CHAT_HELP
         if what == "clear":
-            self.answer, self.shown, self.actions = None, {}, []
+            self.answer, self.shown, self.actions, self.context = None, {}, [], None
             return "已清除。请提问。"
         if self.answer is None:
             return "先问一个问题。"
@@ -95,9 +99,16 @@ class ChatSession:
         return await self._press(Action("", what, result.passage_id if what == "full" else result.report.id))
 
     async def _ask(self, question: str) -> str:
-        answer = await answer_question(self.searcher, question, self.page_size)
-        self.answer, self.shown = answer, {}
-        return self._reply(answer)
+        """A question, or a follow-up of the last one (那2023年呢, 第二条详细说说, 还有吗)."""
+        turn = await answer_turn(self.searcher, question, self.context, self.page_size, ttl=self.ttl_seconds)
+        self.context = turn.context
+        if turn.answer is None:  # one result in full, or a note: the last answer's buttons stay
+            return "\n\n".join(html_to_text(m) for m in turn_messages(turn, False))
+        if turn.followup is None or turn.followup.kind != "more":
+            self.shown = {}
+        self.answer = turn.answer
+        lead = esc(turn.followup.lead(turn.answer.question.language == "en")) if turn.followup else ""
+        return self._reply(turn.answer, lead)
 
     async def _page(self, offset: int) -> str:
         assert self.answer is not None
@@ -105,10 +116,10 @@ class ChatSession:
         self.answer = answer
         return self._reply(answer)
 
-    def _reply(self, answer: Answer) -> str:
+    def _reply(self, answer: Answer, lead: str = "") -> str:
         self.shown.update({r.rank: r for r in answer.results})
         self.actions = actions_of(answer, self.page_size)
-        text = html_to_text(render_answer_html(answer, answer.question.language == "en"))
+        text = html_to_text(render_answer_html(answer, answer.question.language == "en", lead=lead))
         return f"{text}\n\n{actions_line(self.actions)}" if self.actions else text
 
     async def _press(self, action: Action) -> str:

@@ -306,6 +306,9 @@ def ask(
     export: Annotated[Path | None, typer.Option(
         "--export", help="把完整结果写入文件 / Write the whole answer (every result, not one page) to FILE.xlsx, "
                          ".docx or .csv.")] = None,
+    conversation: Annotated[bool, typer.Option(
+        "--conversation", help="问题按一次对话的各轮回答（那2023年呢、第二条详细说说）/ Answer the questions as the "
+                               "turns of one conversation: follow-ups refine the last answer.")] = False,
 ) -> None:
     """回答问题 / Answer questions from the index (the default index folder is built from the sample
     reports on first use; another --index-dir must hold an index)."""
@@ -358,6 +361,10 @@ def ask(
             if export is not None:
                 await _export(searcher, _clip(questions[0], settings), export, export_format, when)
                 return
+            if conversation:
+                await _conversation(searcher, [_clip(q, settings) for q in questions], top_k or settings.top_k,
+                                    when, as_json)
+                return
             for q in questions:
                 answer = await answer_question(searcher, _clip(q, settings), top_k, today=when)
                 if as_json:
@@ -370,6 +377,24 @@ def ask(
             await searcher.close()
 
     asyncio.run(run())
+
+
+async def _conversation(searcher: SearchIndex, turns: list[str], top_k: int, when: dt.date | None,
+                        as_json: bool) -> None:
+    """The questions as the turns of one conversation, one reply (or JSON object) a turn."""
+    from reportqa.conversations.turns import answer_turn, turn_messages
+    from reportqa.render import html_to_text
+
+    context = None
+    for message in turns:
+        turn = await answer_turn(searcher, message, context, top_k, today=when)
+        context = turn.context
+        if as_json:
+            sys.stdout.write(json.dumps(turn.to_json(), ensure_ascii=False) + "\n")
+        else:
+            english = (turn.answer.question.language if turn.answer else "zh") == "en"
+            sys.stdout.write("\n\n".join(html_to_text(m) for m in turn_messages(turn, english)) + "\n\n")
+        sys.stdout.flush()
 
 
 async def _export(searcher: SearchIndex, question: str, path: Path, fmt: ExportFormat, when: dt.date | None) -> None:
@@ -394,7 +419,7 @@ def chat(index_dir: IndexDir = None) -> None:
 
     async def run() -> None:
         searcher = await _open_index(settings, index_dir)
-        session = ChatSession(searcher, settings.page_size)
+        session = ChatSession(searcher, settings.page_size, ttl_seconds=settings.conversation_minutes * 60)
         typer.echo(CHAT_HELP)
         try:
             while True:

@@ -7,6 +7,7 @@ from ``config/``, the unit catalog and today's date (injectable, for 今年/去�
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -14,10 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from reportqa.english import english_units
 from reportqa.resources import load_glossary, load_intents, load_synonyms, load_word_set
 from reportqa.section_kinds import load_section_kinds
 from reportqa.text import Tokenizer, has_cjk, normalise
-from reportqa.units import UnitCatalog
+from reportqa.units import UnitCatalog, UnitQuery
+from reportqa.wording import Vocabulary, glue_characters, judge_words, load_chat_phrasing, strip_chat
 
 Intent = Literal["units", "passages", "overview"]
 SYNONYM_WEIGHT = 0.5  # a synonym of an asked word scores half of what the word itself does
@@ -40,8 +43,9 @@ _RELATIVE = (
 _UNITS_INTENT = re.compile(
     r"哪些(?:单位|部门|机关|镇|乡|街道|区县|区|县|地方|局|委)|哪(?:个|家|几个|一个)(?:单位|部门|机关|镇|局|委)|哪家|"
     r"哪些[\u4e00-\u9fff]{1,10}?(?:局|委员会|厅|政府|街道|办事处)|各(?:区县|区|县|街道|乡镇)|"
-    r"(?<!是)谁|which\s+(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|organi[sz]ations?|"
-    r"governments?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
+    r"(?<!是)谁|which\s+(?:[a-z'\-]+\s+){0,4}?(?:units?|departments?|agenc(?:y|ies)|offices?|bureaus?|towns?|"
+    r"townships?|streets?|districts?|count(?:y|ies)|cit(?:y|ies)|provinces?|places?|regions?|organi[sz]ations?|"
+    r"governments?|commissions?|committees?|bodies|body)\b|^\s*who\b(?!\s+(?:is|are|was|were)\b)",
     re.IGNORECASE,
 )
 # A word that names a unit (…局, …委员会, …人民政府) but no indexed report: searched, never required.
@@ -89,6 +93,8 @@ class ParsedQuestion:
     unit_names: list[str] = field(default_factory=list)  # the indexed units those words point at
     report_ids: set[int] | None = None  # the reports those words point at; None = no unit filter
     missing_unit: str | None = None  # a unit or place named that no indexed report is from
+    place_label: str | None = None  # the places (or region) of a missing unit, when they have other reports
+    place_report_ids: set[int] = field(default_factory=set)  # those places' reports of any unit
     filter_label: str | None = None  # what the unit words ask for: 绍兴市市场监督管理局, 大足区
     filter_is_place: bool = False  # the words named only places (地区), not a unit or a kind
     concepts: list[Concept] = field(default_factory=list)
@@ -100,6 +106,11 @@ class ParsedQuestion:
     asks_overview: bool = False  # asks what a unit did (做了什么, 主要举措, overview)
     compares: bool = False  # asks for a unit's years side by side (对比, 历年, compare)
     focus: int = 0  # section kinds the question is about (section_kinds bits; 0 = what was done)
+    absent_words: list[str] = field(default_factory=list)  # topic words no report contains: nothing answers
+    slips: list[tuple[str, str]] = field(default_factory=list)  # input-method slips read as meant (陪训 → 培训)
+    chat_phrases: list[str] = field(default_factory=list)  # chat phrasing taken out (帮我查一下, 怎么样)
+    content_text: str = ""  # the question's text without its years, units and cues: what it says in a row
+    required: list[str] = field(default_factory=list)  # concepts every answer must hold (只看培训的: 培训)
 
     @property
     def tokens(self) -> list[str]:
@@ -169,7 +180,8 @@ def translate_english(text: str, config_dir: Path) -> tuple[list[tuple[str, tupl
     """English words → (phrase, Chinese alternatives) by the glossary, longest phrase first;
     and the words the glossary does not know."""
     glossary = load_glossary(config_dir)
-    words = _EN_WORD.findall(text.lower())
+    words = [w.strip("'-") for w in _EN_WORD.findall(text.lower())]  # 'no-sense approval': quotes are no part
+    words = [w for w in words if w]
     found: list[tuple[str, tuple[str, ...]]] = []
     unknown: list[str] = []
     i = 0
@@ -203,20 +215,24 @@ def parse_question(
     config_dir: Path,
     catalog: UnitCatalog | None = None,
     today: dt.date | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> ParsedQuestion:
-    """Years, units, intent, language and search concepts of a question."""
+    """Years, units, intent, language and search concepts of a question. With the index's
+    ``vocabulary``, words no report contains are told apart (wording.py)."""
     today = today or dt.date.today()
     question = clean_question(question)
     raw = unicodedata.normalize("NFKC", question).strip()
     # English only when it has English words and no Chinese: 😀🎉, ？？？ or 2021 are nobody's English
     language: Literal["zh", "en"] = "en" if not has_cjk(raw) and _ASCII_RUN.search(raw) else "zh"
-    normalised = normalise(raw)
+    # 帮我查一下…, …做得怎么样, 谢谢: how it is asked, never what (config/chat_phrases.toml)
+    normalised, chat_phrases = strip_chat(normalise(raw), load_chat_phrasing(config_dir), tokenizer.boundaries)
     intent = detect_intent(normalised)
     years, rest = parse_years(normalised, today)
     intents = load_intents(config_dir)
     wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
     rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
     rest, compares = _take_cues(rest, intents.get("compare", ()))
+    rest, narrowed = _narrowed(rest, intents.get("narrow", ()))
     kinds = load_section_kinds(config_dir)
     focus = kinds.of_question(normalised)
     # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
@@ -227,19 +243,24 @@ def parse_question(
     unknown_english: list[str] = []
     ascii_text = " ".join(_ASCII_RUN.findall(rest))
     if ascii_text.strip():
-        english_parts, unknown_english = translate_english(ascii_text, config_dir)
         rest = _ASCII_RUN.sub(" ", rest)
+        if catalog is not None:  # Qingdao, district education commissions: as a Chinese question names them
+            units = english_units(ascii_text, catalog.place_names(), catalog.is_unit_word, load_glossary(config_dir))
+            rest, ascii_text = f"{units.chinese} {rest}", units.rest
+        english_parts, unknown_english = translate_english(ascii_text, config_dir)
 
     # units, kinds and places, in the Chinese text and in what the English translated to
     report_ids: set[int] | None = None
     unit_words: list[str] = []
     missing_unit: str | None = None
+    place_label: str | None = None
+    place_report_ids: set[int] = set()
     filter_label: str | None = None
     filter_is_place = False
     optional_tokens: list[str] = []
     filter_tokens: list[str] = []
     if catalog is not None:
-        query = catalog.read(rest)
+        query = catalog.read(rest, tokenizer.boundaries(rest))
         for phrase, alts in list(english_parts):
             translated = next((q for q in (catalog.read(normalise(a)) for a in alts) if q.kind), None)
             if translated is not None and query.kind is None:
@@ -248,19 +269,26 @@ def parse_question(
         if not query.empty:
             unit_words = list(query.words)
             filter_label = query.label or None
-            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level)
+            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level
+                                                          or query.unit_class)
             found = catalog.select(query)
             if found:
                 report_ids = found
-                filter_tokens = list(dict.fromkeys(
-                    t for w in query.words for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
+                filter_tokens = list(dict.fromkeys(  # (哪些城市, 东北地区 say nothing of a passage's words)
+                    t for w in query.words if w not in query.general_words
+                    for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
             else:
                 missing_unit = query.label or "、".join(query.words)
+                if query.places and (query.kind or query.locality or query.unit_class or query.level):
+                    # 东北 has no city government's report: which of its units have one
+                    places_only = UnitQuery(places=query.places)
+                    place_report_ids = catalog.select(places_only)
+                    place_label = catalog.label_of(places_only)
                 # search the words, but never in a report known to be from somewhere else
                 report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
                 optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
-            for start, end in sorted(query.spans, reverse=True):
-                rest = rest[:start] + " " + rest[end:]
+        for start, end in sorted(query.spans, reverse=True):  # (哪些地方 names no filter, and no topic)
+            rest = rest[:start] + " " + rest[end:]
 
     # unit names that match no indexed report: fall back to plain terms, but do not require them
     unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
@@ -268,16 +296,22 @@ def parse_question(
     rest = _UNIT_LIKE.sub(" ", rest)
 
     concepts: list[Concept] = []
-    words = []
-    for word in tokenizer.words(rest):
-        token = word.strip().lower()
-        if not token or token in query_stopwords or token in tokenizer.stopwords:
-            continue
-        if not re.search(r"[\w\u3400-\u9fff]", token) or (len(token) == 1 and not has_cjk(token)):
-            continue
-        words.append(token)
-    words = list(dict.fromkeys(words))
+    phrasing = load_chat_phrasing(config_dir)
+    glue = glue_characters(tokenizer.stopwords)
+    judged = functools.partial(judge_words, vocabulary=vocabulary, phrasing=phrasing, glue=glue,
+                               parts=tokenizer.words, stopwords=query_stopwords | tokenizer.stopwords)
+    content = judged(_question_words(rest, tokenizer, query_stopwords), phrases=tokenizer.phrases(rest))
+    for typed, meant in content.slips:  # 执法陪训 is read as 执法培训
+        rest = rest.replace(typed, meant)
+    if content.slips:
+        content = replace(judged(_question_words(rest, tokenizer, query_stopwords), phrases=tokenizer.phrases(rest)),
+                          slips=content.slips)
+    phrases = tokenizer.phrases(rest)
+    words = [*content.words, *_single_character_compounds(phrases, set(finest(content.words)))]
     concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
+    concepts = _either_or(concepts, phrases)
+    required = [c.label for c in concepts if narrowed and (c.label in narrowed or any(
+        t in narrowed for alt in c.alternatives for t in alt))]
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
@@ -296,7 +330,8 @@ def parse_question(
                                            _synonyms_of("".join(option), tokenizer, config_dir) if alt not in options))
             phrases = tuple("".join(o) if len(o) > 1 and "".join(o) in scored else "" for o in options)
             concepts.append(Concept(phrase, tuple(options), tuple(dict.fromkeys(scored)), synonyms, phrases))
-    if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units:
+    if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units \
+            and not content.absent:
         intent = "overview"  # who or when (or which sections), no topic: those reports (or sections)
     return ParsedQuestion(
         text=question,
@@ -308,6 +343,8 @@ def parse_question(
         if catalog is not None and report_ids and missing_unit is None else [],
         report_ids=report_ids,
         missing_unit=missing_unit,
+        place_label=place_label,
+        place_report_ids=place_report_ids,
         filter_label=filter_label,
         filter_is_place=filter_is_place,
         concepts=concepts,
@@ -319,7 +356,67 @@ def parse_question(
         asks_overview=asks_overview,
         compares=compares,
         focus=focus,
+        absent_words=content.absent,
+        slips=content.slips,
+        chat_phrases=chat_phrases,
+        content_text=" ".join(rest.split()),
+        required=required,
     )
+
+
+def _question_words(text: str, tokenizer: Tokenizer, query_stopwords: frozenset[str]) -> list[str]:
+    """A question's search-mode words that may be what it asks: no stopwords, no punctuation."""
+    words = []
+    for word in tokenizer.words(text):
+        token = word.strip().lower()
+        if not token or token in query_stopwords or token in tokenizer.stopwords:
+            continue
+        if not re.search(r"[\w\u3400-\u9fff]", token) or (len(token) == 1 and not has_cjk(token)):
+            continue
+        words.append(token)
+    return list(dict.fromkeys(words))
+
+
+_OR_WORDS = frozenset({"或", "或者", "还是", "或是"})
+
+
+def _single_character_compounds(phrases: list[str], content: set[str]) -> list[str]:
+    """A one-character word of the question's content stuck to the content word beside it, as the
+    question wrote them together (全 + 覆盖 → 全覆盖, 示范 + 市 → 示范市, 新 + 提任 → 新提任): alone it says
+    little, and a passage holding it anywhere is no evidence. It goes with the word after it when
+    that is content, else with the one before."""
+    out: list[str] = []
+    for i, word in enumerate(phrases):
+        if len(word) != 1 or word not in content:
+            continue
+        after = phrases[i + 1] if i + 1 < len(phrases) else ""
+        before = phrases[i - 1] if i > 0 else ""
+        if after in content:
+            out.append(word + after)
+        elif before in content:
+            out.append(before + word)
+    return out
+
+
+def _either_or(concepts: list[Concept], phrases: list[str]) -> list[Concept]:
+    """Concepts joined by 或 / 或者 / 还是 (新提任或拟提拔, 考试或测试) as one concept a passage covers with
+    either: its ways of saying it are both's."""
+    for i, word in enumerate(phrases):
+        if word not in _OR_WORDS or i == 0 or i + 1 >= len(phrases):
+            continue
+        left = next((c for c in concepts if phrases[i - 1] in (c.label, *c.tokens)), None)
+        right = next((c for c in concepts if phrases[i + 1] in (c.label, *c.tokens)), None)
+        if left is None or right is None or left is right:
+            continue
+        merged = Concept(
+            f"{left.label}或{right.label}",
+            left.alternatives + right.alternatives,
+            tuple(dict.fromkeys(left.tokens + right.tokens)),
+            tuple(dict.fromkeys(left.synonyms + right.synonyms)),
+            tuple(c.phrase_of(j) for c in (left, right) for j in range(len(c.alternatives))),
+        )
+        concepts = [merged if c is left else c for c in concepts if c is not right]
+    return concepts
 
 
 def word_concepts(words: list[str]) -> list[Concept]:
@@ -346,6 +443,18 @@ def word_concepts(words: list[str]) -> list[Concept]:
             compounds_of = tuple(w for w in words if w != token and token in w)
             concepts.append(Concept(token, ((token,),), (token, *compounds_of)))
     return concepts
+
+
+def _narrowed(text: str, cues: tuple[str, ...]) -> tuple[str, str]:
+    """The text without a narrowing cue (只看, only), and what follows the cue up to the next stop: the
+    words every answer must hold."""
+    for cue in sorted((normalise(c).lower() for c in cues), key=len, reverse=True):
+        pattern = rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue)
+        match = re.search(pattern, text, flags=re.IGNORECASE)
+        if match:
+            after = re.split(r"[,.;:!?，。；：！？、\n]", text[match.end():], maxsplit=1)[0]
+            return text[: match.start()] + " " + text[match.end():], after.strip()
+    return text, ""
 
 
 def _cue_in(cue: str, text: str) -> bool:

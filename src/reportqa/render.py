@@ -129,6 +129,10 @@ def filters_line(answer: Answer, english: bool = False) -> str:
     if q.intent == "units":
         parts.append("one line per unit" if english else "按单位列出")
     line = " · ".join(parts)
+    if q.slips:  # 执法陪训: an input-method slip, read as meant
+        read = "、".join(f"“{meant}”（输入为“{typed}”）" if not english else f"“{meant}” (typed “{typed}”)"
+                        for typed, meant in q.slips)
+        line += ("\n" if line else "") + (f"Searched as {read}" if english else f"按{read}检索")
     if q.unmatched_units:
         names = "、".join(q.unmatched_units)
         line += ("\n" if line else "") + (

@@ -35,6 +35,7 @@ from reportqa.stored_words import WORDS_NAME
 from reportqa.text import Tokenizer, normalise, question_tokenizer
 from reportqa.unit_names import unit_words
 from reportqa.units import UnitCatalog, UnitRef, load_unit_resources
+from reportqa.wording import Vocabulary
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
 
@@ -148,16 +149,19 @@ def coverage_tokens(parsed: ParsedQuestion) -> set[str]:
 
 
 def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[[str], float],
-           settings: Settings, zero: Any = 0.0) -> Any:
+           settings: Settings, zero: Any = 0.0, known: Callable[[str], bool] = lambda token: True,
+           unit_holds: Callable[[str], Any] | None = None) -> Any:
     """Whether passages carry enough of the question's informative weight (the IDF of its concepts'
     words) to be answers: ``min_coverage`` of it with the unit words the filter satisfies, and
-    ``min_content_coverage`` of the rest on their own. ``present(token)`` is a bool per passage (an
+    ``min_content_coverage`` of the rest on their own (a unit word no report holds, ``known`` false: 东北,
+    成渝, satisfies nothing: it says nothing of any passage). ``present(token)`` is a bool per passage (an
     array, or one bool for one text); ``zero`` the matching zero. A concept counts by its best way of
     saying it, a synonym included; a compound asked for (执法培训) counts in full where it stands whole,
     ``PHRASE_APART`` where its pieces all stand apart, and not at all where one is missing."""
-    satisfied = float(sum(idf(t) for t in parsed.filter_tokens))
+    satisfied = float(sum(idf(t) for t in parsed.filter_tokens if known(t)))
     content = 0.0
     covered = zero + 0.0
+    held = zero == zero  # every required concept (只看培训的) held
     for concept in parsed.concepts:
         weights = [sum(idf(t) for t in alt) for alt in concept.alternatives]
         weight = max(weights)
@@ -169,17 +173,23 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
             if phrase:  # whole: in full; its pieces apart: in part; a piece missing: not at all
                 apart = np.logical_and.reduce([present(t) for t in alt]) if len(alt) > 1 else present(alt[0])
                 share = np.maximum(apart * PHRASE_APART, present(phrase) * 1.0)
-            best = np.maximum(best, share)
+            # a way of saying it counts as much as it says: a common one (聘请 for "hire", which 聘用
+            # also translates) no more than its own weight
+            best = np.maximum(best, share * (alt_weight / weight))
         for alt in concept.synonyms:  # another word for it covers it as well
             alt_weight = sum(idf(t) for t in alt)
             if alt_weight > 0:
                 best = np.maximum(best, sum(idf(t) * present(t) for t in alt) / alt_weight)
+        if concept.label in parsed.required:  # 只看交通的: in the passage, or in its unit's name (交通局)
+            if unit_holds is not None:
+                best = np.maximum(best, unit_holds(concept.label) * 1.0)
+            held = held & (best > 0)
         covered = covered + weight * best
     if content <= 0:
         return zero > 0  # nothing to cover: no passage answers
     whole = covered + satisfied >= settings.min_coverage * (content + satisfied) - 1e-9
     own = covered >= settings.min_content_coverage * content - 1e-9
-    return whole & own
+    return whole & own & held
 
 
 @dataclass
@@ -318,7 +328,14 @@ class SearchIndex:
     # -- the pure part: a parsed question → ranked passage positions -------------------------
 
     def parse(self, question: str, today: dt.date | None = None) -> ParsedQuestion:
-        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today)
+        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today,
+                              self.vocabulary)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The index's words, for telling words no report contains (wording.py); made on first use."""
+        df = self.postings.df  # an overlaid index's word whose passages are all gone is in no report
+        return Vocabulary(self.term_id, lambda token: int(df[self.term_id[token]]))
 
     def idf(self, token: str) -> float:
         tid = self.term_id.get(token)
@@ -369,8 +386,26 @@ class SearchIndex:
             if token in self.term_id:
                 hit[by_doc] = self.postings.contains(self.term_id[token], sorted_docs)
             present[token] = hit
-        keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)))
+        # a compound whose pieces a passage all holds may stand whole in it where jieba cut it inside a
+        # longer word (镇政府法律顾问) or never made it a word (示范市): here it counts as whole, an upper
+        # bound; verify.py's text check tells whole from apart
+        for concept in parsed.concepts:
+            for i, alternative in enumerate(concept.alternatives):
+                phrase = concept.phrase_of(i)
+                if phrase:
+                    pieces = np.logical_and.reduce([present[t] for t in alternative])
+                    present[phrase] = present[phrase] | pieces if phrase in present else pieces
+        def unit_holds(label: str) -> np.ndarray:
+            return np.array([label in self.unit_name(int(d)) for d in docs])
+
+        keep = covers(parsed, present.__getitem__, self.idf, self.settings, np.zeros(len(docs)),
+                      self.term_id.__contains__, unit_holds if parsed.required else None)
         return Ranking(docs[keep], scores[keep])
+
+    def unit_name(self, doc: int) -> str:
+        """The normalised name of a passage's unit ("" when unknown)."""
+        report = self.reports.get(int(self.passage_report[doc]))
+        return normalise(report.unit) if report is not None and report.unit else ""
 
     def matched_tokens(self, parsed: ParsedQuestion, doc: int) -> list[str]:
         """The question's tokens a passage contains (for marking them in the snippet)."""

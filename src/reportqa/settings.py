@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     page_size: int = Field(3, ge=1, le=10)
     rate_limit_per_minute: int = Field(20, ge=1)
     max_question_chars: int = Field(200, ge=10)
+    # a follow-up (那2023年呢, 第二条详细说说) refines the chat's last question (a user's own in a group)
+    # for this long after it was answered; the bot keeps it in its database, so a restart keeps it too
+    conversation_minutes: float = Field(30.0, ge=0)
     # Inline mode sends a query at every pause in typing: its own budget, sized for typing (a person
     # typing three questions in a minute sends 30-60), apart from the questions' budget above;
     # answers to a query already seen (or one that only adds a half-typed word) come from a short

@@ -215,6 +215,17 @@ class Tokenizer:
         self._ensure_ready()
         return [w for w in self._jieba.lcut(normalised_text) if w.strip()]
 
+    def boundaries(self, normalised_text: str) -> frozenset[int]:
+        """Where accurate-mode words begin and end in the text (character offsets): a phrase taken
+        out of a question must start and end on them (请问 is a phrase of 请问…, 请 is not one of 请示)."""
+        self._ensure_ready()
+        edges = {0, len(normalised_text)}
+        position = 0
+        for word in self._jieba.cut(normalised_text):
+            position += len(word)
+            edges.add(position)
+        return frozenset(edges)
+
     def _token_of(self, word: str) -> str:
         """A jieba word as an index token: stripped, lower-cased; "" for punctuation, blanks and
         stopwords. Remembered: a few thousand distinct words make up most of a corpus's millions, and

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reportqa.places import COUNTY, Gazetteer, PlaceMention, load_gazetteer
+from reportqa.regions import Regions, UnitClass, load_regions
 from reportqa.text import normalise
 from reportqa.unit_names import GOVERNMENT, STREET_OFFICE, UnitName, load_unit_kinds, parse_unit_name
 
-_CLASS_WORDS = re.compile(r"(?:哪些|哪个|哪几个|哪一个|各个|各|所有|全部|每个)(?P<cls>街道|乡镇|镇|乡|区县|区|县)")
 _GOVERNMENT_FORMS = ("人民政府", "政府", "街道办事处", "街道办", "办事处", "管理委员会", "管委会")
 
 
@@ -50,10 +50,14 @@ class UnitQuery:
     level: int | None = None
     exact: frozenset[int] = frozenset()  # reports named by their unit's full name
     label: str = ""  # 绍兴市市场监督管理局, 大足区: for "未收录…的报告"
+    unit_class: UnitClass | None = None  # 哪些城市, 各区县: the divisions whose units are meant
+    general_words: tuple[str, ...] = ()  # of ``words``, those naming a class or a region (哪些城市, 东北地区):
+    # no report's text says them, so they are no evidence a passage is about the unit
 
     @property
     def empty(self) -> bool:
-        return not (self.places or self.kind or self.locality or self.level or self.exact)
+        return not (self.places or self.kind or self.locality or self.level or self.exact
+                    or (self.unit_class is not None and self.unit_class.filters))
 
 
 def _stem(locality: str) -> str:
@@ -87,6 +91,7 @@ def load_unit_resources(config_dir: Path) -> None:
     """Load (and cache) what building a catalog reads from ``config/`` and the gazetteer's data."""
     load_gazetteer(config_dir)
     load_unit_kinds(config_dir)
+    load_regions(config_dir)
 
 
 @dataclass
@@ -105,16 +110,19 @@ class UnitCatalog:
     by_locality: dict[str, set[int]] = field(default_factory=dict)  # a town's stem → reports
     by_level: dict[int, set[int]] = field(default_factory=dict)  # the level of a report's place
     by_place_name: dict[str, set[int]] = field(default_factory=dict)  # a name several places carry, undecided
+    by_place: dict[str, set[int]] = field(default_factory=dict)  # a division → reports placed exactly there
+    regions: Regions | None = None
     unplaced_ids: set[int] = field(default_factory=set)  # no place known, not a ministry
     _kinds: re.Pattern[str] | None = field(default=None, repr=False)
     _name_lengths: tuple[int, ...] = ()
     _town_lengths: tuple[int, ...] = ()
     _kind_cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    _place_names: tuple[str, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, refs: Iterable[UnitRef], config_dir: Path) -> UnitCatalog:
         gazetteer = load_gazetteer(config_dir)
-        catalog = cls(gazetteer=gazetteer, config_dir=config_dir)
+        catalog = cls(gazetteer=gazetteer, config_dir=config_dir, regions=load_regions(config_dir))
         kinds = set(load_unit_kinds(config_dir).canonical)
         # a unit reports year after year: its names and places are read once, for all its reports
         same_unit: dict[tuple, list[int]] = {}
@@ -140,6 +148,7 @@ class UnitCatalog:
                 for place in gazetteer.chain(place_code):
                     catalog.by_area.setdefault(place.code, set()).update(ids)
                 catalog.by_level.setdefault(gazetteer.places[place_code].level, set()).update(ids)
+                catalog.by_place.setdefault(place_code, set()).update(ids)
             elif not national:
                 # 城中区, and nothing said which: found by the name as written; a town alone
                 # (留下街道) says nothing of its county, so its report may be anywhere
@@ -163,9 +172,12 @@ class UnitCatalog:
 
     # -- reading a question --------------------------------------------------------------------
 
-    def read(self, text: str) -> UnitQuery:
-        """The units, kinds, towns and places a normalised question names."""
+    def read(self, text: str, boundaries: frozenset[int] | None = None) -> UnitQuery:
+        """The units, kinds, towns, places, regions and classes of unit a normalised question names.
+        With ``boundaries`` (where the text's words begin and end) a class word must be a whole word
+        (哪些县 is a class, 哪些县城 and 哪些市场 are not)."""
         assert self.gazetteer is not None and self.config_dir is not None and self._kinds is not None
+        assert self.regions is not None
         spans: list[tuple[int, int]] = []
         words: list[str] = []
         unit: UnitName | None = None
@@ -188,7 +200,16 @@ class UnitCatalog:
                 unit = named
             spans.append((start, match.end()))
             words.append(text[start : match.end()])
+        general: list[str] = []
+        unit_class, cls_span, government = self._class_at(text, spans, boundaries)
+        if cls_span is not None:
+            spans.append(cls_span)
+            words.append(text[cls_span[0] : cls_span[1]])
+            general.append(words[-1])
         free = [m for m in self.gazetteer.mentions(text) if not _overlaps((m.start, m.end), spans)]
+        regions = self.regions.find(text, [*spans, *((m.start, m.end) for m in free)])
+        general += [m.text for m in regions]
+        free = sorted([*free, *regions], key=lambda m: m.start)
         for mention in free:
             spans.append((mention.start, mention.end))
             words.append(mention.text)
@@ -205,19 +226,29 @@ class UnitCatalog:
                 level = {"区": COUNTY, "县": COUNTY, "旗": COUNTY}.get(unit.marker)
         if not places:
             places = _place_groups(tuple(free), self.gazetteer)
-        cls = _CLASS_WORDS.search(text)
-        if cls and not _overlaps(cls.span("cls"), spans):
-            word = cls.group("cls")
-            if word == "街道":
-                kind = kind or STREET_OFFICE
-            elif word in ("乡镇", "镇", "乡"):
+        if unit_class is not None:
+            if unit_class.kind == "street" or (government and unit_class.town and not unit_class.kind):
+                kind = kind or (STREET_OFFICE if unit_class.kind == "street" else GOVERNMENT)
+            elif unit_class.kind == "government" or government:
                 kind = kind or GOVERNMENT
+            if unit_class.town:
                 locality = locality or "*"
-            else:
-                level = COUNTY
-            words.append(cls.group(0))
-        query = UnitQuery(tuple(words), tuple(sorted(spans)), places, kind, locality, level, frozenset(exact))
-        return _labelled(query, unit, self.gazetteer)
+        query = UnitQuery(tuple(words), tuple(sorted(spans)), places, kind, locality, level, frozenset(exact),
+                          unit_class=unit_class if unit_class is not None and unit_class.places else None,
+                          general_words=tuple(general))
+        return _labelled(query, unit, self.gazetteer, self.regions, unit_class, government)
+
+    def _class_at(self, text: str, spans: list[tuple[int, int]], boundaries: frozenset[int] | None
+                  ) -> tuple[UnitClass | None, tuple[int, int] | None, bool]:
+        """The class of unit asked for (哪些城市政府: cities, governments) and the span of its words."""
+        assert self.regions is not None
+        for match in self.regions.class_pattern.finditer(text):
+            end = match.end("cls")
+            if _overlaps(match.span("cls"), spans) or (boundaries is not None and end not in boundaries
+                                                       and not match.group("gov")):
+                continue
+            return self.regions.classes[match.group("cls")], match.span(), bool(match.group("gov"))
+        return None, None, False
 
     def _indexed_town(self, text: str, spans: list[tuple[int, int]]) -> str | None:
         """A town or street of an indexed report named on its own (玉龙镇公共服务中心), marked in ``spans``."""
@@ -247,6 +278,28 @@ class UnitCatalog:
         return (match.start(), unit) if unit is not None else None
 
     # -- answering -----------------------------------------------------------------------------
+
+    def place_names(self) -> tuple[str, ...]:
+        """Names an English question may romanise: the gazetteer's short forms, then its full names,
+        then the indexed towns' and streets' names without 镇 / 街道 (玉龙)."""
+        if self._place_names is None:
+            assert self.gazetteer is not None
+            towns = [re.sub(r"(?:镇|乡|街道|街道办事处|街)$", "", t) for t in sorted(self.localities)]
+            self._place_names = (*sorted(self.gazetteer.by_short), *sorted(self.gazetteer.by_name),
+                                 *(t for t in towns if len(t) >= 2))
+        return self._place_names
+
+    def is_unit_word(self, chinese: str) -> bool:
+        """Whether a word names a kind or a class of unit, or a region (教委, 区, 人民政府, 东北): for English
+        unit words."""
+        assert self._kinds is not None and self.regions is not None
+        return (bool(self._kinds.fullmatch(chinese)) or chinese in self.regions.classes or chinese in _GOVERNMENT_FORMS
+                or chinese in self.regions.regions)
+
+    def label_of(self, query: UnitQuery) -> str:
+        """What a query asks for, as a label (大足区, 东北（辽宁省、吉林省、黑龙江省）)."""
+        assert self.gazetteer is not None
+        return _labelled(query, None, self.gazetteer, self.regions).label
 
     def find(self, text: str) -> set[int]:
         """The reports a normalised text names (a unit, a kind, a place), for /unit and the like."""
@@ -299,7 +352,17 @@ class UnitCatalog:
                 parts.append(self.by_locality.get(_stem(query.locality), set()))
         if query.level is not None:
             parts.append(self.by_level.get(query.level, set()))
+        if query.unit_class is not None:
+            assert self.gazetteer is not None
+            places = self.gazetteer.places
+            # a town's or street's unit is not one of its county's (哪些区县: county-level units)
+            parts.append({rid for code, ids in self.by_place.items() if query.unit_class.holds(places[code])
+                          for rid in ids if not self.refs[rid].locality})
         return parts
+
+
+def query_locality(query: UnitQuery) -> str:
+    return query.locality if query.locality and query.locality != "*" else ""
 
 
 def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -324,9 +387,15 @@ def _place_groups(mentions: tuple[PlaceMention, ...], gazetteer: Gazetteer) -> t
     return tuple(groups)
 
 
-def _labelled(query: UnitQuery, unit: UnitName | None, gazetteer: Gazetteer) -> UnitQuery:
-    """The query with a label naming what it asks for (绍兴市市场监督管理局, 大足区, 玉龙镇人民政府)."""
-    places = "、".join("/".join(dict.fromkeys(gazetteer.places[c].name for c in group)) for group in query.places)
+def _labelled(query: UnitQuery, unit: UnitName | None, gazetteer: Gazetteer, regions: Regions | None = None,
+              unit_class: UnitClass | None = None, government: bool = False) -> UnitQuery:
+    """The query with a label naming what it asks for (绍兴市市场监督管理局, 大足区, 玉龙镇人民政府,
+    东北（辽宁省、吉林省、黑龙江省）的城市政府)."""
+    places = "、".join((regions.label(group, gazetteer) if regions is not None else None)
+                      or "/".join(dict.fromkeys(gazetteer.places[c].name for c in group)) for group in query.places)
+    if unit is None and unit_class is not None and unit_class.filters:
+        word = unit_class.word + ("政府" if government and unit_class.kind != "government" else "")
+        return replace(query, label=(f"{places}的{word}" if places else word) + query_locality(query))
     if unit is not None and unit.places and len(query.places) == 1 and len(query.places[0]) == 1:
         label = unit.compose(gazetteer, gazetteer.places[query.places[0][0]].name)
         if not unit.place_text(gazetteer).endswith(gazetteer.places[query.places[0][0]].name):
@@ -335,7 +404,7 @@ def _labelled(query: UnitQuery, unit: UnitName | None, gazetteer: Gazetteer) -> 
         label = (places if not unit.stated_place else "") + unit.compose(gazetteer)
     else:
         label = places + (query.locality if query.locality and query.locality != "*" else "")
-    if not label:  # a kind asked for in the plural: 哪些街道, 各乡镇, 哪些区县
+    if not label:  # a kind asked for in the plural: 哪些街道, 各乡镇, 哪些区县 (written with the old class words)
         label = ("街道" if query.kind == STREET_OFFICE else "乡镇" if query.locality == "*"
                  else query.kind or ("区县" if query.level == COUNTY else ""))
     return replace(query, label=label)

@@ -70,7 +70,7 @@ def has_figure_near(text: str, words: list[str]) -> bool:
 class TextCheck:
     """The coverage rule of ``search.covers`` compiled for one question, applied to plain texts."""
 
-    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str], ...]], ...]
+    concepts: tuple[tuple[float, tuple[tuple[tuple[tuple[str, float], ...], float, str, float], ...], bool], ...]
     satisfied: float
     min_whole: float
     min_own: float
@@ -82,28 +82,38 @@ class TextCheck:
         for concept in parsed.concepts:
             ways = [_way(index, alt, concept.phrase_of(i)) for i, alt in enumerate(concept.alternatives)]
             weight = max(w for _, w, _ in ways)
-            ways += [_way(index, alt, "") for alt in concept.synonyms]
-            concepts.append((weight, tuple(ways)))
+            # a way of saying it counts as much as it says (search.covers): as a share of the concept
+            ways = [(tokens, total, phrase, total / weight if weight > 0 else 1.0) for tokens, total, phrase in ways]
+            # another word for it (政府律师 for 公职律师) is a compound as the question's own: whole, or in part
+            ways += [(*_way(index, alt, "".join(alt) if len(alt) > 1 else ""), 1.0) for alt in concept.synonyms]
+            concepts.append((weight, tuple(ways), concept.label in parsed.required))
             content_weight += weight
-        satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens))
+        satisfied = float(sum(index.idf(t) for t in parsed.filter_tokens if t in index.term_id))  # (search.covers)
         settings = index.settings
         return cls(tuple(concepts), satisfied, settings.min_coverage * (content_weight + satisfied),
                    settings.min_content_coverage * content_weight)
 
-    def passes(self, text: str) -> bool:
+    def passes(self, text: str, unit: str = "") -> bool:
+        """Whether a passage's evidence text answers; ``unit`` (its unit's normalised name) may hold a
+        required concept instead (只看交通的: a 交通局's passage)."""
         covered = 0.0
-        for weight, ways in self.concepts:
+        for weight, ways, required in self.concepts:
             best = 0.0
-            for tokens, total, phrase in ways:
+            for tokens, total, phrase, worth in ways:
                 if total <= 0:
                     continue
                 if phrase:  # whole: in full; its pieces all apart: in part; a piece missing: not at all
                     share = 1.0 if phrase in text else (PHRASE_APART if all(t in text for t, _ in tokens) else 0.0)
                 else:
                     share = sum(w for t, w in tokens if t in text) / total
-                best = max(best, share)
+                best = max(best, share * worth)
                 if best >= 1.0:
                     break
+            if required and best < 1.0 and unit and any(tokens and all(t in unit for t, _ in tokens)
+                                                       for tokens, _, _, _ in ways):
+                best = 1.0
+            if required and best <= 0:  # 只看培训的: 培训 or nothing
+                return False
             covered += weight * best
         return bool(self.concepts) and covered + self.satisfied >= self.min_whole - 1e-9 and (
             covered >= self.min_own - 1e-9)
@@ -149,7 +159,7 @@ async def verified(index: SearchIndex, parsed: ParsedQuestion, ranking: Ranking,
         texts = await store.read_norm_texts(index.db, ids)
         for offset, (doc, pid) in enumerate(zip(window, ids, strict=True)):
             text = evidence_text(texts.get(pid, ""), index, keep_absence=asks_absence)
-            if not check.passes(text):
+            if not check.passes(text, index.unit_name(int(doc)) if parsed.required else ""):
                 continue
             figure = parsed.wants_figure and has_figure_near(text, words)
             kept.append(Checked(int(doc), float(scores[read + offset]), figure))

@@ -35,6 +35,7 @@ from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
 from reportqa.command import interruptible
+from reportqa.conversations.store import ConversationStore
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
@@ -64,9 +65,10 @@ async def _post_init(application: Application) -> None:
     await inline_service.open()
     subscriptions = await SubscriptionStore.open(state.database)
     notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
+    conversations = await ConversationStore.open(state.database, settings.conversation_minutes * 60)
     application.bot_data["services"] = Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
-        subscriptions, notifier,
+        subscriptions, notifier, conversations,
     )
     notifier.start()
     if settings.webhook_url and settings.webhook_secret is not None:  # Telegram may stop posting: look

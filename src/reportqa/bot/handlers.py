@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 
 from telegram import CallbackQuery, Message, MessageEntity, Update
@@ -17,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa import answers
-from reportqa.bot import feedback
+from reportqa.bot import feedback, followups
 from reportqa.bot.files import in_library, send_report_file
 from reportqa.bot.keyboards import (
     REASON_LABELS,
@@ -76,13 +77,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     started = time.perf_counter()
     searcher = await svc.holder.get()
     scope = await chat_scope(svc, searcher, message.chat_id)
-    answer = await answers.answer_question(searcher, question, top_k=svc.settings.page_size, scope=scope)
+    turn = await followups.turn_in_chat(svc, searcher, message, user, question, scope)  # 那2023年呢 refines
     english = reply_english(update, question)
+    if turn.answer is None:  # 第二条详细说说: one result of the last answer in full, or a note
+        await followups.send_turn_part(message, turn, english)
+        return
+    answer = turn.answer
     filters = answer.to_json()["filters"]
-    sid = await svc.state.new_session(question, message.chat_id, user.id if user else None,
+    sid = await svc.state.new_session(answer.question.text, message.chat_id, user.id if user else None,
                                       scope=scope.text if scope else None, filters=filters,
                                       shown=feedback.shown_passages(answer.results))
-    text = render_answer_html(answer, english)
+    text = render_answer_html(answer, english, lead=followups.lead_html(turn, english))
     if cut:
         note = esc(say("cut", english, n=limit))
         if telegram_length(text) + telegram_length(note) + 1 <= TELEGRAM_LIMIT:
@@ -115,14 +120,13 @@ def _addressed_to_bot(message: Message, bot_id: int, username: str | None) -> st
     mention = f"@{username}".lower() if username else None
     mentioned = False
     if mention:
-        try:
-            values = list(message.parse_entities([MessageEntity.MENTION]).values())
+        try:  # every @name, wherever it stands, is an address, never a search word
+            values = list(message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).values())
         except (IndexError, UnicodeError, ValueError):  # an entity that splits a character: read the text
-            values = [word for word in text.split() if word.lower().startswith(mention)]
-        for value in values:
-            if value.lower() == mention:
-                mentioned = True
-                text = text.replace(value, " ")
+            values = re.findall(r"@[A-Za-z0-9_]{3,32}", text)
+        for value in sorted(values, key=len, reverse=True):
+            mentioned = mentioned or value.lower() == mention
+            text = text.replace(value, " ")
     replied = bool(message.reply_to_message and message.reply_to_message.from_user
                    and message.reply_to_message.from_user.id == bot_id)
     return text if mentioned or replied else None

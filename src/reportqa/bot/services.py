@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # inline.py and notifier.py read the services from here
     from reportqa.bot.inline import InlineService
     from reportqa.bot.notifier import Notifier
     from reportqa.bot.subscription_store import SubscriptionStore
+    from reportqa.conversations.store import ConversationStore
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -34,6 +35,7 @@ class Services:
     inline: InlineService
     subscriptions: SubscriptionStore
     notifier: Notifier
+    conversations: ConversationStore
     exports: InFlight = field(default_factory=InFlight)  # one export at a time per user
 
 

@@ -52,7 +52,8 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     searcher = await svc.holder.get()
     parsed = await asyncio.to_thread(searcher.parse, question)
-    if not parsed.concepts and parsed.report_ids is None and not parsed.missing_unit:
+    # a word no report holds yet (无人机巡查) is a topic too: the reports to come may hold it
+    if not parsed.concepts and not parsed.absent_words and parsed.report_ids is None and not parsed.missing_unit:
         await message.reply_text(say("subscribe_vague", english), do_quote=group)
         return
     chat_id = message.chat_id
