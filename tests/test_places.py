@@ -131,3 +131,13 @@ def test_a_marker_or_mask_composes_with_the_place_found_elsewhere() -> None:
     assert parse_unit_name("XX经济和信息化局", BUNDLED_CONFIG_DIR).compose(GAZETTEER, "阿坝藏族羌族自治州") == (
         "阿坝藏族羌族自治州经济和信息化局")
     assert parse_unit_name("县司法局", BUNDLED_CONFIG_DIR).compose(GAZETTEER, "潼关县") == "潼关县司法局"
+
+
+def test_a_branch_of_a_city_office_in_a_district() -> None:
+    """广州市公安局增城区分局 is 增城区's 公安分局 (a question for 增城区公安分局 finds it), cited as written."""
+    unit = parse_unit_name("广州市公安局增城区分局", BUNDLED_CONFIG_DIR)
+    assert unit is not None and unit.kind == "公安分局"
+    assert [m.text for m in unit.places] == ["广州市", "增城区"]
+    assert unit.compose(GAZETTEER) == "广州市公安局增城区分局"
+    asked = parse_unit_name("增城区公安分局", BUNDLED_CONFIG_DIR)
+    assert asked is not None and (asked.kind, [m.text for m in asked.places]) == ("公安分局", ["增城区"])

@@ -114,6 +114,7 @@ class UnitName:
     zone: str | None = None  # 经开区 in 大足经开区经济发展局
     partner: UnitName | None = None  # the government beside a party committee in a joint report
     cited: str = ""  # the kind as a citation writes it (交通局 as written, 市场监管局 → 市场监督管理局)
+    branch_of: str | None = None  # 公安局 in 广州市公安局增城区分局: the office whose branch this is
 
     @property
     def party(self) -> bool:
@@ -167,6 +168,11 @@ class UnitName:
             return name
         if not body and self.marker and not place_name:
             body = self.marker  # 市卫生健康委员会: the level is all the name says
+        if self.branch_of and self.places:  # 广州市 + 公安局 + 增城区 + 分局, as the name has it
+            last = self.places[-1]
+            above = self.place_text(gazetteer)[: -len(gazetteer.places[last.codes[0]].name)] if (
+                last.short and len(last.codes) == 1) else self.place_text(gazetteer)[: -len(last.text)]
+            return f"{above}{self.branch_of}{self.place_text(gazetteer)[len(above):]}分局"
         name = body + ("办事处" if body.endswith("街道") else STREET_OFFICE) if self.kind == STREET_OFFICE else (
             f"{body}{self.cited or self.kind}")
         return f"{name}、{self.partner.compose(gazetteer)}" if self.partner is not None else name
@@ -237,6 +243,8 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
     if simple.startswith("原") and len(simple) > 4 and not _read_places(simple, gazetteer)[0]:
         # 原环境保护部: the former name (but 原州区, 原平市 are places)
         simple = simple[1:]
+    if simple.endswith("分局") and (branch := _branch(simple, written, gazetteer, kinds)) is not None:
+        return branch
     if simple.startswith("中共"):
         head = _read_head(simple[2:].removesuffix("委员会").removesuffix("委"), gazetteer)
         if head is None or not (head[0] or head[1] or head[3]):
@@ -274,6 +282,24 @@ def _single(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds, p
         head = _read_head(simple, gazetteer)
         if head is not None:
             return _government_of(written, head)
+    return None
+
+
+def _branch(simple: str, written: str, gazetteer: Gazetteer, kinds: UnitKinds) -> UnitName | None:
+    """广州市公安局增城区分局: a city office's branch in a district — the district's 公安分局, cited as
+    written. None when the name is not places + an office + a place + 分局."""
+    places, rest = _read_places(simple, gazetteer)
+    for form in kinds.forms_longest_first:
+        if not rest.startswith(form) or not form.endswith("局"):
+            continue
+        inner, tail = _read_places(rest[len(form):], gazetteer)
+        if not inner or tail != "分局":
+            continue
+        shifted = tuple(PlaceMention(m.start + len(simple) - len(rest) + len(form), m.end + len(simple) - len(rest)
+                                     + len(form), m.text, m.codes, m.short) for m in inner)
+        canonical = kinds.canonical_of(form)
+        return UnitName(written, canonical.removesuffix("局") + "分局", form, (*places, *shifted),
+                        branch_of=kinds.cited_of(form))
     return None
 
 
@@ -361,6 +387,15 @@ def _government_of(written: str, head: Head) -> UnitName | None:
     if places and not zone and (not places[-1].short or places[-1].text[-1] in MARKERS):
         return UnitName(written, GOVERNMENT, "", places)  # 静海区, 延边州; not 大足 alone
     return None
+
+
+# after a kind's last character, these make it another word: 交通运输部门, 公安局长, 厅长, 委员
+_GOES_ON_AFTER_KIND = {"部": "门长", "局": "长", "厅": "长", "委": "员"}
+
+
+def kind_goes_on(text: str, end: int) -> bool:
+    """Whether the kind ending at ``text[end - 1]`` runs on into another word (部门, 局长): no unit."""
+    return end > 0 and text[end: end + 1] in _GOES_ON_AFTER_KIND.get(text[end - 1], "")
 
 
 def unit_words(unit: str | None, kind: str | None = None) -> list[str]:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from reportqa.places import COUNTY, Gazetteer, PlaceMention, load_gazetteer
 from reportqa.regions import Regions, UnitClass, load_regions
 from reportqa.text import normalise
-from reportqa.unit_names import GOVERNMENT, STREET_OFFICE, UnitName, load_unit_kinds, parse_unit_name
+from reportqa.unit_names import GOVERNMENT, STREET_OFFICE, UnitName, kind_goes_on, load_unit_kinds, parse_unit_name
 
 _GOVERNMENT_FORMS = ("人民政府", "政府", "街道办事处", "街道办", "办事处", "管理委员会", "管委会")
 
@@ -190,8 +190,8 @@ class UnitCatalog:
                     spans.append((start, start + length))
                     words.append(name)
         for match in self._kinds.finditer(text):
-            if _overlaps(match.span(), spans):
-                continue
+            if _overlaps(match.span(), spans) or kind_goes_on(text, match.end()):
+                continue  # (交通运输部门: a word about departments, not the ministry)
             found = self._unit_at(text, match)
             if found is None:
                 continue

@@ -27,6 +27,7 @@ from reportqa.unit_names import (
     MARKERS,
     STREET_OFFICE,
     UnitName,
+    kind_goes_on,
     load_unit_kinds,
     parse_unit_name,
     unit_before,
@@ -285,8 +286,7 @@ def named_units(body: str, config_dir: Path, self_town: bool = False) -> list[Si
     out: list[Sighting] = []
     taken: list[tuple[int, int]] = []
     for match in rules.kind_forms.finditer(text):
-        if _inside(match.start(), titles) or text[match.end(): match.end() + 1] in _GOES_ON_AFTER_KIND.get(
-                match.group(0)[-1], ""):
+        if _inside(match.start(), titles) or kind_goes_on(text, match.end()):
             continue  # 交通运输部门, 公安局长: a word that goes on, not a unit
         unit = unit_before(text, match.start(), match.end(), config_dir)
         if unit is None or not usable(unit, config_dir):
@@ -309,8 +309,6 @@ def named_units(body: str, config_dir: Path, self_town: bool = False) -> list[Si
 
 
 _TOWN_ENDING = re.compile(r"街道|镇|乡")
-# after a kind's last character, these make it another word: 部门, 局长, 厅长, 委员
-_GOES_ON_AFTER_KIND = {"部": "门长", "局": "长", "厅": "长", "委": "员"}
 # characters no town's name holds (function words, pronouns) and those none starts with
 _NOT_IN_TOWN_NAME = frozenset("乡镇街我本全各该每的由对将把被为向与及或等了着是这那其此个")
 _BEFORE_A_NAME = frozenset("年在和与及、的对由向将把从为给到于")  # words a name follows, never its start
