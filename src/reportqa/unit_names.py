@@ -395,7 +395,8 @@ _GOES_ON_AFTER_KIND = {"部": "门长", "局": "长", "厅": "长", "委": "员"
 
 def kind_goes_on(text: str, end: int) -> bool:
     """Whether the kind ending at ``text[end - 1]`` runs on into another word (部门, 局长): no unit."""
-    return end > 0 and text[end: end + 1] in _GOES_ON_AFTER_KIND.get(text[end - 1], "")
+    after = text[end: end + 1]
+    return end > 0 and bool(after) and after in _GOES_ON_AFTER_KIND.get(text[end - 1], "")
 
 
 def unit_words(unit: str | None, kind: str | None = None) -> list[str]:
