@@ -474,6 +474,8 @@ def inspect(
             "evidence": meta.evidence,
             "warnings": report.warnings,
             "removed": report.removed,
+            "page": report.page_lines,  # a web page's metadata lines (索引号, 发布机构, 成文日期 …)
+            "ocr": report.ocr,  # pages read by OCR and its confidence
             "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
         }, ensure_ascii=False, indent=2))
         return
@@ -483,6 +485,12 @@ def inspect(
         console.print(f"  {label:<9} {value}", markup=False, soft_wrap=True)
     for warning in report.warnings:
         console.print(f"  warning   {warning}", markup=False)
+    for line in report.page_lines:
+        console.print(f"  page      {line}", markup=False)
+    if report.ocr and report.ocr.get("pages"):
+        ocr = report.ocr
+        console.print(f"  ocr       {len(ocr['pages'])} page(s), confidence mean {ocr['mean_confidence']}, "
+                      f"lowest line {ocr['lowest_confidence']}", markup=False)
     for rule, count in report.removed.items():
         console.print(f"  removed   {rule} ×{count}", markup=False)
     console.print(f"  passages  {len(report.passages)}", markup=False)
