@@ -64,18 +64,23 @@ class WebPage:
 
 
 def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """A page's bytes → text: its byte-order mark, the charset it (or its MHTML part) declares,
-    UTF-8, then GB18030 (what GB2312 / GBK pages really use)."""
+    """A page's bytes → text: its byte-order mark, UTF-8 when the bytes are UTF-8 (a browser saves a
+    page in UTF-8 but keeps its ``charset=gb2312``; GBK text is almost never valid UTF-8), the
+    charset it (or its MHTML part) declares, then GB18030 (what GB2312 / GBK pages really use)."""
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(encoding, "replace"), encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
     candidates = []
     if declared:
         candidates.append(declared)
     if match := _META_CHARSET.search(data[:16384]):
         candidates.append(match.group(1).decode("ascii"))
-    candidates += ["utf-8", "gb18030"]
+    candidates.append("gb18030")
     for name in candidates:
         name = _GB.get(name.strip().lower(), name.strip().lower())
         try:
@@ -120,8 +125,10 @@ def read_web_page(data: bytes, declared: str | None = None) -> WebPage:
         raise WebPageRefused("no text in this page")
     page_title = _page_title(title, before, inside)
     lines = ([WebLine(page_title)] if page_title else []) + inside
-    return WebPage(page_title, lines, [line.text for line in before if line.text != page_title], len(after),
-                   encoding)
+    page_lines = [line.text for line in before]
+    if page_title in page_lines:
+        page_lines.remove(page_title)
+    return WebPage(page_title, lines, page_lines, len(after), encoding)
 
 
 def _drop_furniture(root: html.HtmlElement) -> None:
@@ -232,15 +239,15 @@ def _zoned_lines(root: html.HtmlElement, main: html.HtmlElement) -> tuple[list[W
 
 
 def _page_title(title: str | None, before: list[WebLine], inside: list[WebLine]) -> str | None:
-    """The document's title: the line above the main text that is a part of the page's <title>
-    (``万载县2022年…统计公报 | 万载县人民政府``), else the longest part; none when the main text opens
-    with it already."""
+    """The document's title: the longest line above the main text that is a part of the page's <title>
+    (``万载县2022年…统计公报 | 万载县人民政府``: not the site's name), else the longest part; none when the
+    main text opens with it already."""
     parts = [p for p in _TITLE_SEPARATORS.split(_SPACES.sub(" ", title or "").strip()) if len(p) >= 6]
     if not parts:
         return None
     squeeze = {_SPACES.sub("", p): p for p in parts}
-    chosen = next((line.text for line in before if _SPACES.sub("", line.text) in squeeze), None)
-    chosen = chosen or max(parts, key=len)
+    shown = [line.text for line in before if _SPACES.sub("", line.text) in squeeze]
+    chosen = max(shown or parts, key=len)
     opening = [_SPACES.sub("", line.text) for line in inside[:3]]
     if any(_SPACES.sub("", chosen) in line for line in opening):
         return None
