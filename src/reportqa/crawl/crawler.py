@@ -182,8 +182,8 @@ class Crawler:
                 headers["If-Modified-Since"] = entry.last_modified
             try:
                 with self._request(current, headers) as response:
-                    if response.is_redirect:
-                        target = normal_url(urljoin(current, response.headers.get("location", "")))
+                    if response.has_redirect_location:
+                        target = normal_url(urljoin(current, response.headers["location"]))
                         if urlsplit(target).netloc != source.host:
                             self._skip(url, f"redirected to another site ({target})")
                             return None
@@ -394,7 +394,7 @@ def target_path(url: str, suffix: str, disposition: str | None = None) -> str:
     """Where a URL's document is saved, relative to the reports folder: crawled/<host>/<path>, each
     part made a safe name (no '..', no hidden names), a query kept as a short hash, and the file's
     suffix its kind's (a .shtml page is saved as .html, a download.jsp?id=… as .pdf)."""
-    parts = urlsplit(url)
+    parts = urlsplit(normal_url(url))
     host = _safe(parts.netloc.replace(":", "_"))
     segments = [_safe(unquote(s)) for s in parts.path.split("/") if s not in ("", ".", "..")]
     if not segments or parts.path.endswith("/"):

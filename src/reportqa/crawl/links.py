@@ -32,9 +32,24 @@ class Link:
 
 
 def normal_url(url: str) -> str:
-    """A URL as the crawl compares them: no fragment, the host in lower case, an empty path as '/'."""
+    """A URL as the crawl compares them: no fragment, the host in lower case, ``.`` and ``..`` resolved,
+    an empty path as '/'."""
     parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), _without_dots(parts.path), parts.query, ""))
+
+
+def _without_dots(path: str) -> str:
+    kept: list[str] = []
+    segments = path.split("/")
+    for segment in segments[1:] if path.startswith("/") else segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    if segments[-1] in (".", "..") and (not kept or kept[-1] != ""):
+        kept.append("")
+    return "/" + "/".join(kept)
 
 
 def page_links(data: bytes, base: str) -> list[Link]:
