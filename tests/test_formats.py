@@ -287,3 +287,45 @@ def test_web_page_encodings_are_detected() -> None:
     assert decode_html(page.encode("utf-8")) == (page, "utf-8")  # saved by a browser: UTF-8 whatever it declares
     assert decode_html(b"\xef\xbb\xbf<p>\xe6\xb3\x95</p>")[0] == "<p>法</p>"
     assert decode_html("<p>法治</p>".encode("gbk"), "gbk")[0] == "<p>法治</p>"
+
+
+def test_hostile_files_of_the_new_formats_are_refused_within_bounds(tmp_path: Path) -> None:
+    """An OFD whose page unpacks to 100 MB, a Word file whose piece table claims a billion characters,
+    a page nested 200,000 deep: each refused with a reason (the parse sandbox bounds time and memory
+    besides)."""
+    import struct
+
+    bomb = tmp_path / "bomb.ofd"
+    make_ofd(bomb, [["正文"]])
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Doc_0/Pages/Page_1/Content.xml", b"<a>" + b" " * (100 * 1024 * 1024) + b"</a>")
+    with zipfile.ZipFile(bomb) as archive:
+        document = archive.read("Doc_0/Document.xml").replace(
+            b"</ofd:Pages>", b'<ofd:Page ID="99" BaseLoc="Pages/Page_1/Content.xml"/></ofd:Pages>')
+        parts = {name: archive.read(name) for name in archive.namelist() if name != "Doc_0/Document.xml"}
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Doc_0/Document.xml", document)
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(UnreadableFile, match="too large"):
+        read_document(bomb)
+
+    import olefile
+
+    claims = bytearray(word_binary(["一、甲", "x"]))
+    fib = claims.index(b"\xec\xa5\xc1\x00")  # the FIB: ccpText at +0x4C
+    struct.pack_into("<I", claims, fib + 0x4C, 1_000_000_000)
+    word = tmp_path / "claims.doc"
+    word.write_bytes(bytes(claims))
+    assert [line.text for line in read_document(word).lines] == ["一、甲", "x"]  # only what the pieces hold
+    with olefile.OleFileIO(str(word), write_mode=True) as ole:  # and a piece claiming a billion characters
+        table = bytearray(ole.openstream("1Table").read())
+        struct.pack_into("<I", table, 5 + 3 * 4, 1_000_000_000)  # the last piece's end
+        ole.write_stream("1Table", bytes(table))
+    with pytest.raises(UnreadableFile, match="more than 4,000,000 characters"):
+        read_document(word)
+
+    deep = tmp_path / "deep.html"
+    deep.write_bytes(b"<html><body>" + b"<div>" * 200_000 + "正文内容".encode() * 10 + b"</div>" * 200_000 + b"</body>")
+    with pytest.raises(UnreadableFile):
+        read_document(deep)
