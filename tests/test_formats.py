@@ -179,6 +179,18 @@ def test_a_page_with_its_text_in_line_breaks_and_a_table(tmp_path: Path) -> None
                      "全年开展法治宣传活动12场，发放资料3000份，接受群众咨询500人次。", "项目 | 数量", "普法讲座 | 8场"]
 
 
+def test_a_page_laid_out_in_tables(tmp_path: Path) -> None:
+    """An older site's layout: the report in a cell of a table nested in another; its paragraphs stay
+    lines (a layout row is not a data row), its data table's rows are joined."""
+    paragraphs = "".join(f"<p>第{i}项：组织开展法治政府建设工作，全面推进依法行政，落实各项法治任务。</p>" for i in range(8))
+    page = ("<html><body><table><tr><td><a href='/'>首页</a></td></tr><tr><td><table><tr><td>" + paragraphs
+            + "<table><tr><td>项目</td><td>数量</td></tr></table></td></tr></table></td></tr></table></body></html>")
+    path = tmp_path / "p.htm"
+    path.write_bytes(page.encode("utf-8"))
+    lines = [line.text for line in read_document(path).lines]
+    assert len(lines) == 9 and lines[0].startswith("第0项") and lines[-1] == "项目 | 数量"
+
+
 @pytest.mark.parametrize("data", [b"", b"<html><body><script>x()</script></body></html>",
                                   b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nno page"])
 def test_pages_without_text_are_refused(tmp_path: Path, data: bytes) -> None:

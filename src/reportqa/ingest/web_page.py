@@ -209,7 +209,7 @@ def _zoned_lines(root: html.HtmlElement, main: html.HtmlElement) -> tuple[list[W
             if element is main:
                 out.flush()
                 out.zone = 1
-            if tag == "tr" and out.zone == 1:
+            if tag == "tr" and out.zone == 1 and (in_row or _data_row(element)):
                 out.flush()
                 in_row += 1
             elif tag in ("td", "th") and in_row:
@@ -221,7 +221,7 @@ def _zoned_lines(root: html.HtmlElement, main: html.HtmlElement) -> tuple[list[W
                     out.level = _HEADINGS[tag]
             out.add(element.text)
             continue
-        if tag == "tr" and in_row:
+        if tag == "tr" and in_row and (in_row > 1 or _data_row(element)):
             in_row -= 1
             while out.parts and out.parts[-1] in (" | ", ""):
                 out.parts.pop()
@@ -236,6 +236,14 @@ def _zoned_lines(root: html.HtmlElement, main: html.HtmlElement) -> tuple[list[W
         out.add(element.tail)
     out.flush()
     return out.zones
+
+
+MAX_ROW_CHARS = 300  # a table row longer than this is page layout (a report in a cell), not data
+
+
+def _data_row(row: html.HtmlElement) -> bool:
+    """A row of a data table (joined into one line), not a layout table's row holding the text."""
+    return row.find(".//table") is None and len(row.text_content()) <= MAX_ROW_CHARS
 
 
 def _page_title(title: str | None, before: list[WebLine], inside: list[WebLine]) -> str | None:
