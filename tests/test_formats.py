@@ -242,6 +242,28 @@ def test_a_scanned_page_is_read_by_ocr_and_its_passages_say_so(tmp_path: Path, s
     assert shown["passages"][0]["section"].startswith(OCR_SECTION)
 
 
+@needs_ocr
+def test_only_the_pages_without_text_are_read_by_ocr(tmp_path: Path, settings: Settings) -> None:
+    """A PDF of a text page and a scanned one: only the scan's passages say OCR."""
+    from pypdf import PdfReader, PdfWriter
+
+    text_page, scan = tmp_path / "text.pdf", tmp_path / "scan.pdf"
+    make_pdf(text_page, ["三、下一步打算", "持续深化法治宣传教育，建设法治乡村示范点10个。"])
+    scanned_pdf(scan)
+    writer = PdfWriter()
+    for source in (scan, text_page):
+        for page in PdfReader(source).pages:
+            writer.add_page(page)
+    mixed = tmp_path / "mixed.pdf"
+    with mixed.open("wb") as handle:
+        writer.write(handle)
+    report = parse_report(mixed, tmp_path, parse_options(settings))
+    marked = {p.text.splitlines()[-1][:6]: p.section.startswith(OCR_SECTION) for p in report.passages}
+    assert report.ocr["pages"] == [1]
+    assert any(p.section.startswith(OCR_SECTION) and "执法力量" in p.text for p in report.passages), marked
+    assert any(not p.section.startswith(OCR_SECTION) and "法治乡村示范点" in p.text for p in report.passages), marked
+
+
 def test_a_scan_without_the_ocr_extra_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ocr, "ocr_installed", lambda: False)
     path = tmp_path / "scan.pdf"

@@ -54,6 +54,18 @@ def ocr_installed() -> bool:
     return importlib.util.find_spec(OCR_PACKAGE) is not None
 
 
+def ocr_problem() -> str | None:
+    """Why OCR cannot run here (not installed, or installed but unable to start: OpenCV without its
+    system libraries), or None."""
+    if not ocr_installed():
+        return INSTALL_HINT
+    try:
+        _engine()
+    except (ImportError, OSError, RuntimeError) as exc:
+        return f"the OCR extra is installed but cannot start ({type(exc).__name__}: {exc})"[:200]
+    return None
+
+
 @cache
 def _engine() -> Any:
     from rapidocr_onnxruntime import RapidOCR

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -237,6 +238,7 @@ def read_docx(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
 
 
 _SENTENCE_END = tuple("。：:；;！!？?”」）)")
+_CHINESE_HEADING = re.compile(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]")
 
 
 def reflow_pdf_lines(lines: list[str]) -> list[str]:
@@ -258,6 +260,9 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
                 out.append(carry)
                 carry = ""
             continue
+        if carry and _CHINESE_HEADING.match(line):  # 一、 （二） start a heading, never continue a line
+            out.append(carry)
+            carry = ""
         carry += line
         if len(line) >= full * 0.85 and not line.endswith(_SENTENCE_END):
             continue
@@ -319,10 +324,10 @@ def _ocr_pages(pages: list[tuple[object, str]], deadline: float | None) -> tuple
     images = {i + 1: found for i in blank if (found := _page_images(pages[i][0]))}
     if not images:
         return {}, None
-    if not ocr.ocr_installed():
+    if (problem := ocr.ocr_problem()) is not None:
         if len(blank) == len(pages):
-            raise UnreadableFile(f"no text layer (a scanned PDF): {ocr.INSTALL_HINT}")
-        return {}, {"engine": None, "not_read": sorted(images), "reason": ocr.INSTALL_HINT}
+            raise UnreadableFile(f"no text layer (a scanned PDF): {problem}")
+        return {}, {"engine": None, "not_read": sorted(images), "reason": problem}
     summary = ocr.OcrSummary()
     read = ocr.pages_by_ocr(images, deadline, summary)
     lines = {page - 1: [Line(text, ocr=True) for text in reflow_pdf_lines([line.text for line in found])]
