@@ -305,8 +305,11 @@ def test_a_folder_of_every_format_is_indexed(tmp_path: Path, settings: Settings)
     make_docx_with_boxes(reports / "draft.docx", ["2023年工作报告", "一、主要举措"], "提出纠正行动和建议",
                          "本稿完成日期：2023年3月9日", "目录")
     scanned_pdf(reports / "scan.pdf")
+    (reports / "page_files").mkdir()  # what a browser saves beside a page: its frames are not reports
+    (reports / "page_files" / "ad-frame.htm").write_bytes(government_page("广告", ["广告内容很长很长很长很长。"], **PAGE_ARGS))
     summary = summary_dict(asyncio.run(build_index(reports, tmp_path / "index", settings)))
     skipped = {s["source"]: s["reason"] for s in summary["skipped"]}
+    assert skipped["page_files/"] == "a saved web page's images and scripts"
     expected = 7 if ocr.ocr_installed() else 6
     assert summary["reports"] == expected, skipped
     if not ocr.ocr_installed():

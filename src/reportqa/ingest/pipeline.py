@@ -45,6 +45,8 @@ class Skipped:
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024  # metadata.csv: a row a report, a few hundred bytes each
 MAX_FOLDER_DEPTH = 32  # folders nested deeper than this are listed as skipped, not walked
+_PAGE_SUFFIXES = frozenset({".html", ".htm"})
+_ASSETS = "_files"  # a browser's "save page, complete" puts the page's frames, scripts and images in NAME_files/
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # how os.fsdecode keeps a byte that is not UTF-8
@@ -113,6 +115,7 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
             yield Skipped(readable_name(prefix) or ".", f"cannot list folder: {exc.strerror or exc}")
             continue
         subfolders = []
+        pages = {os.path.splitext(e.name)[0] for e in entries if os.path.splitext(e.name)[1].lower() in _PAGE_SUFFIXES}
         for entry in entries:
             name, source = entry.name, readable_name(prefix + entry.name)
             try:
@@ -123,6 +126,8 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
             if is_dir:
                 if name.startswith("."):
                     yield Skipped(source + "/", "hidden folder")
+                elif name.endswith(_ASSETS) and name[: -len(_ASSETS)] in pages:
+                    yield Skipped(source + "/", "a saved web page's images and scripts")
                 elif depth >= MAX_FOLDER_DEPTH:
                     yield Skipped(source + "/", f"folder nested deeper than {MAX_FOLDER_DEPTH}")
                 else:
