@@ -190,7 +190,9 @@ def test_limits_timeouts_and_sizes(tmp_path: Path) -> None:
         site.routes["/robots.txt"] = Route(status=404)  # no robots.txt: everything allowed
         site.routes["/c/index.html"] = Route(column([(f"a{i}.html", f"第{i}份法治政府建设情况报告") for i in range(6)]
                                                     + [("slow.html", "一个很慢的法治政府建设情况报告"),
-                                                       ("big.pdf", "一个很大的法治政府建设报告.pdf")]))
+                                                       ("big.pdf", "一个很大的法治政府建设报告.pdf"),
+                                                       ("file?id=9", "附件：报告.pdf")]))
+        site.routes["/c/file?id=9"] = Route(b"\x89PNG\r\n\x1a\n", "image/png")
         site.routes["/c/big.pdf"] = Route(b"%PDF" + b"0" * (1024 * 1024 + 10), "application/pdf")
         site.routes["/c/slow.html"] = Route(article(report_lines("002_e4b091e3fb9e6599.txt")), delay=2)
         settings = settings.model_copy(update={"crawl_max_pages": 20})
@@ -200,6 +202,7 @@ def test_limits_timeouts_and_sizes(tmp_path: Path) -> None:
         assert reasons["slow.html"] == "timed out after 0.5 s"
         assert reasons["big.pdf"] == "larger than 1 MB (REPORTQA_MAX_FILE_MB)"
         assert reasons["a0.html"] == "HTTP 404 Not Found"
+        assert reasons["file?id=9"] == "not a report file (image/png)"
         few = settings.model_copy(update={"crawl_max_pages": 3})
         limited = Crawler(tmp_path / "r3", few).run(load_sources(sources_file(tmp_path, site.url("/c/index.html"),
                                                                               '["/c/"]')))

@@ -39,6 +39,7 @@ MAX_COLUMN_PAGES = 100  # pages of one column listing followed in a run
 MAX_CRAWL_DELAY = 60.0  # seconds: a robots.txt asking for more is capped here
 MIN_ARTICLE_CHARS = 200  # an article page with less main text is a stub (its attachments are the report)
 MAX_ROBOTS_BYTES = 512 * 1024
+UNKNOWN = ".bin"  # a response that is neither a page nor a report file (an image, a zip)
 
 _DOCUMENT_TYPES = {
     "application/pdf": ".pdf", "application/msword": ".doc", "application/ofd": ".ofd", "application/x-ofd": ".ofd",
@@ -148,6 +149,10 @@ class Crawler:
             if role == "article":
                 self._save_article(url, fetched, entry)
             return self._follow(links, role, fetched.url, source)
+        if suffix == UNKNOWN:
+            kind = fetched.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+            self._skip(url, f"not a report file ({kind})")
+            return []
         self._save(url, fetched, entry, suffix)  # an attachment (or a start URL that is itself a report file)
         return []
 
@@ -351,7 +356,7 @@ def _document_suffix(fetched: _Fetched) -> str | None:
     named = attachment_suffix(fetched.url, _disposition_name(fetched.headers) or "")
     if named:
         return named
-    return None if fetched.body.lstrip()[:1] == b"<" else ".bin"
+    return None if fetched.body.lstrip()[:1] == b"<" else UNKNOWN
 
 
 def _charset(headers: httpx.Headers) -> str | None:
