@@ -118,7 +118,9 @@ def make_corpus(folder: Path, seeds: Path) -> dict[str, str]:
     os.mkfifo(folder / "pipe.txt")  # reading it would block for ever
     expect["pipe.txt"] = "not a regular file (a named pipe)"
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 500)
-    expect["old.doc"] = "unsupported"
+    expect["old.doc"] = "not an ole2 word file"  # the OLE2 magic cut short: read by nothing built in
+    (folder / "sheet.xls").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 500)
+    expect["sheet.xls"] = "unsupported"
     (folder / "~$lock.docx").write_bytes(b"x")
     expect["~$lock.docx"] = "hidden"
     return expect

@@ -88,11 +88,11 @@ def test_a_folder_with_no_reports_is_refused_and_the_index_kept(library: Setting
     before = store.current_generation(library.index_dir)
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "旧格式.doc").write_bytes(b"old word")
+    (empty / "旧格式.xls").write_bytes(b"old sheet")
     done = reportqa(["index", str(empty)], library)
     assert done.returncode == ExitCode.FAILED
     line = one_line_error(done)
-    assert "no report files" in line and "旧格式.doc" in line and "unchanged" in line
+    assert "no report files" in line and "旧格式.xls" in line and "unchanged" in line
     assert store.current_generation(library.index_dir) == before
     done = reportqa(["index", str(tmp_path / "no-such-folder")], library)
     assert done.returncode == ExitCode.USAGE and "not found" in one_line_error(done)

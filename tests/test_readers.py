@@ -171,3 +171,6 @@ def test_corrupt_pdf_is_refused(tmp_path: Path) -> None:
 def test_reflow_keeps_headings_and_paragraph_ends() -> None:
     lines = ["一、主要举措", "这是一段很长的正文内容被版面折行了所以", "要接上。", "（二）短标题", "正文。"]
     assert reflow_pdf_lines(lines) == ["一、主要举措", "这是一段很长的正文内容被版面折行了所以要接上。", "（二）短标题", "正文。"]
+    # a title as long as a full line is not continued by the heading below it (一、 （二） start lines)
+    lines = ["某某县司法局2022年法治政府建设情况报告", "一、主要举措", "全年组织执法培训5次参训人员达到三百人次"]
+    assert reflow_pdf_lines(lines) == lines

@@ -152,7 +152,8 @@ def _print_summary(summary: BuildSummary, console: Console) -> None:
 @app.command()
 @handles_faults
 def index(
-    reports_dir: Annotated[Path, typer.Argument(help="报告文件夹 / Folder of report files (.txt .md .docx .pdf).")],
+    reports_dir: Annotated[Path, typer.Argument(help="报告文件夹 / Folder of report files (.txt .md .docx .pdf .doc "
+                                                     ".wps .ofd .html .mhtml).")],
     index_dir: IndexDir = None,
     full: Annotated[bool, typer.Option("--full", help="重新读取所有文件 / Parse every file again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出摘要 / Print the summary as JSON.")] = False,
@@ -171,8 +172,8 @@ def index(
         listed = (f" ({len(others)} other files or folders, e.g. {others[0].source}: {others[0].reason})"
                   if others else "")
         kept = "; the index there is unchanged" if store.current_generation(target) is not None else ""
-        fail(ExitCode.FAILED, f"no report files (.txt .md .docx .pdf) in {reports_dir}{listed}; nothing "
-                              f"indexed{kept}")
+        fail(ExitCode.FAILED, f"no report files (.txt .md .docx .pdf .doc .wps .ofd .html .mhtml) in {reports_dir}"
+                              f"{listed}; nothing indexed{kept}")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -219,7 +220,8 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
 @app.command()
 @handles_faults
 def add(
-    file: Annotated[Path, typer.Argument(help="报告文件 / A report file (.txt .md .docx .pdf).")],
+    file: Annotated[Path, typer.Argument(help="报告文件 / A report file (.txt .md .docx .pdf .doc .wps .ofd .html "
+                                              ".mhtml).")],
     name: Annotated[str | None, typer.Option("--name", help="保存的文件名 / The file name to keep (made "
                                                          "safe).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / Print the outcome as JSON.")] = False,
@@ -499,6 +501,8 @@ def inspect(
             "evidence": meta.evidence,
             "warnings": report.warnings,
             "removed": report.removed,
+            "page": report.page_lines,  # a web page's metadata lines (索引号, 发布机构, 成文日期 …)
+            "ocr": report.ocr,  # pages read by OCR and its confidence
             "passages": [{"ordinal": p.ordinal, "section": p.section, "text": p.text} for p in report.passages],
         }, ensure_ascii=False, indent=2))
         return
@@ -508,6 +512,12 @@ def inspect(
         console.print(f"  {label:<9} {value}", markup=False, soft_wrap=True)
     for warning in report.warnings:
         console.print(f"  warning   {warning}", markup=False)
+    for line in report.page_lines:
+        console.print(f"  page      {line}", markup=False)
+    if report.ocr and report.ocr.get("pages"):
+        ocr = report.ocr
+        console.print(f"  ocr       {len(ocr['pages'])} page(s), confidence mean {ocr['mean_confidence']}, "
+                      f"lowest line {ocr['lowest_confidence']}", markup=False)
     for rule, count in report.removed.items():
         console.print(f"  removed   {rule} ×{count}", markup=False)
     console.print(f"  passages  {len(report.passages)}", markup=False)
@@ -588,6 +598,57 @@ def feedback(
     up = sum(1 for c in cases if c["feedback"]["helpful"])
     typer.echo(f"{len(cases)} votes written to {export} ({up} 👍, {len(cases) - up} 👎; "
                f"{sum(1 for c in cases if c.get('needs_facts'))} need expected facts)")
+
+
+@app.command()
+@handles_faults
+def crawl(
+    sources: Annotated[Path, typer.Option("--sources", help="SOURCES.toml：要抓取的网站栏目 / The sites' columns to "
+                                                         "fetch ([[source]] name, start, allow).")],
+    reports_dir: Annotated[Path, typer.Option("--reports-dir", help="报告文件夹（保存到 crawled/ 下）/ The reports "
+                                                                 "folder (saved under crawled/<host>/).")],
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出摘要 / Print the summary as JSON.")] = False,
+) -> None:
+    """从网站抓取报告 / Fetch the reports from the units' own sites: each source's column pages, the articles
+    they list and their attachments, politely (robots.txt, one request per host every 0.5 s, conditional
+    requests); then index the folder when --index-dir is given (so /subscribe notices go out)."""
+    from reportqa.crawl.crawler import Crawler
+    from reportqa.crawl.sources import SourcesError, load_sources
+
+    settings = _settings()
+    try:
+        listed = load_sources(sources)
+    except SourcesError as exc:
+        fail(ExitCode.USAGE, str(exc))
+    if reports_dir.exists() and not reports_dir.is_dir():
+        fail(ExitCode.USAGE, f"not a folder: {reports_dir}")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    summary = Crawler(reports_dir, settings).run(listed)
+    if index_dir is not None:
+        from reportqa.indexer import build_index, summary_dict
+        from reportqa.ingest.pipeline import has_report_files
+
+        if has_report_files(reports_dir):
+            summary.index = summary_dict(asyncio.run(build_index(reports_dir, index_dir, settings)))
+        else:
+            summary.index = {"skipped": f"no report files in {reports_dir} yet"}
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    console.print(f"{summary.sources} sources: {summary.requests} requests, {summary.fetched} fetched, "
+                  f"{summary.not_modified} not modified (304), {len(summary.saved)} saved, "
+                  f"{len(summary.skipped)} skipped", markup=False)
+    for item in summary.saved:
+        console.print(f"  {'replaced' if item['replaced'] else 'saved':<9} {item['file']}  ← {item['url']}",
+                      markup=False)
+    for item in summary.skipped:
+        console.print(f"  skipped   {item['url']}: {item['reason']}", markup=False)
+    if summary.index is not None:
+        index = summary.index
+        console.print(f"  index     {index.get('reports', 0)} reports, {index.get('passages', 0)} passages"
+                      + (f" ({index['skipped']})" if isinstance(index.get("skipped"), str) else ""), markup=False)
 
 
 def main() -> None:

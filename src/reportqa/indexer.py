@@ -51,7 +51,7 @@ from reportqa.ingest.pipeline import (
     parse_report,
     source_name,
 )
-from reportqa.ingest.readers import UnreadableFile
+from reportqa.ingest.readers import READERS_VERSION, UnreadableFile
 from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.mapped_arrays import load_arrays
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
@@ -172,9 +172,13 @@ def _parse_key(digest: str, fingerprint: str, override: dict[str, str] | None) -
     return f"{digest[:32]}:{fingerprint}:{hashlib.sha256(payload).hexdigest()[:16]}"
 
 
+# of a file's parse budget, what its reading (OCR, a converter) may take: the rest cleans and tokenises
+READ_SHARE = 0.75
+
+
 def parse_options(settings: Settings) -> ParseOptions:
     return ParseOptions(settings.config_dir, settings.passage_max_chars, settings.passage_min_chars,
-                        settings.max_file_mb * 1024 * 1024)
+                        settings.max_file_mb * 1024 * 1024, settings.parse_seconds_per_file * READ_SHARE)
 
 
 async def _load_previous(generation: Path) -> tuple[Previous | None, str | None]:
@@ -378,7 +382,8 @@ async def _build_with(
     previous, damage = (None, None) if (full or served is None) else await _load_previous(served)
     verifying = asyncio.ensure_future(_verify_previous(previous)) if previous is not None else None
     await asyncio.sleep(0)  # the check starts in its thread before the scan takes this one
-    fingerprint = config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
+    fingerprint = (config_fingerprint(settings.config_dir) + f":{options.max_chars}:{options.min_chars}"
+                   + f":r{READERS_VERSION}")
     try:
         scan = _scan(reports_dir, previous, fingerprint, on_file, on_start)
     except BaseException:

@@ -52,3 +52,5 @@ class ParsedReport:
     warnings: list[str] = field(default_factory=list)
     removed: dict[str, int] = field(default_factory=dict)  # cleaning rule → lines or spans removed
     encoding: str | None = None
+    ocr: dict | None = None  # what OCR read of it (pages, confidence), when any page had no text layer
+    page_lines: list[str] = field(default_factory=list)  # its web page's metadata lines (索引号, 发布机构 …)

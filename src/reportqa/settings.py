@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     parse_seconds_per_file: float = Field(120.0, gt=0)
     parse_memory_mb: int = Field(2048, ge=0)  # beyond the worker's own; 0: no memory limit
     parse_workers: int = Field(0, ge=0)  # 0: one per core
+
+    # reportqa crawl: the reports from the units' own sites (crawl/)
+    crawl_user_agent: str = "reportqa-crawler/0.1 (+https://github.com/reportqa; fetches published work reports)"
+    crawl_delay_seconds: float = Field(0.5, ge=0)  # between two requests to one host (robots.txt may ask for more)
+    crawl_timeout_seconds: float = Field(30.0, gt=0)  # one request, connect to last byte
+    crawl_max_pages: int = Field(500, ge=1)  # requests per source and run, pages and attachments together
     # An update of an index of at least this many passages keeps the last full build's files as they
     # are and writes the new and changed reports as an overlay (overlay.py: seconds instead of a
     # minute at 1M passages, the same scores), until the overlay or the dead passages pass this share

@@ -69,8 +69,9 @@ MESSAGES = {
     "unit_usage": ("用法：/unit 单位名称（可只写一部分，如 /unit 应急）", "Usage: /unit name (part of it is fine)"),
     "upload_refused": ("只有管理员可以添加报告；请把文件发给管理员。",
                        "Only administrators can add reports; please send the file to one."),
-    "upload_type": ("不支持 {suffix} 文件，请发送 .txt、.md、.docx 或 .pdf。",
-                    "{suffix} files are not supported; send .txt, .md, .docx or .pdf."),
+    "upload_type": ("不支持 {suffix} 文件，请发送 .txt、.md、.docx、.doc、.wps、.pdf、.ofd、.html 或 .mhtml。",
+                    "{suffix} files are not supported; send .txt, .md, .docx, .doc, .wps, .pdf, .ofd, .html or "
+                    ".mhtml."),
     "upload_size": ("文件超过 {mb} MB，无法接收。", "The file is larger than {mb} MB; it cannot be taken."),
     "upload_received": ("📥 已收到 {name}，正在读取并加入索引…", "📥 Got {name}; reading and indexing it…"),
     "upload_download_failed": ("下载文件失败，请重新发送。", "Downloading the file failed; please send it again."),

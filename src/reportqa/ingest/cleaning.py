@@ -75,6 +75,33 @@ def _is_label_only(text: str, rule_name: str) -> bool:
     return rule_name == "site metadata" and not re.search(r"[:：|\]】]\s*\S", text)
 
 
+_LABEL_END = re.compile(r"[:：]\s*$")
+# the cleaning rules (config/cleaning.toml) whose lines state a page's metadata, as against navigation
+PAGE_METADATA_RULES = frozenset({"site metadata", "publication line", "page time"})
+
+
+def page_metadata(lines: list[str], rules: CleaningRules) -> tuple[list[str], int]:
+    """A web page's lines outside its main text (``RawDocument.page_lines``) → those the rules
+    recognise as the page's metadata or publication lines (索引号, 发布机构, 成文日期, 来源 …), a label
+    alone joined with its value on the next line (``发布机构：`` ``宜春市统计局``), and how many other
+    lines (navigation, site furniture) were dropped."""
+    kept: list[str] = []
+    dropped = 0
+    rules_list = [r for r in (*rules.preamble_drop, *rules.after_title_drop) if r.name in PAGE_METADATA_RULES]
+    index = 0
+    while index < len(lines):
+        text = lines[index].strip()
+        index += 1
+        if not any(r.pattern.search(to_simplified(text)) for r in rules_list):
+            dropped += 1
+            continue
+        if _LABEL_END.search(text) and index < len(lines) and len(value := lines[index].strip()) <= 40 and (
+                not _LABEL_END.search(value)):
+            text, index = text + value, index + 1
+        kept.append(text)
+    return kept, dropped
+
+
 def drop_preamble(cleaned: Cleaned, title_index: int | None, rules: CleaningRules) -> Cleaned:
     """Remove site navigation, site metadata and publication lines before the title (or among the
     first lines when the title is unknown) and a web page's lines right below it; the lines taken

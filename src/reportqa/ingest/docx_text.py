@@ -19,6 +19,7 @@ from typing import IO
 from lxml import etree
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 DOCUMENT_PART = "word/document.xml"
 STYLES_PART = "word/styles.xml"
 
@@ -120,14 +121,9 @@ def _body_lines(stream: _BoundedStream, levels: dict[str, int], max_chars: int) 
             depth += 1
             continue
         depth -= 1
-        if depth != 2:  # w:document → w:body → a paragraph or a table
+        if depth != 2:  # w:document → w:body → a paragraph, a table, a content control
             continue
-        if element.tag == W + "p":
-            lines = [DocxLine(paragraph_text(element), _paragraph_level(element, levels))]
-        elif element.tag == W + "tbl":
-            lines = [DocxLine(row) for row in table_rows(element)]
-        else:
-            lines = []
+        lines = list(block_lines(element, levels))
         element.clear()
         parent = element.getparent()
         while parent is not None and element.getprevious() is not None:
@@ -139,6 +135,40 @@ def _body_lines(stream: _BoundedStream, levels: dict[str, int], max_chars: int) 
             yield line
 
 
+_BLOCK_CONTAINERS = frozenset({W + "sdt", W + "sdtContent", W + "customXml"})
+
+
+def block_lines(element: etree._Element, levels: dict[str, int]) -> Iterator[DocxLine]:
+    """One block of the body as lines: a paragraph (then the text boxes anchored in it), a table's
+    rows, or the blocks inside a content control (a cover page's fields; not a table of contents)."""
+    if element.tag == W + "p":
+        yield DocxLine(paragraph_text(element), _paragraph_level(element, levels))
+        for box in text_boxes(element):
+            for paragraph in box.iterfind(W + "p"):
+                if text := paragraph_text(paragraph).strip():
+                    yield DocxLine(text)
+    elif element.tag == W + "tbl":
+        yield from (DocxLine(row) for row in table_rows(element))
+    elif element.tag in _BLOCK_CONTAINERS and not _is_table_of_contents(element):
+        for child in element:
+            yield from block_lines(child, levels)
+
+
+def _is_table_of_contents(element: etree._Element) -> bool:
+    """A content control holding Word's table of contents: its lines repeat the headings (with page
+    numbers), and a line of it is no title."""
+    gallery = element.find(f"{W}sdtPr/{W}docPartObj/{W}docPartGallery")
+    return gallery is not None and gallery.get(W + "val", "").lower() == "table of contents"
+
+
+def text_boxes(paragraph: etree._Element) -> Iterator[etree._Element]:
+    """The text boxes anchored in a paragraph (shapes, a flowchart's group), each once: a DrawingML
+    shape's box, not the VML copy Word keeps beside it for old readers (``mc:Fallback``)."""
+    for box in paragraph.iter(W + "txbxContent"):
+        if not any(ancestor.tag == MC_FALLBACK for ancestor in box.iterancestors()):
+            yield box
+
+
 def _paragraph_level(paragraph: etree._Element, levels: dict[str, int]) -> int | None:
     style = paragraph.find(f"{W}pPr/{W}pStyle")
     return levels.get(style.get(W + "val", "")) if style is not None else None
@@ -146,7 +176,8 @@ def _paragraph_level(paragraph: etree._Element, levels: dict[str, int]) -> int |
 
 def paragraph_text(paragraph: etree._Element) -> str:
     """A paragraph's text as Word shows it: its runs (in hyperlinks, insertions, content controls),
-    tabs and line breaks; not deleted text, field codes, or text boxes anchored in it."""
+    tabs and line breaks; not deleted text, field codes, or text boxes anchored in it (those are
+    lines of their own: ``block_lines``)."""
     parts: list[str] = []
     _collect_runs(paragraph, parts)
     return "".join(parts)
@@ -190,4 +221,6 @@ def cell_text(cell: etree._Element) -> str:
             lines.append(paragraph_text(child))
         elif child.tag == W + "tbl":
             lines.extend(table_rows(child))
+        elif child.tag in _BLOCK_CONTAINERS:  # a content control around a cell's paragraphs
+            lines.extend(line.text for line in block_lines(child, {}))
     return "\n".join(lines)

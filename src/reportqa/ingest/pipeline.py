@@ -11,19 +11,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line
+from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line, page_metadata
 from reportqa.ingest.dates import parse_date
 from reportqa.ingest.library_files import NotInLibrary, kind_of, library_problem, open_in_library, real_root
 from reportqa.ingest.metadata import extract_metadata, find_title, read_report
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, decode_text, read_document
 from reportqa.ingest.sections import sections_of
 from reportqa.ingest.unit_sightings import ReportEvidence
-from reportqa.model import ParsedReport, Passage, ReportMeta
+from reportqa.model import SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
 from reportqa.resources import load_cleaning_rules
 from reportqa.text import normalise
 
 METADATA_FILE = "metadata.csv"
 PDF_NOTE = "pdf reader: "  # a warning that is the PDF library's own remark on a damaged but readable file
+OCR_SECTION = "OCR识别"  # the first step of the section path of a passage read from a page image by OCR
+PAGE_CHROME = "page chrome"  # what ``removed`` calls a web page's lines that are neither its text nor metadata
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ParseOptions:
     max_chars: int = 1200
     min_chars: int = 80
     max_file_bytes: int | None = 100 * 1024 * 1024
+    read_seconds: float | None = None  # what slow readers (OCR, converters) may spend on one file
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Skipped:
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024  # metadata.csv: a row a report, a few hundred bytes each
 MAX_FOLDER_DEPTH = 32  # folders nested deeper than this are listed as skipped, not walked
+_PAGE_SUFFIXES = frozenset({".html", ".htm"})
+_ASSETS = "_files"  # a browser's "save page, complete" puts the page's frames, scripts and images in NAME_files/
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # how os.fsdecode keeps a byte that is not UTF-8
@@ -110,6 +115,7 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
             yield Skipped(readable_name(prefix) or ".", f"cannot list folder: {exc.strerror or exc}")
             continue
         subfolders = []
+        pages = {os.path.splitext(e.name)[0] for e in entries if os.path.splitext(e.name)[1].lower() in _PAGE_SUFFIXES}
         for entry in entries:
             name, source = entry.name, readable_name(prefix + entry.name)
             try:
@@ -120,6 +126,8 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
             if is_dir:
                 if name.startswith("."):
                     yield Skipped(source + "/", "hidden folder")
+                elif name.endswith(_ASSETS) and name[: -len(_ASSETS)] in pages:
+                    yield Skipped(source + "/", "a saved web page's images and scripts")
                 elif depth >= MAX_FOLDER_DEPTH:
                     yield Skipped(source + "/", f"folder nested deeper than {MAX_FOLDER_DEPTH}")
                 else:
@@ -234,9 +242,13 @@ def file_sha256(path: Path | str, root: Path | str | None = None) -> str:
 def read_cleaned(path: Path, reports_dir: Path, options: ParseOptions) -> tuple[RawDocument, Cleaned]:
     """A report file read (through the descriptor checked to be inside ``reports_dir``) and cleaned:
     its text lines, the web page's lines taken out apart."""
-    document = read_document(path, options.max_file_bytes, reports_dir)
+    document = read_document(path, options.max_file_bytes, reports_dir, options.read_seconds)
     rules = load_cleaning_rules(options.config_dir)
     cleaned = clean_lines(document.lines, rules)
+    if document.page_lines or document.chrome_lines:  # a web page: its metadata kept, its furniture counted
+        cleaned.page_lines, dropped = page_metadata(document.page_lines, rules)
+        if dropped + document.chrome_lines:
+            cleaned.removed[PAGE_CHROME] += dropped + document.chrome_lines
     title_index = find_title([line.text for line in cleaned.lines], skip=lambda t: is_preamble_line(t, rules))
     return document, drop_preamble(cleaned, title_index, rules)
 
@@ -266,8 +278,9 @@ def parse_report(
     meta = apply_override(extracted.meta, override, options.config_dir)
     warnings = [w for w in extracted.warnings if not (override and _overridden(w, override))]
     sections = sections_of(extracted.body, options.max_chars, options.min_chars)
+    ocr_lines = [line.text.strip() for line in document.lines if line.ocr and len(line.text.strip()) >= 4]
     passages = [
-        Passage(ordinal=i, section=s.name, text=s.text, norm_text=normalise(s.text))
+        Passage(ordinal=i, section=_ocr_marked(s.name, s.text, ocr_lines), text=s.text, norm_text=normalise(s.text))
         for i, s in enumerate(sections)
     ]
     if not passages:
@@ -275,7 +288,36 @@ def parse_report(
     if not any(s.path for s in sections):
         warnings.append("no headings found: the whole text is one section")
     warnings += [f"{PDF_NOTE}{note}" for note in document.notes]
-    return ParsedReport(source, digest, meta, passages, warnings, dict(cleaned.removed), document.encoding)
+    warnings += ocr_warnings(document.ocr)
+    return ParsedReport(source, digest, meta, passages, warnings, dict(cleaned.removed), document.encoding,
+                        ocr=document.ocr, page_lines=list(cleaned.page_lines))
+
+
+def _ocr_marked(section: str, text: str, ocr_lines: list[str]) -> str:
+    """A passage's section path, headed by ``OCR识别`` when its text was read by OCR: every citation
+    of it says so."""
+    if ocr_lines and any(line in text for line in ocr_lines):
+        return OCR_SECTION + SECTION_SEPARATOR + section
+    return section
+
+
+def ocr_warnings(ocr: dict | None) -> list[str]:
+    """What OCR did, or could not do, for a file, as warnings (``inspect`` and upload replies show them)."""
+    if not ocr:
+        return []
+    out = []
+    if ocr.get("pages"):
+        out.append(f"OCR: {len(ocr['pages'])} page(s) without a text layer read by OCR (pages "
+                   f"{_pages(ocr['pages'])}), confidence mean {ocr['mean_confidence']}, lowest line "
+                   f"{ocr['lowest_confidence']}")
+    if ocr.get("not_read"):
+        why = ocr.get("reason") or "not within the file's time budget (REPORTQA_PARSE_SECONDS_PER_FILE)"
+        out.append(f"OCR: page(s) {_pages(ocr['not_read'])} have no text layer and were not read: {why}")
+    return out
+
+
+def _pages(pages: list[int]) -> str:
+    return ", ".join(map(str, pages[:20])) + (" …" if len(pages) > 20 else "")
 
 
 def _overridden(warning: str, override: dict[str, str]) -> bool:

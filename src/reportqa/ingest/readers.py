@@ -1,7 +1,10 @@
 """Readers: a report file → lines of text (with Word heading levels where the file has them).
 
 Encodings are detected, not assumed; anything that cannot be read raises ``UnreadableFile`` with a
-reason a person can act on.
+reason a person can act on: what is wrong with the file, or what would read it (an extra, a tool).
+The kinds: text (.txt .md), .docx, .pdf (text layer; pages without one by OCR with the ``ocr``
+extra; encrypted ones that open without a password), Word binary .doc and WPS .wps
+(``word_binary.py``), OFD (``ofdkit``), saved web pages .html .htm .mhtml (``web_page.py``).
 """
 
 from __future__ import annotations
@@ -11,15 +14,24 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from reportqa.ingest import converters, ocr
 from reportqa.ingest.docx_text import MAX_TEXT_CHARS, DocxRefused, read_docx_lines
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
+from reportqa.ingest.web_page import WebPageRefused, html_of_mhtml, read_web_page
+from reportqa.ingest.word_binary import WordBinaryRefused, read_word_binary
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf"})
+# what a build's parse of an unchanged file depends on besides its bytes and config/: raised when a reader
+# reads more of a file than before (2: .docx text boxes and content controls, OCR, web pages' metadata)
+READERS_VERSION = "2"
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf", ".doc", ".wps", ".ofd", ".html", ".htm", ".mhtml",
+                                ".mht"})
 
 
 class UnreadableFile(Exception):
@@ -30,6 +42,7 @@ class UnreadableFile(Exception):
 class Line:
     text: str
     heading_level: int | None = None  # from a Word heading style; None for ordinary text
+    ocr: bool = False  # read by OCR from a page image
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,9 @@ class RawDocument:
     encoding: str | None = None  # for text files: the detected encoding
     notes: list[str] = field(default_factory=list)  # what the reading library remarked (pypdf's warnings)
     sha256: str | None = None  # of the bytes read (``read_document``)
+    page_lines: list[str] = field(default_factory=list)  # a web page's own lines before its main text
+    chrome_lines: int = 0  # a web page's lines after its main text (related links, footer), dropped
+    ocr: dict | None = None  # what OCR read (``ocr.OcrSummary.as_dict``), when it read any page
 
 
 MAX_NOTES = 5
@@ -72,10 +88,14 @@ def remarks_of(logger_name: str) -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
-def read_document(path: Path, max_bytes: int | None = None, root: Path | None = None) -> RawDocument:
+def read_document(path: Path, max_bytes: int | None = None, root: Path | None = None,
+                  seconds: float | None = None) -> RawDocument:
     """Read one report file of any supported kind, only when it is a regular file inside ``root`` (the
     reports folder; by default the file's own folder), through the one descriptor that was checked
-    (``library_files.open_in_library``); the document carries the SHA-256 of exactly the bytes read."""
+    (``library_files.open_in_library``); the document carries the SHA-256 of exactly the bytes read.
+    ``seconds`` is what slow readers (OCR, external converters) may spend before handing back what
+    they have."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type {suffix or '(none)'}")
@@ -89,14 +109,14 @@ def read_document(path: Path, max_bytes: int | None = None, root: Path | None = 
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
     with handle:
         try:
-            return _read_checked(handle, suffix, max_bytes)
+            return _read_checked(handle, suffix, max_bytes, deadline)
         except PermissionError as exc:
             raise UnreadableFile("permission denied") from exc
         except OSError as exc:
             raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
 
 
-def _read_checked(handle: BinaryIO, suffix: str, max_bytes: int | None) -> RawDocument:
+def _read_checked(handle: BinaryIO, suffix: str, max_bytes: int | None, deadline: float | None) -> RawDocument:
     """A checked, open file → its document and the SHA-256 of its bytes. A reader of a new kind of
     file takes the open file (``_READERS``), never its path."""
     size = os.fstat(handle.fileno()).st_size
@@ -111,7 +131,7 @@ def _read_checked(handle: BinaryIO, suffix: str, max_bytes: int | None) -> RawDo
             raise UnreadableFile(f"too large (over {max_bytes // (1024 * 1024)} MB)")
         text, encoding = decode_text(data)
         return RawDocument([Line(t) for t in text.splitlines()], encoding, sha256=hashlib.sha256(data).hexdigest())
-    document = reader(handle)
+    document = reader(handle, deadline)
     handle.seek(0)
     return replace(document, sha256=hashlib.file_digest(handle, "sha256").hexdigest())
 
@@ -205,9 +225,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnreadableFile("binary file or unknown encoding, not text")
 
 
-def read_docx(handle: BinaryIO) -> RawDocument:
-    """Paragraphs and table rows in document order, read as a bounded stream (see docx_text.py);
-    Word heading styles become heading levels."""
+def read_docx(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
+    """Paragraphs, table rows, content controls and text boxes in document order, read as a bounded
+    stream (see docx_text.py); Word heading styles become heading levels."""
     try:
         lines = [Line(line.text, line.heading_level) for line in read_docx_lines(handle)]
     except DocxRefused as exc:
@@ -218,6 +238,7 @@ def read_docx(handle: BinaryIO) -> RawDocument:
 
 
 _SENTENCE_END = tuple("。：:；;！!？?”」）)")
+_CHINESE_HEADING = re.compile(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]")
 
 
 def reflow_pdf_lines(lines: list[str]) -> list[str]:
@@ -239,6 +260,9 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
                 out.append(carry)
                 carry = ""
             continue
+        if carry and _CHINESE_HEADING.match(line):  # 一、 （二） start a heading, never continue a line
+            out.append(carry)
+            carry = ""
         carry += line
         if len(line) >= full * 0.85 and not line.endswith(_SENTENCE_END):
             continue
@@ -250,14 +274,15 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
 
 
 MAX_PDF_PAGES = 3000  # distinct pages read from one PDF; a work report has tens
+MIN_PAGE_TEXT = 10  # characters: a page with fewer has no text layer (a scan, or a blank page)
 
 
-def _pdf_page_lines(reader: object) -> list[str]:
-    """Each distinct page's text lines, a blank line after each. A page tree that lists one page (or
-    one content stream) many times — 100,000 references in a 600 KB file — is read once per page."""
-    raw_lines: list[str] = []
+def _pdf_pages(reader: object) -> list[tuple[object, str]]:
+    """Each distinct page and its text. A page tree that lists one page (or one content stream) many
+    times — 100,000 references in a 600 KB file — is read once per page."""
+    pages: list[tuple[object, str]] = []
     seen: set[object] = set()
-    chars = pages = 0
+    chars = 0
     for page in reader.pages:  # type: ignore[attr-defined]
         ref = page.indirect_reference
         contents = page.get("/Contents")
@@ -267,23 +292,56 @@ def _pdf_page_lines(reader: object) -> list[str]:
         if keys & seen:
             continue
         seen |= keys
-        pages += 1
-        if pages > MAX_PDF_PAGES:
+        if len(pages) >= MAX_PDF_PAGES:
             raise UnreadableFile(f"refused: more than {MAX_PDF_PAGES:,} distinct pages")
         text = page.extract_text() or ""
         chars += len(text)
         if chars > MAX_TEXT_CHARS:
             raise UnreadableFile(f"refused: more than {MAX_TEXT_CHARS:,} characters of text")
-        raw_lines.extend(text.splitlines())
-        raw_lines.append("")
-    return raw_lines
+        pages.append((page, text))
+    return pages
 
 
-def read_pdf(handle: BinaryIO) -> RawDocument:
-    """The text layer of a PDF, page by page, with layout line breaks undone."""
+def _page_images(page: object) -> list[object]:
+    """A page's images as Pillow images (a scan is one image a page, or a few strips)."""
+    images = []
+    try:
+        for image in page.images:  # type: ignore[attr-defined]
+            images.append(image.image)
+    except MemoryError:
+        raise
+    except Exception:  # an image pypdf cannot decode is one OCR cannot read either
+        return images
+    return [image for image in images if image is not None]
+
+
+def _ocr_pages(pages: list[tuple[object, str]], deadline: float | None) -> tuple[dict[int, list[Line]], dict | None]:
+    """The pages without a text layer, read by OCR where the extra is installed: page index → lines,
+    and what OCR did. Raises ``UnreadableFile`` for a scan when the extra is not installed."""
+    blank = [i for i, (_, text) in enumerate(pages) if len(text.strip()) < MIN_PAGE_TEXT]
+    if not blank:
+        return {}, None
+    images = {i + 1: found for i in blank if (found := _page_images(pages[i][0]))}
+    if not images:
+        return {}, None
+    if (problem := ocr.ocr_problem()) is not None:
+        if len(blank) == len(pages):
+            raise UnreadableFile(f"no text layer (a scanned PDF): {problem}")
+        return {}, {"engine": None, "not_read": sorted(images), "reason": problem}
+    summary = ocr.OcrSummary()
+    read = ocr.pages_by_ocr(images, deadline, summary)
+    lines = {page - 1: [Line(text, ocr=True) for text in reflow_pdf_lines([line.text for line in found])]
+             for page, found in read.items()}
+    return lines, summary.as_dict()
+
+
+def read_pdf(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
+    """The text layer of a PDF, page by page, with layout line breaks undone; pages without one read
+    by OCR (the ``ocr`` extra), within the time the file has. An encrypted PDF that opens without a
+    password (an owner password only, AES too: pypdf's crypto extra) is read like any other."""
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
+        from pypdf.errors import DependencyError, PdfReadError
 
         with remarks_of("pypdf") as notes:
             reader = PdfReader(handle)
@@ -293,9 +351,12 @@ def read_pdf(handle: BinaryIO) -> RawDocument:
                         raise UnreadableFile("encrypted PDF (password needed)")
                 except UnreadableFile:
                     raise
+                except DependencyError as exc:
+                    raise UnreadableFile("encrypted PDF (AES): install cryptography to read it") from exc
                 except Exception as exc:
                     raise UnreadableFile("encrypted PDF (cannot decrypt)") from exc
-            raw_lines = _pdf_page_lines(reader)
+            pages = _pdf_pages(reader)
+            scanned, ocr_done = _ocr_pages(pages, deadline)
     except UnreadableFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -304,10 +365,98 @@ def read_pdf(handle: BinaryIO) -> RawDocument:
         raise  # over the parse's memory budget: the sandbox names it, not "corrupt"
     except Exception as exc:  # pypdf raises assorted errors on damaged files
         raise UnreadableFile(f"corrupt PDF: {type(exc).__name__}"[:200]) from exc
-    if sum(len(line.strip()) for line in raw_lines) < 10:
-        raise UnreadableFile("no text layer — scanned?")
-    return RawDocument([Line(t) for t in reflow_pdf_lines(raw_lines)], notes=notes)
+    lines: list[Line] = []
+    for index, (_, text) in enumerate(pages):
+        if index in scanned:
+            lines += scanned[index]
+        elif len(text.strip()) >= MIN_PAGE_TEXT:
+            lines += [Line(t) for t in reflow_pdf_lines(text.splitlines())]
+    if sum(len(line.text.strip()) for line in lines) < MIN_PAGE_TEXT:
+        if ocr_done and ocr_done.get("not_read"):
+            raise UnreadableFile(f"no text layer, and OCR could not read a page within the time budget "
+                                 f"({len(ocr_done['not_read'])} pages)")
+        raise UnreadableFile("no text layer, and no page image to read")
+    return RawDocument(lines, notes=notes, ocr=ocr_done)
 
 
-# what reads each kind of file, from the checked open file (.txt and .md: ``decode_text``)
-_READERS: dict[str, Callable[[BinaryIO], RawDocument]] = {".docx": read_docx, ".pdf": read_pdf}
+def read_word(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
+    """A Word 97-2003 .doc or WPS .wps (the same OLE2 Word binary) by ``word_binary``; what it cannot
+    read (Word 6/95, Microsoft Works .wps) by antiword, catdoc or LibreOffice when one is installed."""
+    try:
+        text = read_word_binary(handle)
+    except WordBinaryRefused as exc:
+        reason = str(exc)
+        if reason.startswith(("password", "refused")):
+            raise UnreadableFile(reason) from exc
+        if not converters.installed():
+            raise UnreadableFile(f"{reason}: {converters.CONVERTER_HINT}") from exc
+        handle.seek(0)
+        converted = converters.convert_word(handle.read(), deadline)
+        if converted is None:
+            raise UnreadableFile(f"{reason}, and the installed converters could not read it") from exc
+        lines, tool = converted
+        return RawDocument([Line(t) for t in lines], notes=[f"read by {tool}"])
+    if not any(line.strip() for line in text.lines):
+        raise UnreadableFile("no text in this Word file")
+    return RawDocument([Line(t) for t in text.lines])
+
+
+def read_ofd(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
+    """An OFD (GB/T 33190, China's fixed-layout format) by ``ofdkit``: each page's text in reading
+    order (templates and composite objects too), with layout line breaks undone as for a PDF."""
+    import ofdkit
+
+    try:
+        with ofdkit.open(handle) as document:
+            if len(document.pages) > MAX_PDF_PAGES:
+                raise UnreadableFile(f"refused: more than {MAX_PDF_PAGES:,} pages")
+            lines: list[Line] = []
+            chars = 0
+            for page in document.pages:
+                text = page.text()
+                chars += len(text)
+                if chars > MAX_TEXT_CHARS:
+                    raise UnreadableFile(f"refused: more than {MAX_TEXT_CHARS:,} characters of text")
+                lines += [Line(t) for t in reflow_pdf_lines(text.splitlines())]
+            notes = document.warnings[:MAX_NOTES]
+    except UnreadableFile:
+        raise
+    except ofdkit.OFDLimitError as exc:
+        raise UnreadableFile(f"refused: {exc}"[:200]) from exc
+    except ofdkit.OFDError as exc:
+        raise UnreadableFile(f"corrupt OFD: {exc}"[:200]) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # a zip or XML the library did not expect
+        raise UnreadableFile(f"corrupt OFD: {type(exc).__name__}: {exc}"[:200]) from exc
+    if sum(len(line.text.strip()) for line in lines) < MIN_PAGE_TEXT:
+        raise UnreadableFile("no text in this OFD (its pages are images?)")
+    return RawDocument(lines, notes=[str(note)[:200] for note in notes])
+
+
+def read_html(handle: BinaryIO, deadline: float | None = None, mhtml: bool = False) -> RawDocument:
+    """A saved web page: its title and main text as the report, the lines above the main text kept
+    apart (``page_lines``: cleaning keeps the page's metadata from them), the rest dropped."""
+    data = handle.read()
+    try:
+        declared = None
+        if mhtml:
+            data, declared = html_of_mhtml(data)
+        page = read_web_page(data, declared)
+    except WebPageRefused as exc:
+        raise UnreadableFile(str(exc)) from exc
+    return RawDocument([Line(line.text, line.heading_level) for line in page.lines], page.encoding,
+                       page_lines=page.page_lines, chrome_lines=page.dropped)
+
+
+def read_mhtml(handle: BinaryIO, deadline: float | None = None) -> RawDocument:
+    """A page saved as one file (MHTML: the page and its images in a MIME archive)."""
+    return read_html(handle, deadline, mhtml=True)
+
+
+# what reads each kind of file, from the checked open file and the time it may take (.txt and .md:
+# ``decode_text``)
+_READERS: dict[str, Callable[[BinaryIO, float | None], RawDocument]] = {
+    ".docx": read_docx, ".pdf": read_pdf, ".doc": read_word, ".wps": read_word, ".ofd": read_ofd,
+    ".html": read_html, ".htm": read_html, ".mhtml": read_mhtml, ".mht": read_mhtml,
+}
