@@ -47,6 +47,7 @@ def pristine_samples(target: Path) -> Path:
 SEEDS = pristine_samples(Path(tempfile.mkdtemp(prefix="reportqa-samples-")))
 # every Settings() and every `reportqa` child process of the suite reads the copy, never reports/
 os.environ["REPORTQA_REPORTS_DIR"] = str(SEEDS)
+os.environ["REPORTQA_LANGUAGE"] = "en"  # the command line's lines as the tests read them, whatever the locale
 ADMIN = 1  # the administrator of library_bot
 STAFF = 2
 TODAY = dt.date(2022, 6, 1)

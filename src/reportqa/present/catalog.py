@@ -1,0 +1,341 @@
+"""What reportqa says in its own words, in Chinese and English: one catalog, one way to ask for it.
+
+Every message is a key with a template per language (``say("refused", "zh", ids=…)``), and what the
+lower layers report in English for logs and JSON (a file's reason for being skipped, an indexer's
+warning about a report) is put in the reader's language by ``reason_text`` / ``warning_text`` at the
+moment it is shown. The bot's replies, the terminal chat and the command line's status lines all
+read from here, so a reply is in one language, whoever it is for (issue 32).
+
+The earlier styles (``bot/texts.say(key, english)``, ``(zh, en)`` tuples, inline ternaries,
+``notice`` / ``notice_en``) are to be folded into this one; ``bot/texts.say`` already reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+def lang_of(english: bool) -> Lang:
+    """The catalog's language for the ``english`` flag most of the bot still passes around."""
+    return "en" if english else "zh"
+
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    "refused": {"zh": "抱歉，您没有使用本机器人的权限。如需使用，请联系管理员。",
+                 "en": "Sorry, you are not allowed to use this bot. Please ask an administrator."},
+    "rate_limited": {"zh": "提问太频繁了，请 {seconds} 秒后再试。",
+                      "en": "Too many questions; please try again in {seconds} s."},
+    "ask_usage": {"zh": "用法：/ask 问题，例如 /ask 哪些单位开展了执法培训",
+                   "en": "Usage: /ask question, e.g. /ask which units held enforcement training"},
+    "empty_question": {"zh": "请发送一个问题，例如：哪些单位开展了执法培训",
+                        "en": "Please send a question, e.g. enforcement training"},
+    "cut": {"zh": "（问题过长，只按前 {n} 个字检索）",
+             "en": "(question too long: searched its first {n} characters)"},
+    "error": {"zh": "抱歉，处理时出错了，请稍后再试。",
+               "en": "Sorry, something went wrong. Please try again later."},
+    "index_damaged": {"zh": "索引已损坏，暂时无法回答。请管理员发送 /reindex 从报告文件重建索引。",
+                       "en": "The index is damaged, so I cannot answer for now. An administrator can send /reindex to rebuild it from the report files."},
+    "expired": {"zh": "这个按钮已过期，请重新提问。",
+                 "en": "This button has expired; please ask again."},
+    "bad_button": {"zh": "无效的按钮。",
+                    "en": "Invalid button."},
+    "gone": {"zh": "该段落已不在索引中（报告已更新），请重新提问。",
+              "en": "That passage is no longer indexed; please ask again."},
+    "no_more": {"zh": "没有更多结果了。",
+                 "en": "No more results."},
+    "exporting": {"zh": "正在生成文件…",
+                   "en": "Making the file…"},
+    "export_caption": {"zh": "完整结果：共 {n} 条",
+                        "en": "The whole answer: {n} results"},
+    "admins_only": {"zh": "此命令仅限管理员使用。",
+                     "en": "This command is for administrators."},
+    "unit_usage": {"zh": "用法：/unit 单位名称（可只写一部分，如 /unit 应急）",
+                    "en": "Usage: /unit name (part of it is fine)"},
+    "upload_refused": {"zh": "只有管理员可以添加报告；请把文件发给管理员。",
+                        "en": "Only administrators can add reports; please send the file to one."},
+    "upload_type": {"zh": "不支持 {suffix} 文件，请发送 .txt、.md、.docx 或 .pdf。",
+                     "en": "{suffix} files are not supported; send .txt, .md, .docx or .pdf."},
+    "upload_size": {"zh": "文件超过 {mb} MB，无法接收。",
+                     "en": "The file is larger than {mb} MB; it cannot be taken."},
+    "upload_received": {"zh": "📥 已收到 {name}，正在读取并加入索引…",
+                         "en": "📥 Got {name}; reading and indexing it…"},
+    "upload_download_failed": {"zh": "下载文件失败，请重新发送。",
+                                "en": "Downloading the file failed; please send it again."},
+    "lib_added": {"zh": "✅ 已加入索引",
+                   "en": "✅ Added to the index"},
+    "lib_duplicate": {"zh": "ℹ️ 这份报告已在库中，未重复保存",
+                       "en": "ℹ️ This report is already in the library; not stored twice"},
+    "lib_unreadable": {"zh": "❌ 无法读取这个文件，索引未改变",
+                        "en": "❌ The file cannot be read; the index is unchanged"},
+    "lib_refused": {"zh": "❌ 未接收，索引未改变",
+                     "en": "❌ Not taken; the index is unchanged"},
+    "lib_removed": {"zh": "🗑 已移出索引（文件移到 .removed/，可恢复）",
+                     "en": "🗑 Removed from the index (the file was moved to .removed/, recoverable)"},
+    "lib_not_found": {"zh": "没有找到这个报告文件",
+                       "en": "No report file by that name"},
+    "lib_ambiguous": {"zh": "有多个报告文件符合，请写得更具体",
+                       "en": "Several report files match; please be more specific"},
+    "lib_failed": {"zh": "⚠️ 处理失败，原索引继续使用",
+                    "en": "⚠️ That failed; the previous index stays in use"},
+    "reindexing": {"zh": "🔄 正在重新扫描报告文件夹…",
+                    "en": "🔄 Rescanning the reports folder…"},
+    "reindexed": {"zh": "✅ 索引已更新",
+                   "en": "✅ Index updated"},
+    "remove_usage": {"zh": "用法：/remove 文件名（可写路径、文件名或其中一部分）",
+                      "en": "Usage: /remove file (its path, file name or part of it)"},
+    "inline_wait": {"zh": "输入太快了，请 {seconds} 秒后再试",
+                     "en": "Typing faster than I may answer; wait {seconds} s"},
+    "nothing_found": {"zh": "没有找到相关内容",
+                       "en": "Nothing found"},
+    "vote_up": {"zh": "谢谢！已记录 👍",
+                 "en": "Thanks! Noted 👍"},
+    "vote_down": {"zh": "已记录 👎",
+                   "en": "Noted 👎"},
+    "vote_same": {"zh": "已经记录过了",
+                   "en": "Already noted"},
+    "ask_reason": {"zh": "哪里不对？（可选，点一下即可）",
+                    "en": "What was wrong? (optional: one tap)"},
+    "reason_saved": {"zh": "谢谢，已记录：{reason}",
+                      "en": "Thanks, noted: {reason}"},
+    "vote_first": {"zh": "请先在回答下点 👎",
+                    "en": "Press 👎 under the answer first"},
+    "file_missing": {"zh": "报告文件已不在库中。",
+                      "en": "The report file is no longer in the library."},
+    "file_changed": {"zh": "报告文件在索引之后改动过，请管理员发送 /reindex 后再取。",
+                      "en": "The report file changed after it was indexed; ask an administrator to /reindex."},
+    "file_too_big": {"zh": "文件超过 {mb} MB，Telegram 无法发送。",
+                      "en": "The file is over {mb} MB; Telegram cannot send it."},
+    "file_failed": {"zh": "发送文件失败，请稍后再试。",
+                     "en": "Sending the file failed; please try again later."},
+    "reply_failed": {"zh": "回答没能发出（Telegram 拒绝或超时），请再问一次。",
+                      "en": "The answer could not be sent (Telegram refused it or timed out); please ask again."},
+    "state_busy": {"zh": "暂时无法保存，请稍后再试。",
+                    "en": "That could not be saved just now; please try again in a moment."},
+    "scope_none": {"zh": "本聊天没有设置范围。用法：/scope 大足区 或 /scope 应急管理局 2021-2023",
+                    "en": "This chat has no scope. Usage: /scope 大足区 or /scope 应急管理局 2021-2023"},
+    "scope_is": {"zh": "本聊天的范围：{scope}（/scope off 取消）",
+                  "en": "This chat's scope: {scope} (/scope off to end it)"},
+    "scope_set": {"zh": "📌 范围已设为：{scope}（{n} 份报告）。问题另指明单位、地区或年份时，按问题回答。/scope off 取消。",
+                   "en": "📌 Scope set: {scope} ({n} reports). A question naming its own unit, place or year is answered for that. /scope off ends it."},
+    "scope_off": {"zh": "范围已取消，回答所有报告。",
+                   "en": "Scope removed: answers come from every report."},
+    "scope_admins": {"zh": "只有群管理员可以设置本群的范围。",
+                      "en": "Only the group's administrators can set its scope."},
+    "subscribe_usage": {"zh": "用法：/subscribe 主题（可加单位、地区），例如 /subscribe 执法培训 或 /subscribe 大足区 普法。收录的新报告中有相关内容时，会在这里通知。",
+                         "en": "Usage: /subscribe topic (a unit or place may be added), e.g. /subscribe 执法培训 or /subscribe 大足区 普法. When newly indexed reports answer it, you are told here."},
+    "subscribe_vague": {"zh": "订阅需要一个主题、单位或地区，例如 /subscribe 执法培训。",
+                         "en": "A subscription needs a topic, unit or place, e.g. /subscribe enforcement training."},
+    "subscribed": {"zh": "🔔 已订阅 #{id}：{question}\n收录的新报告中有相关内容时，会在这里通知（每份报告只通知一次）。/subscriptions 查看和退订。",
+                    "en": "🔔 Subscribed #{id}: {question}\nWhen newly indexed reports answer it, you are told here (once per report). /subscriptions to see or end them."},
+    "subscribed_now": {"zh": "现有报告中已有 {n} 条相关结果，直接提问即可查看。",
+                        "en": "The reports indexed now already give {n} results; ask the question to see them."},
+    "subscribed_missing": {"zh": "目前未收录{unit}的报告；收录后有相关内容即通知。",
+                            "en": "No reports from {unit} are indexed yet; you are told when one answers it."},
+    "subscribe_again": {"zh": "本聊天已订阅过 #{id}：{question}",
+                         "en": "This chat already has #{id}: {question}"},
+    "subscribe_full": {"zh": "本聊天的订阅已达 {n} 个，请先用 /subscriptions 退订一些。",
+                        "en": "This chat has {n} subscriptions, the most it may; end some with /subscriptions first."},
+    "subscribe_admins": {"zh": "只有群管理员可以管理本群的订阅。",
+                          "en": "Only the group's administrators manage its subscriptions."},
+    "subscriptions_none": {"zh": "本聊天没有订阅。用法：/subscribe 执法培训",
+                            "en": "This chat has no subscriptions. Usage: /subscribe enforcement training"},
+    "subscriptions_head": {"zh": "本聊天的订阅（{n}）：点按钮退订，或 /unsubscribe 编号",
+                            "en": "This chat's subscriptions ({n}): tap to end one, or /unsubscribe number"},
+    "unsubscribe_usage": {"zh": "用法：/unsubscribe 编号（见 /subscriptions），或 /unsubscribe all",
+                           "en": "Usage: /unsubscribe number (see /subscriptions), or /unsubscribe all"},
+    "unsubscribed": {"zh": "🔕 已退订 #{id}：{question}",
+                      "en": "🔕 Ended #{id}: {question}"},
+    "unsubscribed_all": {"zh": "🔕 已退订本聊天的全部 {n} 个订阅",
+                          "en": "🔕 Ended all {n} of this chat's subscriptions"},
+    "no_subscription": {"zh": "本聊天没有编号为 {id} 的订阅。",
+                         "en": "This chat has no subscription #{id}."},
+    "units_named": {"zh": "“{name}”对应 {n} 个单位，点编号看单位页：",
+                     "en": "“{name}” fits {n} units; tap a number for its page:"},
+    "units_more": {"zh": "另有 {n} 个单位未列出，请写得更具体。",
+                    "en": "{n} more not listed; be more specific."},
+    "no_unit": {"zh": "没有名称包含“{name}”的单位。已收录的单位：{units}",
+                 "en": "No unit's name contains “{name}”. Units indexed: {units}"},
+    # -- who is asking (issue 32) --------------------------------------------------------------------
+    "id_user": {"zh": "您的用户 ID：{user_id}",
+                "en": "Your user id: {user_id}"},
+    "id_chat": {"zh": "本群 ID：{chat_id}",
+                "en": "This group's id: {chat_id}"},
+    "refused_ids": {"zh": "如需使用，请把下面的编号发给管理员：",
+                    "en": "To be let in, send these numbers to an administrator:"},
+    "whoami_admin": {"zh": "您是本机器人的管理员。", "en": "You are an administrator of this bot."},
+    "whoami_allowed": {"zh": "您可以使用本机器人。", "en": "You may use this bot."},
+    "whoami_group_allowed": {"zh": "本群已获准使用本机器人。", "en": "This group may use this bot."},
+    "whoami_refused": {"zh": "您还不能使用本机器人：请把上面的编号发给管理员。",
+                       "en": "You may not use this bot yet: send the numbers above to an administrator."},
+    "whoami_open": {"zh": "本机器人目前对所有人开放（未设置允许名单）。",
+                    "en": "This bot answers everyone for now (no allowlist is set)."},
+    "whoami_how": {"zh": "管理员把用户 ID 加入 REPORTQA_ALLOWED_USERS（群 ID 加入 REPORTQA_ALLOWED_CHATS，"
+                         "管理员加入 REPORTQA_ADMINS），然后重启机器人。",
+                   "en": "An administrator adds the user id to REPORTQA_ALLOWED_USERS (a group's id to "
+                         "REPORTQA_ALLOWED_CHATS, administrators to REPORTQA_ADMINS) and restarts the bot."},
+    "unknown_command": {"zh": "没有 /{command} 这个命令。您是想用 /{nearest} 吗？发送 /help 查看全部命令。",
+                        "en": "There is no /{command} command. Did you mean /{nearest}? Send /help for them all."},
+    "unknown_command_plain": {"zh": "没有 /{command} 这个命令。发送 /help 查看全部命令。",
+                              "en": "There is no /{command} command. Send /help for them all."},
+    "stats_refusals": {"zh": "最近被拒绝的访问", "en": "Latest refused attempts"},
+    "stats_refusal": {"zh": "{when} 用户 {user_id}{chat}：{what}",
+                      "en": "{when} user {user_id}{chat}: {what}"},
+    "stats_refusal_chat": {"zh": "（群 {chat_id}）", "en": " (group {chat_id})"},
+    "refusal_message": {"zh": "消息", "en": "a message"},
+    "refusal_command": {"zh": "命令 /{command}", "en": "the command /{command}"},
+    "refusal_button": {"zh": "按钮", "en": "a button"},
+    "refusal_document": {"zh": "文件", "en": "a file"},
+    "refusal_inline": {"zh": "内联查询", "en": "an inline query"},
+    # -- votes (issue 32): a wrong unit or year is about one result -----------------------------------
+    "reason_which": {"zh": "{reason}：是哪一条？", "en": "{reason}: which result?"},
+    "reason_all": {"zh": "都不对", "en": "All of them"},
+    "reason_saved_one": {"zh": "谢谢，已记录：第 {rank} 条{reason}", "en": "Thanks, noted: result {rank}, {reason}"},
+    # -- the library: what the administrator is told (bot and command line) ---------------------------
+    "lib_label_title": {"zh": "标题", "en": "Title"},
+    "lib_label_unit": {"zh": "单位", "en": "Unit"},
+    "lib_label_region": {"zh": "地区", "en": "Region"},
+    "lib_label_year": {"zh": "年度", "en": "Year"},
+    "lib_label_date": {"zh": "日期", "en": "Date"},
+    "lib_label_passages": {"zh": "段落", "en": "Passages"},
+    "lib_label_reason": {"zh": "原因", "en": "Reason"},
+    "lib_label_warning": {"zh": "提示", "en": "Warning"},
+    "lib_unknown": {"zh": "未识别", "en": "unknown"},
+    "lib_did_you_mean": {"zh": "是否指：", "en": "Did you mean:"},
+    "lib_index_line": {"zh": "索引：{reports} 份报告，{passages} 个段落",
+                       "en": "Index: {reports} reports, {passages} passages"},
+    "lib_counts": {"zh": "新增或更新 {parsed} 份，移除 {removed} 份，未变 {reused} 份",
+                   "en": "New or changed: {parsed}, removed: {removed}, unchanged: {reused}"},
+    "lib_skipped": {"zh": "未收录（{n}）：", "en": "Skipped ({n}):"},
+    # -- the command line's status lines (REPORTQA_LANGUAGE) -----------------------------------------
+    "cli_damaged_rebuilt": {"zh": "原索引已损坏（{why}）：已重新读取所有文件。",
+                            "en": "The served index was damaged ({why}): every file was read again."},
+    "cli_up_to_date": {"zh": "索引已是最新（{reused} 份报告未变，未解析任何文件）。",
+                       "en": "Index up to date ({reused} reports unchanged, nothing parsed)."},
+    "cli_indexed": {"zh": "已索引 {parsed} 份新增或更改的报告，保留 {reused} 份未变{removed}，用时 {seconds} 秒。",
+                    "en": "Indexed {parsed} new or changed reports, kept {reused} unchanged{removed} in {seconds} s."},
+    "cli_indexed_removed": {"zh": "，移除 {n} 份", "en": ", removed {n}"},
+    "cli_reports": {"zh": "报告：{reports}   段落：{passages}", "en": "Reports: {reports}   passages: {passages}"},
+    "cli_units": {"zh": "单位：{n}{unknown}：{shown}{more}", "en": "Units: {n}{unknown}: {shown}{more}"},
+    "cli_units_unknown": {"zh": "（另有 {n} 份单位不详）", "en": " (+{n} with unit unknown)"},
+    "cli_more": {"zh": " … 另有 {n} 个（--json 列出全部）", "en": " … and {n} more (--json lists all)"},
+    "cli_more_sources": {"zh": " … 另有 {n} 份", "en": " … and {n} more"},
+    "cli_years": {"zh": "年度：{years}", "en": "Years: {years}"},
+    "cli_unit_unknown": {"zh": "单位不详：{n} 份报告（可在 metadata.csv 中填写）：{listed}",
+                         "en": "Unit unknown: {n} reports (fill their rows in metadata.csv): {listed}"},
+    "cli_date_unknown": {"zh": "日期不详：{n} 份报告（可在 metadata.csv 中填写）：{listed}",
+                         "en": "Date unknown: {n} reports (fill their rows in metadata.csv): {listed}"},
+    "cli_place_unknown": {"zh": "地区不详：{n} 份报告（可在 metadata.csv 中填写 region）：{listed}",
+                          "en": "Place unknown: {n} reports (give their region in metadata.csv): {listed}"},
+    "cli_removed": {"zh": "  已移除：{source}", "en": "  removed: {source}"},
+    "cli_duplicates": {"zh": "重复文件（只存一份）：{n}", "en": "Duplicates (stored once): {n}"},
+    "cli_skipped": {"zh": "未收录：{n}", "en": "Skipped: {n}"},
+    "cli_status_added": {"zh": "已加入", "en": "added"},
+    "cli_status_duplicate": {"zh": "已在库中", "en": "duplicate"},
+    "cli_status_unreadable": {"zh": "无法读取", "en": "unreadable"},
+    "cli_status_refused": {"zh": "未接收", "en": "refused"},
+    "cli_status_removed": {"zh": "已移出", "en": "removed"},
+    "cli_status_not_found": {"zh": "未找到", "en": "not_found"},
+    "cli_status_ambiguous": {"zh": "有多个符合", "en": "ambiguous"},
+    "cli_building": {"zh": "{index} 中还没有索引：正在用 {reports} 建立…",
+                     "en": "No index in {index} yet: building it from {reports} …"},
+    "cli_built": {"zh": "已索引 {reports} 份报告，{passages} 个段落。", "en": "Indexed {reports} reports, {passages} passages."},
+    "cli_cut": {"zh": "注意：问题超过 {limit} 个字，只按前 {limit} 个字检索",
+                "en": "note: the question is over {limit} characters; only its first {limit} were searched"},
+    "cli_exported": {"zh": "{n} 个{what} → {path}（{size} 字节）", "en": "{n} {what} → {path} ({size} bytes)"},
+    "cli_what_units": {"zh": "单位", "en": "units"},
+    "cli_what_results": {"zh": "结果", "en": "results"},
+    "cli_check_ok": {"zh": "正常：{generation} — {reports} 份报告，{passages} 个段落，{terms} 个词；大小、校验和、"
+                           "不变量和 SQLite 完整性已在 {seconds} 秒内检查",
+                     "en": "ok: {generation} — {reports} reports, {passages} passages, {terms} terms; sizes, "
+                           "checksums, invariants and SQLite integrity checked in {seconds} s"},
+    "cli_feedback": {"zh": "已把 {n} 条投票写入 {path}（{up} 👍，{down} 👎；{needs} 条需要补充期望内容）",
+                     "en": "{n} votes written to {path} ({up} 👍, {down} 👎; {needs} need expected facts)"},
+}
+
+
+def say(key: str, lang: Lang, **values: object) -> str:
+    """The message ``key`` in ``lang``, its ``{placeholders}`` filled (a KeyError names a missing key)."""
+    return MESSAGES[key][lang].format(**values)
+
+
+# What the lower layers say in English (ingest reasons, library outcomes, indexer warnings), as a
+# pattern of the English and its Chinese template; the first that matches the start wins. English
+# is shown as it is. A reason no pattern knows is shown in Chinese as ``REASON_FALLBACK`` (the full
+# text is in the `reportqa index` output and the log) rather than as English inside a Chinese reply.
+REASONS_ZH: list[tuple[str, str]] = [
+    (r"the same file is already in the library as (?P<source>.+)", "同样的文件已在库中：{source}"),
+    (r"unsupported file type (?P<suffix>[^;\s]+); send (?P<kinds>.+)", "不支持 {suffix} 文件，请发送 {kinds}"),
+    (r"unsupported file type (?P<suffix>\S+)", "不支持 {suffix} 文件"),
+    (r"too large: (?P<size>[\d.]+) MB \(limit (?P<limit>\d+) MB\)", "文件过大：{size} MB（上限 {limit} MB）"),
+    (r"too large \((?P<size>\d+) MB > (?P<limit>\d+) MB\)", "文件过大：{size} MB（上限 {limit} MB）"),
+    (r"too large \(over (?P<limit>\d+) MB\)", "文件过大（超过 {limit} MB）"),
+    (r"cannot write to the reports folder", "无法写入报告文件夹（权限不足或磁盘已满）"),
+    (r"could not parse", "无法解析这个文件"),
+    (r"no single report matches (?P<name>.+)", "没有唯一符合 {name} 的报告"),
+    (r"permission denied", "没有读取权限"),
+    (r"cannot read", "无法读取"),
+    (r"cannot list folder", "无法列出文件夹内容"),
+    (r"empty file", "空文件"),
+    (r"broken (?P<encoding>\S+) text", "{encoding} 文本已损坏"),
+    (r"binary file, not text", "二进制文件，不是文本"),
+    (r"binary file or unknown encoding", "二进制文件或无法识别的编码，不是文本"),
+    (r"no text in \.docx", ".docx 中没有文字"),
+    (r"refused: more than (?P<n>[\d,]+) distinct pages", "拒收：超过 {n} 个不同页面"),
+    (r"refused: more than (?P<n>[\d,]+) characters", "拒收：文字超过 {n} 个字符"),
+    (r"refused: .*?unpacks to (?:more than )?(?P<mb>\d+) MB", "拒收：解压后超过 {mb} MB"),
+    (r"encrypted PDF \(password needed\)", "加密的 PDF（需要密码）"),
+    (r"encrypted PDF", "加密的 PDF（无法解密）"),
+    (r"corrupt PDF", "PDF 文件已损坏"),
+    (r"corrupt \.docx", ".docx 文件已损坏"),
+    (r"no text layer", "PDF 没有文字层（扫描件？）"),
+    (r"no report text after cleaning", "清理后没有报告正文"),
+    (r"hidden folder", "隐藏文件夹"),
+    (r"hidden or temporary file", "隐藏或临时文件"),
+    (r"folder nested deeper than (?P<n>\d+)", "文件夹层级超过 {n} 层"),
+    (r"linked folder not followed", "链接的文件夹，不读取"),
+    (r"link to a file outside the reports folder", "指向报告文件夹之外的链接，不读取"),
+    (r"symlink loop", "循环链接"),
+    (r"broken link", "失效的链接"),
+    (r"not a regular file \(a folder\)", "不是普通文件（文件夹）"),
+    (r"not a regular file \(a named pipe\)", "不是普通文件（命名管道）"),
+    (r"not a regular file \(a socket\)", "不是普通文件（套接字）"),
+    (r"not a regular file \(a device\)", "不是普通文件（设备）"),
+    (r"not a regular file", "不是普通文件"),
+    (r"took longer than (?P<seconds>[\d.]+) s to read", "读取超过 {seconds} 秒，已停止"),
+    (r"took longer than (?P<seconds>[\d.]+) s", "处理超过 {seconds} 秒，已停止"),
+    (r"the parser process was killed by (?P<signal>\S+) \(out of memory\?\)", "解析进程被 {signal} 终止（内存不足？）"),
+    (r"the parser process was killed by (?P<signal>\S+)", "解析进程被 {signal} 终止"),
+    (r"the parser process exited \(code (?P<code>[^)]+)\)", "解析进程异常退出（代码 {code}）"),
+    (r"unreadable", "无法读取"),
+    # an indexer's warnings about a report it did read
+    (r"date taken from the publication line", "日期取自发布行，文末没有落款日期"),
+    (r"no title found", "没有找到标题"),
+    (r"unit unknown", "未识别出单位（报告中没有写明，可在 metadata.csv 中填写）"),
+    (r"place of (?P<unit>.+) unknown", "{unit} 的地区不详（metadata.csv 中的单位找不到对应地区，可在那里填写 region）"),
+    (r"year unknown", "未识别出年度"),
+    (r"no signing date found", "没有找到落款日期"),
+    (r"no headings found", "没有识别出标题层级，全文作为一节"),
+    (r"pdf reader: ", "PDF 文件有轻微损坏，已尽量读取"),
+]
+REASON_FALLBACK = {"zh": "无法处理（详细原因见 reportqa index 的输出或机器人日志）"}
+_REASON_PATTERNS = [(re.compile(pattern, re.IGNORECASE), template) for pattern, template in REASONS_ZH]
+
+
+def reason_text(reason: str, lang: Lang) -> str:
+    """A reason or warning the lower layers gave in English, in ``lang``."""
+    if lang == "en":
+        return reason
+    for pattern, template in _REASON_PATTERNS:
+        match = pattern.match(reason.strip())
+        if match:
+            return template.format(**match.groupdict())
+    return REASON_FALLBACK[lang]
+
+
+def knows_reason(reason: str) -> bool:
+    """Whether a reason has a Chinese wording of its own (not the fallback)."""
+    return any(pattern.match(reason.strip()) for pattern, _ in _REASON_PATTERNS)
