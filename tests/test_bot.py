@@ -197,7 +197,8 @@ async def test_access_refused(make_bot) -> None:
     assert "没有使用本机器人的权限" in reply.params["text"]
     assert "执法" not in reply.params["text"]
     [call] = await bot.ask(inline_query("执法培训", user_id=1), method="answerInlineQuery")
-    assert call.params["results"] == []
+    [article] = call.params["results"]  # the refusal with the user's id, never a result
+    assert article["id"] == "refused" and "您的用户 ID：1" in article["input_message_content"]["message_text"]
     [allowed] = await bot.ask(message("执法培训", user_id=42, chat_id=42))
     assert "执法" in allowed.params["text"]
 
@@ -345,7 +346,7 @@ async def test_outsiders_get_one_short_refusal_and_nothing_else(make_bot) -> Non
     from tests.fake_telegram import callback, document
 
     bot = await make_bot(allowed_users=frozenset({42}), admins=frozenset({42}))
-    refusal = "抱歉，您没有使用本机器人的权限。如需使用，请联系管理员。"
+    refusal = "抱歉，您没有使用本机器人的权限。\n如需使用，请把下面的编号发给管理员：\n您的用户 ID：1"
     bot.fake.files["f9"] = b"2024\xe5\xb9\xb4"
     for update in (message("/start"), message("/help"), message("/stats"), message("/reindex"),
                    message("/remove a.txt"), message("/units"), message("/unit 应急"), message("执法培训"),
@@ -360,5 +361,6 @@ async def test_outsiders_get_one_short_refusal_and_nothing_else(make_bot) -> Non
     before = len(bot.fake.sent("sendMessage"))
     await bot.handled_all(await bot.push(message(text, chat_id=-100, user_id=5, chat_type="supergroup",
                                                  entities=[split])))
-    assert all(m.params["text"] == refusal for m in bot.fake.sent("sendMessage")[before:])  # never the error text
+    in_group = "抱歉，您没有使用本机器人的权限。\n如需使用，请把下面的编号发给管理员：\n您的用户 ID：5\n本群 ID：-100"
+    assert all(m.params["text"] == in_group for m in bot.fake.sent("sendMessage")[before:])  # never the error text
     assert bot.fake.downloads == [] and bot.fake.sent("getFile") == []

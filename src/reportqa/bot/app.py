@@ -35,6 +35,7 @@ from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
 from reportqa.command import interruptible
+from reportqa.conversations.access_log import RefusalLog
 from reportqa.conversations.store import ConversationStore
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
@@ -66,9 +67,10 @@ async def _post_init(application: Application) -> None:
     subscriptions = await SubscriptionStore.open(state.database)
     notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
     conversations = await ConversationStore.open(state.database, settings.conversation_minutes * 60)
+    refusals = await RefusalLog.open(state.database)
     application.bot_data["services"] = Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
-        subscriptions, notifier, conversations,
+        subscriptions, notifier, conversations, refusals=refusals,
     )
     notifier.start()
     if settings.webhook_url and settings.webhook_secret is not None:  # Telegram may stop posting: look
@@ -133,6 +135,9 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
     application.add_handler(CommandHandler("reindex", admin.cmd_reindex))
     application.add_handler(CommandHandler("remove", admin.cmd_remove))
+    application.add_handler(CommandHandler("whoami", handlers.cmd_whoami))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,  # after every command
+                                           handlers.on_unknown_command))
     application.add_handler(MessageHandler(private & filters.Document.ALL, admin.on_document))
     application.add_handler(MessageHandler(private & new_text, handlers.on_private_text))
     application.add_handler(MessageHandler(groups & new_text, handlers.on_group_text))

@@ -27,7 +27,7 @@ from telegram.ext import ContextTypes
 from reportqa import answers
 from reportqa.bot.access import RateLimiter
 from reportqa.bot.scopes import chat_scope
-from reportqa.bot.services import reply_english, services, wants_english
+from reportqa.bot.services import record_refusal, refusal_text, reply_english, services, wants_english
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import INLINE_HELP_BODY, INLINE_HELP_TITLE, say
 from reportqa.question import clean_question
@@ -216,8 +216,11 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     english = wants_english(update)
     user_id = inline.from_user.id
-    if not svc.access.allows(user_id):
-        await inline.answer([], cache_time=0, is_personal=True)
+    if not svc.access.allows(user_id):  # an article saying so, with the id to send an administrator
+        await record_refusal(update, context)
+        text = refusal_text(update, english)
+        await inline.answer([notice_article("refused", say("refused", english), text)], cache_time=0,
+                            is_personal=True)
         return
     lang = "en" if english else "zh"
     question = clean_question(inline.query)[: svc.settings.max_question_chars]

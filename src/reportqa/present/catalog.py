@@ -25,8 +25,8 @@ def lang_of(english: bool) -> Lang:
 
 
 MESSAGES: dict[str, dict[Lang, str]] = {
-    "refused": {"zh": "抱歉，您没有使用本机器人的权限。如需使用，请联系管理员。",
-                 "en": "Sorry, you are not allowed to use this bot. Please ask an administrator."},
+    "refused": {"zh": "抱歉，您没有使用本机器人的权限。",
+                 "en": "Sorry, you are not allowed to use this bot."},
     "rate_limited": {"zh": "提问太频繁了，请 {seconds} 秒后再试。",
                       "en": "Too many questions; please try again in {seconds} s."},
     "ask_usage": {"zh": "用法：/ask 问题，例如 /ask 哪些单位开展了执法培训",

@@ -1,0 +1,80 @@
+"""An administrator's first day with the bot (issue 32): ids for the allowlist, every command
+answered, one language per reply, operators' handles — against the fake Bot API."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.bot_harness import Harness
+from tests.fake_telegram import callback, inline_query, message
+
+ADMIN, STAFF, OUTSIDER, GROUP = 42, 43, 7, -100123
+
+
+@pytest.fixture
+async def guarded_bot(make_bot) -> Harness:
+    """A bot with an allowlist: STAFF may ask, ADMIN administers, GROUP is let in as a chat."""
+    return await make_bot(allowed_users=frozenset({STAFF}), admins=frozenset({ADMIN}),
+                          allowed_chats=frozenset({GROUP}))
+
+
+async def test_an_outsiders_refusal_carries_their_own_ids(guarded_bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="reportqa.access")
+    [private] = await guarded_bot.ask(message("执法培训", user_id=OUTSIDER, chat_id=OUTSIDER))
+    assert "您的用户 ID：7" in private.params["text"] and "本群" not in private.params["text"]
+    [group] = await guarded_bot.ask(message("/ask 执法培训", user_id=OUTSIDER, chat_id=-555, chat_type="supergroup"))
+    assert "您的用户 ID：7" in group.params["text"] and "本群 ID：-555" in group.params["text"]
+    [english] = await guarded_bot.ask(message("/help", user_id=8, chat_id=8, language="en"))
+    assert english.params["text"].startswith("Sorry, you are not allowed") and "Your user id: 8" in english.params["text"]
+    [alert] = await guarded_bot.ask(callback("ol:1", user_id=OUTSIDER, chat_id=OUTSIDER), method="answerCallbackQuery")
+    assert "您的用户 ID：7" in alert.params["text"] and len(alert.params["text"]) <= 200
+    [inline] = await guarded_bot.ask(inline_query("执法培训", user_id=OUTSIDER), method="answerInlineQuery")
+    assert "您的用户 ID：7" in inline.params["results"][0]["input_message_content"]["message_text"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "reportqa.access"]
+    assert any("user 7" in line and "chat -555" in line and "command:ask" in line for line in logged), logged
+    assert not any("执法培训" in line for line in logged)  # ids and the kind of attempt, never the text
+
+
+async def test_whoami_answers_everyone_and_admins_see_the_refused_in_stats(guarded_bot: Harness) -> None:
+    [outsider] = await guarded_bot.ask(message("/whoami", user_id=OUTSIDER, chat_id=OUTSIDER))
+    assert "您的用户 ID：7" in outsider.params["text"] and "还不能使用" in outsider.params["text"]
+    [staff] = await guarded_bot.ask(message("/whoami", user_id=STAFF, chat_id=STAFF))
+    assert "您的用户 ID：43" in staff.params["text"] and "您可以使用" in staff.params["text"]
+    [group] = await guarded_bot.ask(message("/whoami", user_id=9, chat_id=GROUP, chat_type="supergroup"))
+    assert "本群 ID：-100123" in group.params["text"] and "本群已获准" in group.params["text"]
+    [admin] = await guarded_bot.ask(message("/whoami", user_id=ADMIN, chat_id=ADMIN, language="en"))
+    assert "Your user id: 42" in admin.params["text"] and "REPORTQA_ALLOWED_USERS" in admin.params["text"]
+    await guarded_bot.handled_all(await guarded_bot.push(message("法律顾问", user_id=11, chat_id=-777,
+                                                                 chat_type="group")))  # chatter: ignored
+    await guarded_bot.ask(message("/units", user_id=12, chat_id=-777, chat_type="group"))
+    await guarded_bot.ask(message("/units", user_id=12, chat_id=-777, chat_type="group"))
+    [stats] = await guarded_bot.ask(message("/stats", user_id=ADMIN, chat_id=ADMIN))
+    text = stats.params["text"]
+    assert "最近被拒绝的访问" in text
+    assert "用户 12（群 -777）：命令 /units" in text and "×2" in text  # one line per outsider and chat
+    assert "用户 7：命令 /whoami" in text
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("/unti 应急", "没有 /unti 这个命令。您是想用 /unit 吗？发送 /help 查看全部命令。"),
+    ("/subscribes 执法培训", "您是想用 /subscribe 吗"),
+    ("/statz", "您是想用 /stats 吗"),
+    ("/foo", "没有 /foo 这个命令。发送 /help 查看全部命令。"),
+])
+async def test_every_command_answers(guarded_bot: Harness, typed: str, says: str) -> None:
+    [reply] = await guarded_bot.ask(message(typed, user_id=STAFF, chat_id=STAFF))
+    assert says in reply.params["text"]
+
+
+async def test_unknown_commands_in_groups_and_in_english(guarded_bot: Harness) -> None:
+    [reply] = await guarded_bot.ask(message("/unti", user_id=STAFF, chat_id=STAFF, language="en"))
+    assert reply.params["text"] == "There is no /unti command. Did you mean /unit? Send /help for them all."
+    name = guarded_bot.app.bot.username
+    [mine] = await guarded_bot.ask(message(f"/foo@{name}", user_id=9, chat_id=GROUP, chat_type="supergroup"))
+    assert "没有 /foo 这个命令" in mine.params["text"]
+    before = len(guarded_bot.fake.sent("sendMessage"))
+    await guarded_bot.handled_all(await guarded_bot.push(message("/foo@some_other_bot", user_id=9, chat_id=GROUP,
+                                                                 chat_type="supergroup")))
+    assert len(guarded_bot.fake.sent("sendMessage")) == before  # another bot's command: not ours to answer
