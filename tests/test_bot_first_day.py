@@ -78,3 +78,34 @@ async def test_unknown_commands_in_groups_and_in_english(guarded_bot: Harness) -
     await guarded_bot.handled_all(await guarded_bot.push(message("/foo@some_other_bot", user_id=9, chat_id=GROUP,
                                                                  chat_type="supergroup")))
     assert len(guarded_bot.fake.sent("sendMessage")) == before  # another bot's command: not ours to answer
+
+
+async def test_a_wrong_unit_vote_asks_which_result_before_it_is_exported(make_bot, tmp_path) -> None:
+    from reportqa.bot.state import BotState
+    from reportqa.feedback_export import feedback_cases
+    from tests.fake_telegram import buttons, callback_of
+
+    state_db = tmp_path / "votes.sqlite3"
+    bot = await make_bot(bot_state_db=state_db)
+    [answer] = await bot.ask(message("哪些单位在2021年开展了执法培训"))
+    [prompt] = await bot.ask(callback(callback_of(answer, "fb:")[:-1] + "0"))
+    unit = next(b["callback_data"] for b in buttons(prompt) if b["text"] == "单位不对")
+    [which] = await bot.ask(callback(unit), method="editMessageText")
+    assert which.params["text"] == "单位不对：是哪一条？"
+    assert [b["text"] for b in buttons(which)] == ["第 1 条", "第 2 条", "第 3 条", "都不对"]
+    [saved] = await bot.ask(callback(callback_of(which, "fw:")[:-1] + "1"), method="editMessageText")
+    assert saved.params["text"] == "谢谢，已记录：第 2 条单位不对"
+    state = await BotState.open(state_db)
+    try:
+        [case] = feedback_cases(await state.feedback())
+    finally:
+        await state.close()
+    second = case["feedback"]["shown"][1]
+    assert case["exclude_sources"] == [second["source"]]  # the other two, right, are not excluded
+    [english] = await bot.ask(message("which units held enforcement training in 2021", language="en"))
+    [prompt] = await bot.ask(callback(callback_of(english, "fb:")[:-1] + "0", language="en"))
+    year = next(b["callback_data"] for b in buttons(prompt) if b["text"] == "Wrong year")
+    [which] = await bot.ask(callback(year, language="en"), method="editMessageText")
+    assert which.params["text"] == "Wrong year: which result?"
+    [saved] = await bot.ask(callback(callback_of(which, "fw:")[:-1] + "a", language="en"), method="editMessageText")
+    assert saved.params["text"] == "Thanks, noted: All of them · Wrong year"

@@ -130,7 +130,7 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
     reasons = [b["text"] for b in buttons(prompt)]
     assert reasons == ["单位不对", "年份不对", "内容不相关", "缺少应有的内容"]
     [saved] = await bot.ask(callback(callback_of(prompt, "fr:")), method="editMessageText")
-    assert "单位不对" in saved.params["text"]
+    assert saved.params["text"] == "谢谢，已记录：单位不对"  # the page showed one result: it is the one
     [same] = await bot.ask(callback(down), method="answerCallbackQuery")
     assert "已经记录" in same.params["text"]
     sent = len(bot.fake.sent("sendMessage"))
@@ -154,7 +154,8 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
     up = next(c for c in cases if c["feedback"]["helpful"])
     down_case = next(c for c in cases if not c["feedback"]["helpful"])
     assert up["question"] == "哪些单位在2021年开展了执法培训" and len(up["expect"]) == 3
-    assert down_case["feedback"]["reason"] == "unit" and down_case["exclude_sources"]
+    [shown] = down_case["feedback"]["shown"]
+    assert down_case["feedback"]["reason"] == "unit" and down_case["exclude_sources"] == [shown["source"]]
     assert down_case["needs_facts"] is True
     if SCORE.is_file():  # the shared scorer reads the lines, and the 👍 facts are found again
         questions = tmp_path / "up.jsonl"

@@ -184,6 +184,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action.kind == "fr":
         await feedback.on_reason(svc, query, message, action, english)
         return
+    if action.kind == "fw":
+        await feedback.on_target(svc, query, message, action, english)
+        return
     if action.kind == "un":
         await on_unsubscribe_button(update, context, query, message, action.number)
         return
