@@ -4,11 +4,12 @@ answered, one language per reply, operators' handles — against the fake Bot AP
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
 from tests.bot_harness import Harness
-from tests.fake_telegram import callback, inline_query, message
+from tests.fake_telegram import callback, callback_of, inline_query, message
 
 ADMIN, STAFF, OUTSIDER, GROUP = 42, 43, 7, -100123
 
@@ -109,3 +110,99 @@ async def test_a_wrong_unit_vote_asks_which_result_before_it_is_exported(make_bo
     assert which.params["text"] == "Wrong year: which result?"
     [saved] = await bot.ask(callback(callback_of(which, "fw:")[:-1] + "a", language="en"), method="editMessageText")
     assert saved.params["text"] == "Thanks, noted: All of them · Wrong year"
+
+
+# -- operator's handles ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+TEN_QUESTIONS = ["哪些单位在2021年开展了执法培训", "应急局 2021 普法", "玉龙镇公共服务中心有多少个窗口",
+                 "which units hired legal advisers", "经信局存在哪些问题", "那2023年呢", "托育服务", "大足区",
+                 "法律顾问", "哪些单位开展了普法宣传"]
+
+
+async def test_one_json_line_per_question_and_the_metrics_page(make_bot, caplog: pytest.LogCaptureFixture,
+                                                               tmp_path) -> None:
+    import json
+
+    import aiohttp
+
+    caplog.set_level(logging.INFO, logger="reportqa.questions")
+    port = free_port()
+    bot = await make_bot(metrics_port=port, admins=frozenset({ADMIN}))
+    token = bot.fake.token
+    for i, question in enumerate(TEN_QUESTIONS):
+        if i == 8:
+            await bot.ask(message(f"/ask {question}", user_id=5, chat_id=-100, chat_type="supergroup"))
+        else:
+            [reply] = await bot.ask(message(question, language="en" if question.startswith("which") else "zh-hans"))
+    await bot.ask(callback(callback_of(reply, "fb:")[:-1] + "1"), method="answerCallbackQuery")
+    lines = [r.getMessage() for r in caplog.records if r.name == "reportqa.questions"]
+    assert len(lines) == 10
+    events = [json.loads(line) for line in lines]  # each line is JSON, and only JSON
+    assert [e["question"] for e in events] == [q for q in TEN_QUESTIONS]
+    assert {tuple(sorted(e)) for e in events} == {("channel", "chat", "empty", "event", "filters", "hits", "intent",
+                                                   "latency_ms", "question", "time")}
+    assert events[0]["intent"] == "units" and events[0]["filters"]["years"] == [2021] and events[0]["hits"] == 3
+    assert events[6]["empty"] is True and events[6]["hits"] == 0  # 托育: no report holds it
+    assert events[8]["chat"] == "supergroup" and events[0]["chat"] == "private"
+    assert not any(token in line or token.split(":")[1] in line for line in lines)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+            page = await response.text()
+        async with http.get(f"http://127.0.0.1:{port}/health") as response:
+            assert response.status == 200 and (await response.text()).startswith("ok")
+        (tmp_path / "metrics.txt").write_text(page, encoding="utf-8")
+        metrics = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
+                   if line and not line.startswith("#")}
+        assert sum(v for k, v in metrics.items() if k.startswith("reportqa_questions_total{")) == 10
+        assert metrics['reportqa_questions_total{channel="telegram",intent="units"}'] >= 2
+        assert metrics['reportqa_empty_answers_total{channel="telegram",intent="passages"}'] >= 1
+        assert metrics['reportqa_question_seconds_count{channel="telegram"}'] == 10
+        assert metrics['reportqa_votes_total{channel="telegram",vote="helpful"}'] == 1
+        assert metrics["reportqa_index_reports"] == 5 and metrics["reportqa_index_passages"] > 50
+        assert metrics["reportqa_index_size_bytes"] > 10_000 and metrics["reportqa_index_age_seconds"] >= 0
+        assert metrics["reportqa_healthy"] == 1
+        monitor = bot.app.bot_data["services"].monitor
+        monitor.stale_seconds = 0.01
+        monitor.links["telegram"].last_heard -= 60  # as if polls had failed for a minute
+        monitor.trouble("telegram", "getUpdates: NetworkError: connection refused")
+        async with http.get(f"http://127.0.0.1:{port}/health") as response:
+            assert response.status == 503
+            assert "telegram: nothing heard from it for" in await response.text()
+            assert "connection refused" in await response.text()
+    import os
+
+    if os.environ.get("REPORTQA_KEEP_METRICS"):  # the closing note's metrics page
+        (Path(os.environ["REPORTQA_KEEP_METRICS"])).write_text(page, encoding="utf-8")
+
+
+async def test_health_says_why_the_index_does_not_load(tmp_path) -> None:
+    from reportqa.conversations.monitor import Monitor, QuestionEvent
+    from reportqa.serving import IndexHolder
+    from reportqa.settings import Settings
+
+    index_dir = tmp_path / "index"
+    (index_dir / "gen-x").mkdir(parents=True)
+    (index_dir / "CURRENT").write_text("gen-x")  # a pointer to a generation with nothing in it
+    clock = [1000.0]
+    monitor = Monitor(IndexHolder(Settings(index_dir=index_dir, _env_file=None)), stale_seconds=60,
+                      clock=lambda: clock[0])
+    monitor.watch("wecom")  # any channel: the monitor knows no messenger
+    status, text = await monitor.health()
+    assert status == 503 and text.startswith("index: ")
+    clock[0] += 61
+    status, text = await monitor.health()
+    assert "wecom: nothing heard from it since the bot started 61 s ago" in text
+    line = QuestionEvent("dingtalk", "group", "units", {"years": [2021]}, 0, 12.34, "哪些单位").log_line(0)
+    assert line == ('{"time": "1970-01-01T00:00:00.000+00:00", "event": "question", "channel": "dingtalk", '
+                    '"chat": "group", "intent": "units", "filters": {"years": [2021]}, "hits": 0, "empty": true, '
+                    '"latency_ms": 12.3, "question": "哪些单位"}')

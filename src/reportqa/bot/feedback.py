@@ -36,6 +36,8 @@ async def on_vote(svc: Services, query: CallbackQuery, message: Message, action:
     if not vote.changed:
         await query.answer(say("vote_same", english))
         return
+    if svc.monitor is not None:
+        svc.monitor.vote("telegram", action.helpful)
     await query.answer(say("vote_up" if action.helpful else "vote_down", english))
     if not action.helpful and not vote.asked_reason:
         await svc.state.mark_reason_asked(session.sid, query.from_user.id)

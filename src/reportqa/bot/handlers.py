@@ -46,6 +46,7 @@ from reportqa.bot.services import (
 from reportqa.bot.state_db import StateUnavailable, state_health_lines
 from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
+from reportqa.conversations.monitor import QuestionEvent
 from reportqa.index_check import IndexDamaged
 from reportqa.present.catalog import MESSAGES
 from reportqa.question import clean_question
@@ -61,6 +62,7 @@ from reportqa.search import SearchIndex
 from reportqa.unit_page import unit_of
 
 log = logging.getLogger(__name__)
+CHANNEL = "telegram"
 
 
 # -- questions ---------------------------------------------------------------------------------
@@ -93,6 +95,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     english = reply_english(update, question)
     if turn.answer is None:  # 第二条详细说说: one result of the last answer in full, or a note
         await followups.send_turn_part(message, turn, english)
+        report_question(svc, message.chat.type, "result", {}, int(turn.passage is not None), started, question)
         return
     answer = turn.answer
     filters = answer.to_json()["filters"]
@@ -118,6 +121,15 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
         results=answer.total,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
+    report_question(svc, message.chat.type, answer.question.intent, filters, answer.total, started, question)
+
+
+def report_question(svc: Services, chat_kind: str, intent: str, filters: dict, hits: int, started: float,
+                    question: str) -> None:
+    """The question's JSON log line and metrics (conversations/monitor.py)."""
+    if svc.monitor is not None:
+        svc.monitor.question(QuestionEvent(CHANNEL, str(chat_kind), intent, filters, hits,
+                                           (time.perf_counter() - started) * 1000, question))
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

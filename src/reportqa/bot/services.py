@@ -120,6 +120,8 @@ async def record_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     name = f"@{user.username}" if user.username else user.full_name
     refusal = refusal_now(user.id, chat.id if chat is not None else user.id,
                           chat.type if chat is not None else "inline", attempt_kind(update), name)
+    if svc.monitor is not None:
+        svc.monitor.refused("telegram")
     if svc.refusals is not None:
         await svc.refusals.record(refusal)
 
