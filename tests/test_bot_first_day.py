@@ -206,3 +206,35 @@ async def test_health_says_why_the_index_does_not_load(tmp_path) -> None:
     assert line == ('{"time": "1970-01-01T00:00:00.000+00:00", "event": "question", "channel": "dingtalk", '
                     '"chat": "group", "intent": "units", "filters": {"years": [2021]}, "hits": 0, "empty": true, '
                     '"latency_ms": 12.3, "question": "哪些单位"}')
+
+
+async def test_an_administrators_replies_are_in_one_language(library_bot, reports_copy) -> None:
+    """The issue's English inside Chinese replies: a corrupt .docx, a duplicate, an ambiguous /remove,
+    a /reindex listing skipped files — each reply to a Chinese administrator has no English word, and
+    an English administrator's has English reasons."""
+    from tests.bot_harness import texts
+    from tests.conftest import ADMIN
+    from tests.fake_telegram import document
+    from tests.test_language import english_words
+
+    harness = await library_bot()
+    broken = b"PK\x03\x04 not a zip"
+    duplicate = (reports_copy / "003_dcdaca7f04dbe387.txt").read_bytes()
+    harness.fake.files.update(f1=broken, f2=duplicate)
+    (reports_copy / "notes.xyz").write_text("not a report")
+    (reports_copy / ".hidden.txt").write_text("hidden")
+    for update in (document("坏文件.docx", file_id="f1", size=len(broken), user_id=ADMIN, chat_id=ADMIN),
+                   document("经信局.txt", file_id="f2", size=len(duplicate), user_id=ADMIN, chat_id=ADMIN),
+                   message("/remove 00", user_id=ADMIN, chat_id=ADMIN), message("/reindex", user_id=ADMIN, chat_id=ADMIN),
+                   message("/stats", user_id=ADMIN, chat_id=ADMIN)):
+        await harness.handled_all(await harness.push(update), timeout=120)
+    replies = texts(harness, ADMIN)
+    joined = "\n".join(replies)
+    assert ".docx 文件已损坏" in joined and "同样的文件已在库中：003_dcdaca7f04dbe387.txt" in joined
+    assert "没有唯一符合 '00' 的报告" in joined and "不支持 .xyz 文件" in joined and "隐藏或临时文件" in joined
+    for reply in replies:
+        for line in reply.splitlines():
+            assert not english_words(line.replace("<b>", "").replace("</b>", "")), line
+    await harness.handled_all(await harness.push(message("/remove 00", user_id=ADMIN, chat_id=ADMIN, language="en")),
+                              timeout=120)
+    assert "no single report matches '00'" in texts(harness, ADMIN)[-1]
