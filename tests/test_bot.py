@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -292,6 +293,9 @@ async def test_bot_py_runs_against_the_fake_and_stops_on_sigint(seed_index, tmp_
     env = {**os.environ, "REPORTQA_BOT_TOKEN": fake.token, "REPORTQA_BOT_API_URL": f"{base}/bot",
            "REPORTQA_BOT_FILE_URL": f"{base}/file/bot", "REPORTQA_INDEX_DIR": str(index_dir),
            "REPORTQA_BOT_STATE_DB": str(tmp_path / "bot.sqlite3"), "NO_PROXY": "127.0.0.1,localhost"}
+    from tests.test_bot_first_day import free_port
+
+    env["REPORTQA_METRICS_PORT"] = str(port := free_port())  # issue 32: /metrics and /health by the bot process
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bot.py"), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -300,9 +304,19 @@ async def test_bot_py_runs_against_the_fake_and_stops_on_sigint(seed_index, tmp_
         await fake.push(message("执法培训"))
         [reply] = await fake.wait_for("sendMessage", timeout=30)
         assert "执法" in reply.params["text"]
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                assert response.status == 200, await response.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert 'reportqa_questions_total{channel="telegram",intent="passages"} 1.0' in await response.text()
         process.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, output.decode()
+        logged = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+        assert [(e["event"], e["question"], e["chat"]) for e in logged] == [("question", "执法培训", "private")]
+        assert fake.token not in output.decode()
     finally:
         if process.returncode is None:
             process.kill()
