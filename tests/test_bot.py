@@ -309,8 +309,13 @@ async def test_bot_py_runs_against_the_fake_and_stops_on_sigint(seed_index, tmp_
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/health") as response:
                 assert response.status == 200, await response.text()
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
-                assert 'reportqa_questions_total{channel="telegram",intent="passages"} 1.0' in await response.text()
+            counted = 'reportqa_questions_total{channel="telegram",intent="passages"} 1.0'
+            for _ in range(100):  # the reply goes out before the question is counted: wait for it
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    if counted in (page := await response.text()):
+                        break
+                await asyncio.sleep(0.1)
+            assert counted in page
         process.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, output.decode()
