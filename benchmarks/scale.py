@@ -1,6 +1,6 @@
 """Speed at scale: build, update, load, memory and search latency at 1k, 10k, 100k (and 1M) passages.
 
-    .venv/bin/python -m benchmarks.scale [--sizes 1000,10000,100000] [--questions 200] [--out benchmarks/RESULTS.md]
+    .venv/bin/python -m benchmarks.scale [--sizes 1000,10000,100000] [--questions 200] [--out FILE]
 
 For each size it generates a corpus (benchmarks/corpus.py), builds the index and measures: the full
 build and how it splits, jieba's own time on the same text in one process, an incremental update
@@ -242,6 +242,11 @@ def sampled(row: dict) -> str:
 
 
 def write_results(rows: list[dict], out: Path, command: str) -> None:
+    out.write_text(results_markdown(rows, command), encoding="utf-8")
+
+
+def results_markdown(rows: list[dict], command: str) -> str:
+    """The measured rows as the Markdown tables of ``benchmarks/RESULTS.md``."""
     lines = [
         "# Benchmark results",
         "",
@@ -287,16 +292,22 @@ def write_results(rows: list[dict], out: Path, command: str) -> None:
     lines.append("")
     lines.append("Update timings (the last size): " + json.dumps(
         {k: round(v, 2) for k, v in rows[-1]["update_timings"].items()}))
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
-async def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--compare-up-to", type=int, default=100_000, help="largest size compared with rank-bm25")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    args = parser.parse_args()
+    # the tables go to standard output; a file only when asked (benchmarks/RESULTS.md is committed: a
+    # run rewrites it only when told to with --out benchmarks/RESULTS.md)
+    parser.add_argument("--out", type=Path, default=None, help="also write the tables to this Markdown file")
+    return parser.parse_args(argv)
+
+
+async def main() -> int:
+    args = parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -305,7 +316,10 @@ async def main() -> int:
             shown = {k: v for k, v in row.items() if k != "top10_mismatches"}
             print(json.dumps(shown, ensure_ascii=False), flush=True)
             command = "python -m benchmarks.scale " + " ".join(sys.argv[1:])
-            write_results(rows, args.out, command.strip())  # after every size: a long run keeps what it measured
+            if args.out is not None:  # after every size: a long run keeps what it measured
+                write_results(rows, args.out, command.strip())
+    if args.out is None:
+        print(results_markdown(rows, ("python -m benchmarks.scale " + " ".join(sys.argv[1:])).strip()))
     failed = [r for r in rows if r.get("top10_mismatches")]
     for r in failed:
         print(f"top-10 mismatch at {r['passages']} passages: {r['top10_mismatches'][:5]}", file=sys.stderr)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,7 +19,35 @@ from reportqa.settings import BUNDLED_CONFIG_DIR, BUNDLED_REPORTS_DIR, Settings
 from tests.bot_harness import Harness, start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram
 
-SEEDS = BUNDLED_REPORTS_DIR
+# The five sample reports the tests were written for, by content. The suite reads its own copy of
+# them, made once per run, and never the working tree's reports/: an administrator who has tried
+# `reportqa add` / `remove` on the samples (their uploads/ and .removed/) changes nothing here.
+SAMPLE_REPORTS = {
+    "000_95c7b36e77b4132c.txt": "f6cadea8dad0b71e58dd61741ccb5031b64c39eb5ee2ee19fec42bcb3c3ec363",
+    "001_525c5565d93138a1.txt": "e2a39bfe8e5722ee844aec3a524545b8afd8ee4b6f5d60b817b18798ad785f35",
+    "002_e4b091e3fb9e6599.txt": "7733dfd3940a1c33295f6619fa2f8d78d7af1fcd0c183144fbca9c756391c5df",
+    "003_dcdaca7f04dbe387.txt": "18b5f63a5dafb0bf41184c64b170641226b0fb5f493fcf804cd980fc52fa556d",
+    "004_c1f201046002a3b5.txt": "0767e5e0183edce6e503a36f891452e5c5b8e0dcc17fbb07ab55c5152e0672bc",
+}
+
+
+def pristine_samples(target: Path) -> Path:
+    """The sample reports, exactly as committed, copied into ``target`` (a sample whose bytes differ is
+    an error naming it: the tests' expectations are of these files)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name, digest in SAMPLE_REPORTS.items():
+        data = (BUNDLED_REPORTS_DIR / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise RuntimeError(f"reports/{name} is not the sample the tests were written for (edited?): "
+                               f"restore it with `git checkout -- reports/{name}`")
+        (target / name).write_bytes(data)
+    return target
+
+
+SEEDS = pristine_samples(Path(tempfile.mkdtemp(prefix="reportqa-samples-")))
+# every Settings() and every `reportqa` child process of the suite reads the copy, never reports/
+os.environ["REPORTQA_REPORTS_DIR"] = str(SEEDS)
+os.environ["REPORTQA_LANGUAGE"] = "en"  # the command line's lines as the tests read them, whatever the locale
 ADMIN = 1  # the administrator of library_bot
 STAFF = 2
 TODAY = dt.date(2022, 6, 1)
@@ -30,6 +61,27 @@ def index_copy_of_seeds(root: Path) -> tuple[Path, Path, Settings]:
     settings = Settings(index_dir=root / "index", reports_dir=reports, _env_file=None)
     asyncio.run(build_index(reports, root / "index", settings))
     return root / "index", reports, settings
+
+
+def _tree(folder: Path) -> list[tuple[str, int, int]]:
+    """Every entry below a folder with its size and modification time (what writing into it changes)."""
+    if not folder.exists():
+        return []
+    entries = [(str(p.relative_to(folder)), p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")]
+    return sorted([(".", 0, folder.stat().st_mtime_ns), *entries])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def working_tree_reports_untouched() -> Iterator[None]:
+    """The suite never writes into the working tree's reports/ (nor its index/, the default index
+    folder): checked at the end of the run, an error naming what changed."""
+    watched = {folder: _tree(folder) for folder in (BUNDLED_REPORTS_DIR, Path("index").resolve())}
+    yield
+    shutil.rmtree(SEEDS, ignore_errors=True)
+    for folder, before in watched.items():
+        after = _tree(folder)
+        changed = sorted(set(before) ^ set(after))
+        assert not changed, f"the test suite wrote into {folder}: {changed[:10]}"
 
 
 @pytest.fixture(scope="session")

@@ -311,11 +311,11 @@ def bot_message(text: str = "…", *, chat_id: int = 1, chat_type: str = "privat
 
 
 def callback(data: str, *, user_id: int = 1, chat_id: int = 1, message_id: int = 777,
-             chat_type: str = "private", topic: int | None = None) -> dict:
+             chat_type: str = "private", topic: int | None = None, language: str = "zh-hans") -> dict:
     pressed_on = bot_message(chat_id=chat_id, message_id=message_id, chat_type=chat_type)
     if topic is not None:
         pressed_on.update(message_thread_id=topic, is_topic_message=True)
-    return {"callback_query": {"id": f"cb{next(_message_ids)}", "from": user(user_id), "chat_instance": "ci",
+    return {"callback_query": {"id": f"cb{next(_message_ids)}", "from": user(user_id, language), "chat_instance": "ci",
                                "data": data, "message": pressed_on}}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -197,7 +198,8 @@ async def test_access_refused(make_bot) -> None:
     assert "没有使用本机器人的权限" in reply.params["text"]
     assert "执法" not in reply.params["text"]
     [call] = await bot.ask(inline_query("执法培训", user_id=1), method="answerInlineQuery")
-    assert call.params["results"] == []
+    [article] = call.params["results"]  # the refusal with the user's id, never a result
+    assert article["id"] == "refused" and "您的用户 ID：1" in article["input_message_content"]["message_text"]
     [allowed] = await bot.ask(message("执法培训", user_id=42, chat_id=42))
     assert "执法" in allowed.params["text"]
 
@@ -291,6 +293,9 @@ async def test_bot_py_runs_against_the_fake_and_stops_on_sigint(seed_index, tmp_
     env = {**os.environ, "REPORTQA_BOT_TOKEN": fake.token, "REPORTQA_BOT_API_URL": f"{base}/bot",
            "REPORTQA_BOT_FILE_URL": f"{base}/file/bot", "REPORTQA_INDEX_DIR": str(index_dir),
            "REPORTQA_BOT_STATE_DB": str(tmp_path / "bot.sqlite3"), "NO_PROXY": "127.0.0.1,localhost"}
+    from tests.test_bot_first_day import free_port
+
+    env["REPORTQA_METRICS_PORT"] = str(port := free_port())  # issue 32: /metrics and /health by the bot process
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bot.py"), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -299,9 +304,24 @@ async def test_bot_py_runs_against_the_fake_and_stops_on_sigint(seed_index, tmp_
         await fake.push(message("执法培训"))
         [reply] = await fake.wait_for("sendMessage", timeout=30)
         assert "执法" in reply.params["text"]
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                assert response.status == 200, await response.text()
+            counted = 'reportqa_questions_total{channel="telegram",intent="passages"} 1.0'
+            for _ in range(100):  # the reply goes out before the question is counted: wait for it
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    if counted in (page := await response.text()):
+                        break
+                await asyncio.sleep(0.1)
+            assert counted in page
         process.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, output.decode()
+        logged = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+        assert [(e["event"], e["question"], e["chat"]) for e in logged] == [("question", "执法培训", "private")]
+        assert fake.token not in output.decode()
     finally:
         if process.returncode is None:
             process.kill()
@@ -345,7 +365,7 @@ async def test_outsiders_get_one_short_refusal_and_nothing_else(make_bot) -> Non
     from tests.fake_telegram import callback, document
 
     bot = await make_bot(allowed_users=frozenset({42}), admins=frozenset({42}))
-    refusal = "抱歉，您没有使用本机器人的权限。如需使用，请联系管理员。"
+    refusal = "抱歉，您没有使用本机器人的权限。\n如需使用，请把下面的编号发给管理员：\n您的用户 ID：1"
     bot.fake.files["f9"] = b"2024\xe5\xb9\xb4"
     for update in (message("/start"), message("/help"), message("/stats"), message("/reindex"),
                    message("/remove a.txt"), message("/units"), message("/unit 应急"), message("执法培训"),
@@ -360,5 +380,6 @@ async def test_outsiders_get_one_short_refusal_and_nothing_else(make_bot) -> Non
     before = len(bot.fake.sent("sendMessage"))
     await bot.handled_all(await bot.push(message(text, chat_id=-100, user_id=5, chat_type="supergroup",
                                                  entities=[split])))
-    assert all(m.params["text"] == refusal for m in bot.fake.sent("sendMessage")[before:])  # never the error text
+    in_group = "抱歉，您没有使用本机器人的权限。\n如需使用，请把下面的编号发给管理员：\n您的用户 ID：5\n本群 ID：-100"
+    assert all(m.params["text"] == in_group for m in bot.fake.sent("sendMessage")[before:])  # never the error text
     assert bot.fake.downloads == [] and bot.fake.sent("getFile") == []

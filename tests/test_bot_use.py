@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 from reportqa.bot.app import _post_shutdown, build_application, webhook_options
 from reportqa.indexer import build_index
-from reportqa.settings import BUNDLED_REPORTS_DIR
 from tests.bot_harness import Harness
+from tests.conftest import SEEDS
 from tests.fake_telegram import (
     FakeTelegram,
     buttons,
@@ -130,7 +130,7 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
     reasons = [b["text"] for b in buttons(prompt)]
     assert reasons == ["单位不对", "年份不对", "内容不相关", "缺少应有的内容"]
     [saved] = await bot.ask(callback(callback_of(prompt, "fr:")), method="editMessageText")
-    assert "单位不对" in saved.params["text"]
+    assert saved.params["text"] == "谢谢，已记录：单位不对"  # the page showed one result: it is the one
     [same] = await bot.ask(callback(down), method="answerCallbackQuery")
     assert "已经记录" in same.params["text"]
     sent = len(bot.fake.sent("sendMessage"))
@@ -154,13 +154,14 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
     up = next(c for c in cases if c["feedback"]["helpful"])
     down_case = next(c for c in cases if not c["feedback"]["helpful"])
     assert up["question"] == "哪些单位在2021年开展了执法培训" and len(up["expect"]) == 3
-    assert down_case["feedback"]["reason"] == "unit" and down_case["exclude_sources"]
+    [shown] = down_case["feedback"]["shown"]
+    assert down_case["feedback"]["reason"] == "unit" and down_case["exclude_sources"] == [shown["source"]]
     assert down_case["needs_facts"] is True
     if SCORE.is_file():  # the shared scorer reads the lines, and the 👍 facts are found again
         questions = tmp_path / "up.jsonl"
         questions.write_text(json.dumps(up, ensure_ascii=False) + "\n", encoding="utf-8")
         scored = subprocess.run([sys.executable, str(SCORE), "--questions", str(questions), "--reports",
-                                 str(BUNDLED_REPORTS_DIR), "--cmd", f"{sys.executable} -m reportqa.cli"],
+                                 str(SEEDS), "--cmd", f"{sys.executable} -m reportqa.cli"],
                                 capture_output=True, text=True, timeout=300)
         assert "recall@5=1.000" in scored.stdout, scored.stdout + scored.stderr
 
@@ -173,7 +174,7 @@ async def test_the_paperclip_sends_the_report_file_then_by_file_id(bot: Harness)
     clip = callback_of(reply, "sf:")
     [document] = await bot.ask(callback(clip), method="sendDocument")
     [(name, content)] = bot.fake.uploads
-    source = BUNDLED_REPORTS_DIR / name
+    source = SEEDS / name
     assert source.is_file() and content == source.read_bytes()
     assert "重庆市大足区玉龙镇人民政府 · 2021年" in document.params["caption"]
     assert document.params["parse_mode"] == "HTML"
@@ -185,7 +186,7 @@ async def test_the_paperclip_sends_the_report_file_then_by_file_id(bot: Harness)
 
 async def test_no_file_for_outsiders_or_a_changed_file(make_bot, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    shutil.copytree(BUNDLED_REPORTS_DIR, reports)
+    shutil.copytree(SEEDS, reports)
     index_dir = tmp_path / "index"
     bot = await make_bot(reports_dir=reports, index_dir=index_dir, allowed_users=frozenset({1}))
     await build_index(reports, index_dir, bot.app.bot_data["services"].settings)

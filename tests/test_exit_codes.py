@@ -24,8 +24,13 @@ from reportqa.settings import Settings
 
 
 def reportqa(args: list[str], settings: Settings, *, file_limit: int | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+             timeout: float = 120, extra_env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}, **settings.environment()}
+    for name, value in (extra_env or {}).items():  # None takes a variable away
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
 
     def limit() -> None:  # in the child: writing past the limit fails with EFBIG, as a full disk does
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

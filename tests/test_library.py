@@ -12,6 +12,7 @@ from reportqa import store
 from reportqa.indexer import build_index
 from reportqa.library import add_report, remove_report, resolve_report, safe_report_name
 from reportqa.settings import Settings
+from tests.conftest import SAMPLE_REPORTS
 
 REPORT = "重庆市某某区林业局\n2024年法治政府建设情况报告\n一、主要工作\n（一）开展森林防火执法培训3期，参训95人次。\n"
 
@@ -60,6 +61,26 @@ async def test_add_then_remove(library: Settings, reports_copy: Path, tmp_path: 
     assert gone.status == "removed" and gone.unit == "重庆市某某区林业局"
     assert gone.index and gone.index["reports"] == 5
     assert list((reports_copy / ".removed").rglob("林业局.txt"))
+
+
+async def test_the_librarys_own_state_is_never_a_report(library: Settings, reports_copy: Path, tmp_path: Path) -> None:
+    """Issue 32: add and remove leave no lock file and no empty uploads/, and the removed reports kept
+    in .removed/ (or a lock file an earlier version left, or a copy being made) are never listed as
+    skipped reports by a later index."""
+    await build_index(reports_copy, library.index_dir, library)
+    incoming = tmp_path / "x.txt"
+    incoming.write_text(REPORT, encoding="utf-8")
+    assert (await add_report(library, incoming, "林业局.txt")).status == "added"
+    assert (await remove_report(library, "林业局")).status == "removed"
+    names = sorted(p.name for p in reports_copy.iterdir())
+    assert names == [".removed", *sorted(SAMPLE_REPORTS)]  # no .library.lock, no empty uploads/
+    (reports_copy / ".library.lock").write_text("")  # left by an earlier version
+    (reports_copy / "uploads").mkdir()
+    (reports_copy / "uploads" / ".0a1b2c3d.part").write_text("half a copy")
+    summary = await build_index(reports_copy, library.index_dir, library)
+    assert summary.skipped == [] and summary.reports == 5
+    (reports_copy / ".hidden.txt").write_text("a hidden file of the user's")  # still said
+    assert [s.source for s in (await build_index(reports_copy, library.index_dir, library)).skipped] == [".hidden.txt"]
 
 
 async def test_unreadable_or_unsupported_files_change_nothing(library: Settings, reports_copy: Path,

@@ -20,6 +20,7 @@ from reportqa.chat import ChatSession
 from reportqa.faults import ExitCode
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings
+from tests.conftest import SEEDS
 from tests.test_exit_codes import one_line_error, reportqa
 from tests.test_readers import make_pdf
 
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def library(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The sample reports copied and indexed into the configured folder, as a user's setup has it."""
     root = tmp_path_factory.mktemp("newcomer")
-    shutil.copytree(ROOT / "reports", root / "reports")
+    shutil.copytree(SEEDS, root / "reports")
     settings = Settings(index_dir=root / "index", reports_dir=root / "reports", _env_file=None)
     done = reportqa(["index", str(root / "reports")], settings)
     assert done.returncode == 0, done.stderr
@@ -169,5 +170,5 @@ def test_chat_buttons_are_pressed_by_their_number(library: Settings) -> None:
 def test_the_readme_quality_command_runs_on_a_fresh_clone() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "python -m benchmarks.quality" in readme
-    scores = score_set(ROOT / "tests" / "eval" / "dev_questions.jsonl", ROOT / "reports", 5)
+    scores = score_set(ROOT / "tests" / "eval" / "dev_questions.jsonl", SEEDS, 5)
     assert scores.questions == 22 and scores.recall >= 0.9 and scores.wrong_filter == 0

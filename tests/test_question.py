@@ -238,10 +238,10 @@ def test_nfkc_by_table_is_unicodedata_s() -> None:
     import random
     import unicodedata
 
-    from reportqa.settings import BUNDLED_REPORTS_DIR
     from reportqa.text import nfkc
+    from tests.conftest import SEEDS
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted(BUNDLED_REPORTS_DIR.rglob("*.txt"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.rglob("*.txt"))]
     assert texts and all(len(t) > 256 for t in texts)
     pieces = ["，", "（一）", "ＡＢＣ１２３", "法治政府", "e\u0301", "\u1100\u1161\u11a8", "ﾊﾟﾋﾞ", "\u3099", "Å", "ﬁ",
               "①㈱㍻", "\U0001d400\U0001d7d9", "\U00020000", "\ud800", "\u00a0", "\u2003", "ｶﾞ", "゙", "ᄀ", "ᅡ"]

@@ -23,7 +23,15 @@ async def test_units_answer_lists_each_unit_once_with_its_best_passage(searcher)
     assert all(r.report.year == 2021 for r in answer.results)
     sources = [r.report.source for r in answer.results]
     assert {"000_95c7b36e77b4132c.txt", "002_e4b091e3fb9e6599.txt", "004_c1f201046002a3b5.txt"} <= set(sources)
-    assert answer.results[0].score >= answer.results[-1].score
+    known = [r for r in answer.results if r.report.unit]
+    assert known[0].score >= known[-1].score
+    # issue 32: a report whose unit is unknown comes after every known unit, labelled by its place
+    assert [bool(r.report.unit) for r in answer.results] == sorted((bool(r.report.unit) for r in answer.results),
+                                                                    reverse=True)
+    assert answer.results[-1].report.unit is None
+    from reportqa.render import render_answer_html
+    assert "3. 重庆市大足区 · 单位不详</b>" in render_answer_html(answer)
+    assert "3. 重庆市大足区 · unit unknown</b>" in render_answer_html(answer, english=True)
 
 
 async def test_an_asked_year_is_a_strict_filter_and_absent_years_say_what_exists(searcher) -> None:

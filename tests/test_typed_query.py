@@ -84,7 +84,7 @@ def test_callback_data() -> None:
 def test_feedback_export_cases() -> None:
     shown = [ShownPassage(1, "a.txt", "开展执法培训3期"), ShownPassage(2, "b.txt", "聘请法律顾问")]
     rows = [FeedbackRow("s1", 1, True, None, 0.0, "执法培训", "大足区", {"years": []}, shown),
-            FeedbackRow("s2", 1, False, "year", 1.0, "2021年普法", None, {}, shown),
+            FeedbackRow("s2", 1, False, "year", 1.0, "2021年普法", None, {}, shown, targets=[1, 2]),
             FeedbackRow("s3", 2, False, "irrelevant", 2.0, "窗口", None, {}, shown[:1])]
     up, year, irrelevant = feedback_cases(rows)
     assert up["question"] == "大足区 执法培训"  # asked inside the chat's scope
@@ -94,3 +94,8 @@ def test_feedback_export_cases() -> None:
     assert year["exclude_sources"] == ["a.txt", "b.txt"] and year["needs_facts"]
     assert irrelevant["exclude_sources"] == [] and irrelevant["expect"] == [] and irrelevant["needs_facts"]
     assert [c["id"] for c in feedback_cases(rows, "down")] == ["fb-s2-1", "fb-s3-2"]
+    # issue 32: a wrong unit about the second result excludes its report only; one not yet placed, none
+    [second] = feedback_cases([FeedbackRow("s4", 1, False, "unit", 3.0, "执法培训", None, {}, shown, targets=[2])])
+    assert second["exclude_sources"] == ["b.txt"] and second["feedback"]["about"] == [2]
+    [unsaid] = feedback_cases([FeedbackRow("s5", 1, False, "unit", 4.0, "执法培训", None, {}, shown)])
+    assert unsaid["exclude_sources"] == [] and unsaid["needs_facts"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from reportqa import store
+from reportqa.lead_ins import carry_items
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.question import ParsedQuestion
 from reportqa.scope import Scope, apply_scope
@@ -212,7 +213,9 @@ async def answer_parsed(
         answer.notice, answer.notice_en = absent_notice(parsed)
         return answer
     if parsed.intent == "overview":
-        return await overview(index, parsed, top_k, offset)
+        answer = await overview(index, parsed, top_k, offset)
+        answer.results = await carry_items(index, answer.results)  # a lead-in with the items it introduces
+        return answer
     if parsed.compares and parsed.intent == "passages" and offset == 0:
         from reportqa.comparison import compare_years  # it ranks with ranked_answers, below
 
@@ -222,7 +225,7 @@ async def answer_parsed(
             return Answer(parsed, results, total=len(results), comparison=comparison)
     ranked = await ranked_answers(index, parsed, offset + top_k + 1)  # one more: is there a next page
     page = ranked.page(offset, top_k)
-    results = await index.results(parsed, page, offset)
+    results = await carry_items(index, await index.results(parsed, page, offset))  # …主要表现在： with its items
     answer = Answer(parsed, results, total=len(ranked), offset=offset)
     if parsed.missing_unit:
         answer.notice, answer.notice_en = missing_notice(parsed, bool(ranked), index)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # answering, building and reading files are imported by the c
     from reportqa.indexer import BuildSummary
     from reportqa.library import LibraryOutcome
     from reportqa.model import ReportMeta
+    from reportqa.present.catalog import Lang
     from reportqa.search import SearchIndex
 
 app = typer.Typer(
@@ -52,8 +53,6 @@ def _console(highlight: bool = False) -> Console:
     from rich.console import Console
 
     return Console(highlight=highlight, soft_wrap=True)
-
-UNITS_SHOWN = 30  # the human summary names this many units; --json lists all
 
 IndexDir = Annotated[
     Path | None, typer.Option("--index-dir", help="索引文件夹 / Index folder (default: REPORTQA_INDEX_DIR or ./index).")
@@ -109,44 +108,16 @@ def handles_faults(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _lang() -> Lang:
+    """The language of the command line's own lines (REPORTQA_LANGUAGE, else the system locale)."""
+    return _settings().cli_language()
+
+
 def _print_summary(summary: BuildSummary, console: Console) -> None:
-    if summary.rebuilt_because:
-        console.print(f"The served index was damaged ({summary.rebuilt_because}): every file was read again.",
-                      markup=False)
-    if not summary.changed:
-        console.print(f"Index up to date ({summary.reused} reports unchanged, nothing parsed).")
-    else:
-        console.print(
-            f"Indexed {len(summary.parsed)} new or changed reports, kept {summary.reused} unchanged"
-            + (f", removed {len(summary.removed)}" if summary.removed else "")
-            + f" in {summary.seconds:.1f} s."
-        )
-    unknown = f" (+{summary.unknown_unit_reports} with unit unknown)" if summary.unknown_unit_reports else ""
-    console.print(f"Reports: {summary.reports}   passages: {summary.passages}")
-    shown = "、".join(summary.units[:UNITS_SHOWN]) or "-"
-    hidden = len(summary.units) - UNITS_SHOWN
-    more = f" … and {hidden} more (--json lists all)" if hidden > 0 else ""
-    console.print(f"Units: {len(summary.units)}{unknown}: {shown}{more}")
-    console.print(f"Years: {', '.join(map(str, summary.years)) or '-'}")
-    unplaced = [source for source, warnings in summary.warnings.items()
-                if any(w.startswith("place of") for w in warnings)]
-    for label, sources, what in (("Unit unknown", summary.unit_unknown, "fill their rows"),
-                                 ("Date unknown", summary.date_unknown, "fill their rows"),
-                                 ("Place unknown", unplaced, "give their region")):
-        if sources:
-            listed = "、".join(sources[:UNITS_SHOWN]) + (f" … and {len(sources) - UNITS_SHOWN} more"
-                                                        if len(sources) > UNITS_SHOWN else "")
-            console.print(f"{label}: {len(sources)} reports ({what} in metadata.csv): {listed}", markup=False)
-    for source in summary.removed:
-        console.print(f"  removed: {source}")
-    if summary.duplicates:
-        console.print(f"Duplicates (stored once): {len(summary.duplicates)}")
-        for source, same in summary.duplicates:
-            console.print(f"  {source} = {same}")
-    if summary.skipped:
-        console.print(f"Skipped: {len(summary.skipped)}")
-        for item in summary.skipped:
-            console.print(f"  {item.source}: {item.reason}", markup=False)
+    from reportqa.present.status_lines import index_summary_lines
+
+    for line in index_summary_lines(summary, _lang()):
+        console.print(line, markup=False)
 
 
 @app.command()
@@ -200,19 +171,11 @@ def _print_outcome(outcome: LibraryOutcome, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:
+        from reportqa.present.status_lines import outcome_lines
+
         console = _console()
-        console.print(f"{outcome.status}: {outcome.source or ''}", markup=False)
-        for label, value in (("reason", outcome.reason), ("title", outcome.title), ("unit", outcome.unit),
-                             ("region", outcome.region),
-                             ("year", outcome.year), ("date", outcome.date)):
-            if value is not None:
-                console.print(f"  {label:<8} {value}", markup=False)
-        if outcome.passages:
-            console.print(f"  passages {outcome.passages}", markup=False)
-        for warning in outcome.warnings:
-            console.print(f"  warning  {warning}", markup=False)
-        for candidate in outcome.candidates:
-            console.print(f"  did you mean: {candidate}", markup=False)
+        for line in outcome_lines(outcome, _lang()):
+            console.print(line, markup=False)
     if not outcome.changed:
         raise typer.Exit(ExitCode.FAILED)
 
@@ -265,10 +228,11 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
             fail(ExitCode.NO_INDEX, f"no index in {index_dir}: build it with `reportqa index REPORTS_DIR "
                                     f"--index-dir {index_dir}`")
         from reportqa.indexer import build_index
+        from reportqa.present.catalog import say
 
-        _err().print(f"No index in {target.resolve()} yet: building it from {settings.reports_dir} …")
+        _err().print(say("cli_building", _lang(), index=target.resolve(), reports=settings.reports_dir), markup=False)
         summary = await build_index(settings.reports_dir, target, settings)
-        _err().print(f"Indexed {summary.reports} reports, {summary.passages} passages.")
+        _err().print(say("cli_built", _lang(), reports=summary.reports, passages=summary.passages), markup=False)
     return await SearchIndex.load(target, settings)
 
 
@@ -280,13 +244,13 @@ def _clip(question: str, settings: Settings) -> str:
 
 def _cut_note(question: str, settings: Settings) -> str | None:
     """What a cut question is told (the bot says the same)."""
+    from reportqa.present.catalog import say
     from reportqa.question import clean_question
 
     limit = settings.max_question_chars
     if len(clean_question(question)) <= limit:
         return None
-    return (f"note: the question is over {limit} characters; only its first {limit} were searched"
-            f"（问题过长，只按前 {limit} 个字检索）")
+    return say("cli_cut", settings.cli_language(), limit=limit)
 
 
 @app.command()
@@ -406,8 +370,11 @@ async def _export(searcher: SearchIndex, question: str, path: Path, fmt: ExportF
     answer = await answer_question(searcher, question, EXPORT_LIMIT, today=when)
     data = export_bytes(answer, fmt, answer.question.language == "en")
     path.write_bytes(data)
-    what = "units" if answer.question.intent == "units" else "results"
-    sys.stdout.write(f"{len(answer.results)} {what} → {path} ({len(data):,} bytes)\n")
+    from reportqa.present.catalog import say
+
+    what = say("cli_what_units" if answer.question.intent == "units" else "cli_what_results", _lang())
+    sys.stdout.write(say("cli_exported", _lang(), n=len(answer.results), what=what, path=path, size=f"{len(data):,}")
+                     + "\n")
 
 
 @app.command()
@@ -555,9 +522,10 @@ def check(
     if as_json:
         typer.echo(json.dumps(verdict, ensure_ascii=False))
     elif problem is None:
-        typer.echo(f"ok: {verdict['generation']} — {verdict['reports']} reports, {verdict['passages']} passages, "
-                   f"{verdict['terms']} terms; sizes, checksums, invariants and SQLite integrity checked in "
-                   f"{verdict['seconds']} s")
+        from reportqa.present.catalog import say
+
+        typer.echo(say("cli_check_ok", _lang(), **{k: verdict[k] for k in ("generation", "reports", "passages",
+                                                                         "terms", "seconds")}))
     if problem is not None:
         if as_json:
             raise typer.Exit(code)
@@ -595,9 +563,11 @@ def feedback(
     cases = feedback_cases(asyncio.run(read()), only)
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    from reportqa.present.catalog import say
+
     up = sum(1 for c in cases if c["feedback"]["helpful"])
-    typer.echo(f"{len(cases)} votes written to {export} ({up} 👍, {len(cases) - up} 👎; "
-               f"{sum(1 for c in cases if c.get('needs_facts'))} need expected facts)")
+    typer.echo(say("cli_feedback", _lang(), n=len(cases), path=export, up=up, down=len(cases) - up,
+                   needs=sum(1 for c in cases if c.get("needs_facts"))))
 
 
 @app.command()

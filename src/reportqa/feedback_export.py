@@ -2,7 +2,9 @@
 question line per vote, so what staff really asked grows the test set.
 
 - 👍: the passages the page showed are the expected facts (source + a phrase of each).
-- 👎 "wrong unit" / "wrong year": the sources shown must not come back (``exclude_sources``).
+- 👎 "wrong unit" / "wrong year": the source of the result the voter said it was about must not come
+  back (``exclude_sources``; "all of them": every source shown). Until the voter has said which, the
+  vote excludes nothing (the other results may be right) and needs facts like any other.
 - 👎 "not relevant", "missing" or no reason: no facts yet (``expect`` empty, ``needs_facts``): a
   maintainer adds the passage that should have come. ``score.py`` reads every line as it is.
 
@@ -21,7 +23,6 @@ EXCLUDING_REASONS = frozenset({"unit", "year"})
 
 def feedback_case(row: FeedbackRow) -> dict:
     question = f"{row.scope} {row.question}" if row.scope else row.question
-    sources = list(dict.fromkeys(p.source for p in row.passages))
     case: dict = {
         "id": f"fb-{row.sid}-{row.user_id}",
         "question": question,
@@ -34,12 +35,14 @@ def feedback_case(row: FeedbackRow) -> dict:
             "at": dt.datetime.fromtimestamp(row.at, dt.UTC).isoformat(timespec="seconds"),
             "filters": row.filters,
             "shown": [{"passage_id": p.passage_id, "source": p.source} for p in row.passages],
+            "about": row.targets,
         },
     }
     if row.helpful:
         case["expect"] = [{"source": p.source, "contains": p.contains} for p in row.passages if p.contains]
-    elif row.reason in EXCLUDING_REASONS:
-        case["exclude_sources"] = sources
+    elif row.reason in EXCLUDING_REASONS and row.targets:
+        targets = set(row.targets)
+        case["exclude_sources"] = list(dict.fromkeys(p.source for p in row.passages if p.passage_id in targets))
     if not case["expect"]:
         case["needs_facts"] = True
     return case

@@ -8,17 +8,23 @@ change that cannot be made leaves both as they were:
 - a file whose content is already in the folder (under any name) is not stored again;
 - a file the parser cannot read is refused with the reason before it reaches the folder;
 - a removed report is moved to the hidden ``.removed/`` folder, not deleted: nothing is lost.
+
+The library's own state never shows as a report: the lock is a lock on the folder itself (no file),
+``.removed/`` and the files being copied in are passed over by discovery (``ingest/pipeline.py``), and
+an ``uploads/`` emptied by a removal goes too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,13 +32,18 @@ from typing import Literal
 from reportqa import store
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.library_files import NotInLibrary
-from reportqa.ingest.pipeline import discover_sources, file_sha256, parse_report, source_name
+from reportqa.ingest.pipeline import (
+    REMOVED_FOLDER,
+    STAGING_SUFFIX,
+    UPLOADS_FOLDER,
+    discover_sources,
+    file_sha256,
+    parse_report,
+    source_name,
+)
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
 from reportqa.settings import Settings
 
-LOCK_NAME = ".library.lock"  # hidden: never read as a report
-UPLOADS_FOLDER = "uploads"
-REMOVED_FOLDER = ".removed"  # hidden: the indexer skips it
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile serves files up to 20 MB
 MAX_NAME_CHARS = 80
 
@@ -118,7 +129,7 @@ def _place(source_file: Path, folder: Path, name: str) -> Path:
     """Copy into the folder under a hidden temporary name, then link it to the first free name
     (linking never replaces a file, so two adds of one name keep both); a build never sees half a
     file."""
-    tmp = folder / f".{uuid.uuid4().hex[:8]}.part"
+    tmp = folder / f".{uuid.uuid4().hex[:8]}{STAGING_SUFFIX}"
     try:
         shutil.copyfile(source_file, tmp)
         while True:
@@ -132,10 +143,24 @@ def _place(source_file: Path, folder: Path, name: str) -> Path:
         tmp.unlink(missing_ok=True)
 
 
-def library_lock(reports_dir: Path) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def library_lock(reports_dir: Path) -> Iterator[None]:
     """One change to the library at a time (``add``, ``remove``): concurrent adds never see the
-    same free name or miss each other's duplicate."""
-    return store.folder_lock(reports_dir, LOCK_NAME)
+    same free name or miss each other's duplicate. The lock is taken on the folder itself (flock on
+    its descriptor, released when the process dies), so no lock file is left among the reports."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(reports_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the last descriptor releases the lock
+
+
+def _drop_empty_uploads(reports_dir: Path) -> None:
+    """``uploads/`` once nothing is left in it (the bot and ``add`` make it again when needed)."""
+    with contextlib.suppress(OSError):  # not empty, or not there: nothing to do
+        (reports_dir / UPLOADS_FOLDER).rmdir()
 
 
 async def add_report(settings: Settings, file: Path, original_name: str | None = None) -> LibraryOutcome:
@@ -178,6 +203,7 @@ async def add_report(settings: Settings, file: Path, original_name: str | None =
     failure = next((s.reason for s in summary.skipped if s.source == source), None)
     if failure is not None:  # the indexer disagreed with the check above: take it out again
         target.unlink(missing_ok=True)
+        _drop_empty_uploads(reports_dir)
         await build_index(reports_dir, settings.index_dir, settings)
         return LibraryOutcome("unreadable", reason=failure)
     return await _describe(settings, "added", source, summary)
@@ -214,6 +240,7 @@ async def remove_report(settings: Settings, name: str) -> LibraryOutcome:
     with library_lock(reports_dir):
         parked.mkdir(parents=True, exist_ok=True)
         os.replace(path, _free_name(parked, path.name))
+        _drop_empty_uploads(reports_dir)
     summary = await build_index(reports_dir, settings.index_dir, settings)
     before.index = summary_dict(summary)
     return before

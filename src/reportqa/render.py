@@ -30,23 +30,37 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def unit_label(report: ReportInfo) -> str:
-    return short(report.unit, LABEL_CHARS) if report.unit else UNKNOWN_UNIT
+UNKNOWN_UNIT_EN = "unit unknown"
 
 
-def date_label(report: ReportInfo) -> str | None:
+def unit_label(report: ReportInfo, english: bool = False) -> str:
+    """The unit's name; for a report whose unit is unknown, its place when that is known
+    (重庆市大足区 · 单位不详), so a reader knows whose it may be."""
+    if report.unit:
+        return short(report.unit, LABEL_CHARS)
+    unknown = UNKNOWN_UNIT_EN if english else UNKNOWN_UNIT
+    return f"{short(report.region, LABEL_CHARS)} · {unknown}" if report.region else unknown.capitalize()
+
+
+def date_label(report: ReportInfo, english: bool = False) -> str | None:
     """The signing date as it is, a date only the web page states as such: 发布 2024-03-28."""
     if not report.date:
         return None
-    return f"发布 {report.date}" if report.date_kind == "published" else report.date
+    if report.date_kind == "published":
+        return f"published {report.date}" if english else f"发布 {report.date}"
+    return report.date
 
 
-def citation(report: ReportInfo) -> str:
-    """unit · year · date, as plain text."""
-    parts = [unit_label(report)]
+def year_label(year: int, english: bool = False) -> str:
+    return str(year) if english else f"{year}年"
+
+
+def citation(report: ReportInfo, english: bool = False) -> str:
+    """unit · year · date, as plain text (the labels in the reader's language; the unit as written)."""
+    parts = [unit_label(report, english)]
     if report.year:
-        parts.append(f"{report.year}年")
-    if (date := date_label(report)):
+        parts.append(year_label(report.year, english))
+    if (date := date_label(report, english)):
         parts.append(date)
     return " · ".join(parts)
 
@@ -102,11 +116,11 @@ def snippet_text(result: Result, width: int = SNIPPET_CHARS) -> str:
     return mark(make_snippet(text, spans, width), "", "")
 
 
-def result_block_html(result: Result, figures: bool = False, width: int = SNIPPET_CHARS) -> str:
+def result_block_html(result: Result, figures: bool = False, width: int = SNIPPET_CHARS, english: bool = False) -> str:
     return (
-        f"<b>{result.rank}. {esc(unit_label(result.report))}</b>"
-        + (f" · {result.report.year}年" if result.report.year else "")
-        + (f" · {esc(date_label(result.report) or '')}" if result.report.date else "")
+        f"<b>{result.rank}. {esc(unit_label(result.report, english))}</b>"
+        + (f" · {year_label(result.report.year, english)}" if result.report.year else "")
+        + (f" · {esc(date_label(result.report, english) or '')}" if result.report.date else "")
         + f"\n<i>{esc(section_label(result.section))}</i>\n"
         + snippet_html(result, width, figures=figures)
         + f"\n📄 {esc(source_label(result.report))}"
@@ -179,7 +193,7 @@ def render_answer_html(answer: Answer, english: bool = False, lead: str = "") ->
     shown = len(answer.results)
     while True:  # shorter excerpts first; only then fewer results, and the footer says how many
         for width in (SNIPPET_CHARS, 120, 60):
-            blocks = [header, *(result_block_html(r, figures, width) for r in answer.results[:shown]),
+            blocks = [header, *(result_block_html(r, figures, width, english) for r in answer.results[:shown]),
                       page_footer(answer.offset, shown, answer.total, units, english)]
             message = "\n\n".join(blocks)
             if telegram_length(message) <= TELEGRAM_LIMIT or shown == 1:
@@ -208,7 +222,7 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
     if len(answer.overviews) == 1:
         report = answer.results[0].report
         outline = answer.overviews[0].outline
-        head = (f"<b>{esc(citation(report))}</b>\n📄 {esc(source_label(report))}"
+        head = (f"<b>{esc(citation(report, english))}</b>\n📄 {esc(source_label(report))}"
                 + (f"\n{esc(outline_line(outline, english))}" if outline else ""))
         lead = "Main achievements" if english else "主要成效"
         blocks = [f"{r.rank}. <i>{esc(section_label(r.section))}</i>\n{snippet_html(r)}" for r in answer.results]
@@ -218,7 +232,7 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
     blocks = []
     for r in answer.results:
         outline = outlines.get(r.report.id, [])
-        blocks.append(f"<b>{r.rank}. {esc(citation(r.report))}</b>"
+        blocks.append(f"<b>{r.rank}. {esc(citation(r.report, english))}</b>"
                       + (f"\n{esc(outline_line(outline, english))}" if outline else "")
                       + f"\n{snippet_html(r)}\n📄 {esc(source_label(r.report))}")
     lead = (f"{total} reports, newest first" if english else f"共 {total} 份报告，按年份从新到旧")

@@ -252,6 +252,8 @@ class SearchIndex:
             [group_of.setdefault(reports[int(i)].unit_key, len(group_of)) for i in report_ids], dtype=np.int64
         )
         self._doc_group = report_groups[row] if len(report_ids) else np.zeros(len(passage_report), dtype=np.int64)
+        report_known = np.array([reports[int(i)].unit is not None for i in report_ids], dtype=bool)
+        self._doc_unit_known = report_known[row] if len(report_ids) else np.ones(len(passage_report), dtype=bool)
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
         self.tokenizer, self.catalog = units.tokenizer, units.catalog
@@ -418,11 +420,14 @@ class SearchIndex:
 
     def group_by_unit(self, ranking: Ranking) -> Ranking:
         """One passage per unit (its best), units in the order of their best passage. Reports with
-        no known unit each stand alone."""
+        no known unit each stand alone, after every known unit (issue 32: a "which units" answer
+        names units first; 单位不详 is a lead, not an answer)."""
         if len(ranking) == 0:
             return ranking
         _, first = np.unique(self._doc_group[ranking.docs], return_index=True)
         keep = np.sort(first)
+        known = self._doc_unit_known[ranking.docs[keep]]
+        keep = np.concatenate([keep[known], keep[~known]])
         return Ranking(ranking.docs[keep], ranking.scores[keep])
 
     # -- fetching what is shown --------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 Sources, highest priority first: keyword arguments, ``REPORTQA_*`` environment variables, a ``.env``
 file in the working directory, then ``config/reportqa.toml``. Nothing else in the project reads
-``os.environ``.
+``os.environ`` (the system locale, for the command line's language, is read here too).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -152,6 +154,22 @@ class Settings(BaseSettings):
     # Library changes from the bot (upload, /reindex, /remove) run as a child process: this long
     build_timeout_s: int = Field(900, ge=10)
 
+    # The command line's status lines: zh or en; unset, the system locale's (LC_ALL, LC_MESSAGES, LANG:
+    # zh_* → zh, anything else → en). The bot answers each user in their own language whatever this says.
+    language: Literal["zh", "en"] | None = None
+
+    # Operator's handles: Prometheus metrics at /metrics and a health check at /health, served by the
+    # bot's own process on this address and port (unset: not served)
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    # /health says 503 when the messenger has not been heard from (a poll answered, a webhook checked)
+    # for this long
+    health_stale_seconds: float = Field(180.0, gt=0)
+
+    def cli_language(self) -> Literal["zh", "en"]:
+        """The language of the command line's own lines."""
+        return self.language or system_language()
+
     def environment(self) -> dict[str, str]:
         """These settings as ``REPORTQA_*`` variables, for a child process (``reportqa add`` run by the
         bot) to see exactly what this one sees; the bot token is left out, folders made absolute."""
@@ -201,6 +219,17 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+
+def system_language(environ: Mapping[str, str] | None = None) -> Literal["zh", "en"]:
+    """The language of the system locale, as POSIX picks it (LC_ALL, then LC_MESSAGES, then LANG):
+    Chinese for a zh_* locale, English otherwise (C, POSIX, en_US …)."""
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 @cache

@@ -87,14 +87,23 @@ def figure_spans(text: str, spans: list[Span], start: int = 0, end: int | None =
     return found
 
 
+def key_marks(text: str, spans: list[Span], sentence: Span) -> list[Span]:
+    """What an excerpt marks (issue 32: sparingly): the question's words in its key sentence only, each
+    word once (its first occurrence there) — not every occurrence in the passage."""
+    seen: set[str] = set()
+    kept: list[Span] = []
+    for start, end in sorted(spans):
+        if start >= sentence[0] and end <= sentence[1] and (word := text[start:end].lower()) not in seen:
+            seen.add(word)
+            kept.append((start, end))
+    return kept
+
+
 def make_snippet(text: str, spans: list[Span], width: int = 180, figures: bool = False) -> Snippet:
     """Whole sentences, about ``width`` characters: the sentence carrying the most of the question's
     words (and, when ``figures``, a figure beside them), then its neighbours while they fit. A
-    sentence too long to show whole is cut after a clause, never inside a word; the figures asked
-    for are marked with the words."""
-    if len(text) <= width:
-        marks = spans + (figure_spans(text, spans) if figures else [])
-        return Snippet(text, _merge(marks), False, False)
+    sentence too long to show whole is cut after a clause, never inside a word; the key sentence's
+    words are marked once each, with the figures asked for beside them."""
     units = sentences(text) or [(0, len(text))]
 
     def worth(unit: Span) -> tuple[bool, int, int]:
@@ -104,6 +113,10 @@ def make_snippet(text: str, spans: list[Span], width: int = 180, figures: bool =
         return figure, sum(len(w) for w in {text[s:e] for s, e in inside}), len(inside)
 
     best = max(range(len(units)), key=lambda i: (worth(units[i]), -i))
+    spans = key_marks(text, spans, units[best])
+    if len(text) <= width:
+        marks = spans + (figure_spans(text, spans) if figures else [])
+        return Snippet(text, _merge(marks), False, False)
     first = last = best
     while True:  # grow by whole sentences while they fit: the next one first, then the one before
         if last + 1 < len(units) and units[last + 1][1] - units[first][0] <= width:

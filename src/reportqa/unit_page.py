@@ -20,6 +20,7 @@ from reportqa.resources import load_word_set
 from reportqa.search import ReportInfo, SearchIndex
 from reportqa.section_kinds import DONE
 from reportqa.text import normalise
+from reportqa.wording import is_generic_word
 
 TOPICS = 8
 MIN_LIFT_LOG = math.log(2)  # a topic is in at least twice the share of the unit's passages as of all
@@ -63,17 +64,20 @@ def unit_of(index: SearchIndex, report_id: int) -> list[ReportInfo]:
 
 
 def top_topics(passages: list[str], tokens: Callable[[str], list[str]], idf: Callable[[str], float],
-               exclude: set[str], count: int = TOPICS, index_share: float = 0.0) -> list[str]:
+               exclude: set[str], count: int = TOPICS, index_share: float = 0.0,
+               generic: Callable[[str], bool] = is_generic_word) -> list[str]:
     """The words that set the unit's passages apart from the index: in many of them, and in a larger
     share of them than of all passages (keyness: passages × log of that ratio, ``idf`` being the log
     of the inverse share in the index). 需要 or 完善, in every report, are never topics however often
     the unit writes them. When the unit is much of the index (``index_share`` of its passages, over
     a quarter: a bureau's library of its own reports) nothing can stand out against the rest, and the
     words are weighed by passages × IDF alone. A word inside a topic already chosen (执法 beside
-    执法培训), or holding one, is not chosen again; words of one passage only are not topics."""
+    执法培训), or holding one, is not chosen again; words of one passage only are not topics, nor are
+    ``generic`` words (function words and everyday verbs: 关于, 实现, 加快 — issue 32)."""
     seen: Counter[str] = Counter()
     for text in passages:
-        seen.update({t for t in tokens(text) if _TOPIC_WORD.match(t) and not _NUMBERED.match(t) and t not in exclude})
+        seen.update({t for t in tokens(text) if _TOPIC_WORD.match(t) and not _NUMBERED.match(t) and t not in exclude
+                     and not generic(t)})
     total = max(len(passages), 1)
     weight: dict[str, float] = {}
     for word, n in seen.items():

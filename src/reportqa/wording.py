@@ -170,6 +170,12 @@ def is_function_word(word: str) -> bool:
     return _tagged_words().get(word) in FUNCTION_TAGS
 
 
+def is_generic_word(word: str) -> bool:
+    """A function word (关于, 按照) or a verb or adjective of everyday writing (实现, 制定, 加快, 严格:
+    jieba's common verbs): it says how a report writes, never what a unit works on (/unit's topics)."""
+    return is_function_word(word) or word in _common_verbs()
+
+
 def is_wording_if_absent(word: str, phrasing: ChatPhrasing | None = None) -> bool:
     """A word that, found in no report, says how rather than what: a single character (搞, 帮), a
     function word, a numeral or measure word (一下), a common verb (分为), a form of answer (文号)."""

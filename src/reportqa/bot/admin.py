@@ -28,6 +28,8 @@ from reportqa.bot.services import allowed, is_admin, services, wants_english
 from reportqa.bot.texts import say, warning_text
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.library import safe_report_name, upload_limit_bytes
+from reportqa.present.catalog import lang_of, reason_text
+from reportqa.present.catalog import say as catalog_say
 from reportqa.render import TELEGRAM_LIMIT, esc
 from reportqa.settings import Settings
 
@@ -76,27 +78,27 @@ def jobs(context: ContextTypes.DEFAULT_TYPE) -> LibraryJobs:
 
 
 def render_outcome_html(outcome: dict, english: bool) -> str:
-    """The reply to an upload or a removal: what was understood, or why nothing changed."""
+    """The reply to an upload or a removal: what was understood, or why nothing changed, all of it in
+    the administrator's language (the child's English reasons and warnings through the catalog)."""
+    lang = lang_of(english)
     status = outcome.get("status", "failed")
     head = say(f"lib_{status}", english) if f"lib_{status}" in _STATUS_KEYS else say("lib_failed", english)
     lines = [f"<b>{esc(head)}</b>"]
     if outcome.get("source"):
         lines.append(f"📄 {esc(outcome['source'])}")
     if outcome.get("reason"):
-        lines.append(esc(outcome["reason"]))
-    labels = ("Title", "Unit", "Region", "Year", "Date") if english else ("标题", "单位", "地区", "年度", "日期")
-    unknown = "unknown" if english else "未识别"
+        lines.append(esc(reason_text(str(outcome["reason"]), lang)))
     if status in {"added", "duplicate", "removed"}:
-        values = (outcome.get("title"), outcome.get("unit"), outcome.get("region"), outcome.get("year"),
-                  outcome.get("date"))
-        for label, value in zip(labels, values, strict=True):
-            lines.append(f"{label}：{esc(str(value)) if value else unknown}")
-        lines.append(f"{'Passages' if english else '段落'}：{int(outcome.get('passages') or 0)}")
+        unknown = catalog_say("lib_unknown", lang)
+        for field in ("title", "unit", "region", "year", "date"):
+            value = outcome.get(field)
+            lines.append(f"{catalog_say(f'lib_label_{field}', lang)}：{esc(str(value)) if value else unknown}")
+        lines.append(f"{catalog_say('lib_label_passages', lang)}：{int(outcome.get('passages') or 0)}")
         for warning in (outcome.get("warnings") or [])[:LISTED]:
             lines.append(f"⚠️ {esc(warning_text(warning, english))}")
     candidates = outcome.get("candidates") or []
     if candidates:
-        lines.append("Did you mean:" if english else "是否指：")
+        lines.append(catalog_say("lib_did_you_mean", lang))
         lines += [f"• {esc(c)}" for c in candidates[:LISTED]]
     index = outcome.get("index")
     if index:
@@ -106,26 +108,26 @@ def render_outcome_html(outcome: dict, english: bool) -> str:
 
 def render_index_summary_html(summary: dict, english: bool) -> str:
     """The reply to /reindex."""
+    lang = lang_of(english)
     if summary.get("status") == "failed":
-        return _fit(f"<b>{esc(say('lib_failed', english))}</b>\n{esc(summary.get('reason') or '')}")
+        reason = reason_text(str(summary.get("reason") or ""), lang) if summary.get("reason") else ""
+        return _fit(f"<b>{esc(say('lib_failed', english))}</b>\n{esc(reason)}")
     lines = [f"<b>{esc(say('reindexed', english))}</b>", _index_line(summary, english)]
     parsed, removed = summary.get("parsed") or [], summary.get("removed") or []
-    lines.append(("New or changed: {p}, removed: {r}, unchanged: {u}" if english else
-                  "新增或更新 {p} 份，移除 {r} 份，未变 {u} 份").format(p=len(parsed), r=len(removed),
-                                                              u=summary.get("reused", 0)))
+    lines.append(esc(catalog_say("lib_counts", lang, parsed=len(parsed), removed=len(removed),
+                                 reused=summary.get("reused", 0))))
     skipped = summary.get("skipped") or []
     if skipped:
-        lines.append(f"{'Skipped' if english else '未收录'}（{len(skipped)}）：")
-        lines += [f"• {esc(s['source'])}: {esc(s['reason'])}" for s in skipped[:LISTED]]
+        lines.append(esc(catalog_say("lib_skipped", lang, n=len(skipped))))
+        lines += [f"• {esc(s['source'])}: {esc(reason_text(s['reason'], lang))}" for s in skipped[:LISTED]]
         if len(skipped) > LISTED:
             lines.append(f"… +{len(skipped) - LISTED}")
     return _fit("\n".join(lines))
 
 
 def _index_line(index: dict, english: bool) -> str:
-    if english:
-        return f"Index: {index.get('reports', 0)} reports, {index.get('passages', 0)} passages"
-    return f"索引：{index.get('reports', 0)} 份报告，{index.get('passages', 0)} 个段落"
+    return esc(catalog_say("lib_index_line", lang_of(english), reports=index.get("reports", 0),
+                           passages=index.get("passages", 0)))
 
 
 def _fit(text: str) -> str:

@@ -15,6 +15,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -35,12 +36,15 @@ from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
 from reportqa.command import interruptible
+from reportqa.conversations.access_log import RefusalLog
+from reportqa.conversations.monitor import Monitor, question_log_to
 from reportqa.conversations.store import ConversationStore
 from reportqa.index_check import IndexDamaged
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
 
 log = logging.getLogger("reportqa.bot")
+CHANNEL = "telegram"  # this channel's name in the metrics and the question log
 
 
 async def _post_init(application: Application) -> None:
@@ -66,20 +70,32 @@ async def _post_init(application: Application) -> None:
     subscriptions = await SubscriptionStore.open(state.database)
     notifier = Notifier(settings, holder, state, subscriptions, access, application.bot)
     conversations = await ConversationStore.open(state.database, settings.conversation_minutes * 60)
+    refusals = await RefusalLog.open(state.database)
+    monitor = Monitor(holder, settings.health_stale_seconds)
+    monitor.watch(CHANNEL)
+    heard, trouble = functools.partial(monitor.heard, CHANNEL), functools.partial(monitor.trouble, CHANNEL)
+    if isinstance(application.bot, GuardedBot):
+        application.bot.report_link(heard, trouble)
+    inline_service.monitor = monitor
     application.bot_data["services"] = Services(
         settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
-        subscriptions, notifier, conversations,
+        subscriptions, notifier, conversations, refusals=refusals, monitor=monitor,
     )
+    if settings.metrics_port is not None:  # the port taken: start-up fails, python bot.py exits 1
+        application.bot_data["metrics_server"] = monitor.serve(settings.metrics_listen, settings.metrics_port)
     notifier.start()
     if settings.webhook_url and settings.webhook_secret is not None:  # Telegram may stop posting: look
         application.bot_data["webhook_watch"] = start_watch(application.bot, webhook_options(settings),
-                                                            settings.webhook_check_seconds)
+                                                            settings.webhook_check_seconds, heard, trouble)
     await application.bot.set_my_commands(COMMANDS["zh"])
     await application.bot.set_my_commands(COMMANDS["en"], language_code="en")
 
 
 async def _post_shutdown(application: Application) -> None:
     await stop_watch(application.bot_data.pop("webhook_watch", None))
+    metrics_server = application.bot_data.pop("metrics_server", None)
+    if metrics_server is not None:
+        metrics_server.stop()
     services = application.bot_data.pop("services", None)
     if services is not None:
         await services.notifier.close()
@@ -120,6 +136,7 @@ def build_application(settings: Settings) -> Application:
     new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND  # edits are not asked again
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, heard_from_telegram), group=-2)  # an update came: the link lives
     application.add_handler(TypeHandler(Update, screen_update), group=-1)  # bounds first (bot/bounds.py)
     application.add_handler(CommandHandler(["start", "help"], handlers.cmd_help))
     application.add_handler(CommandHandler("ask", handlers.cmd_ask))
@@ -133,6 +150,9 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("stats", handlers.cmd_stats))
     application.add_handler(CommandHandler("reindex", admin.cmd_reindex))
     application.add_handler(CommandHandler("remove", admin.cmd_remove))
+    application.add_handler(CommandHandler("whoami", handlers.cmd_whoami))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,  # after every command
+                                           handlers.on_unknown_command))
     application.add_handler(MessageHandler(private & filters.Document.ALL, admin.on_document))
     application.add_handler(MessageHandler(private & new_text, handlers.on_private_text))
     application.add_handler(MessageHandler(groups & new_text, handlers.on_group_text))
@@ -141,6 +161,13 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
     application.add_error_handler(handlers.on_error)
     return application
+
+
+async def heard_from_telegram(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update, polled or posted to the webhook, is word from Telegram (/health)."""
+    svc = context.bot_data.get("services")
+    if svc is not None and svc.monitor is not None:
+        svc.monitor.heard(CHANNEL)
 
 
 def _fatal(application: Application, reason: str) -> None:
@@ -182,6 +209,8 @@ def main() -> int:
     process that lives on deaf."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)  # a Prometheus scrape is no news
+    question_log_to(sys.stderr)  # one bare JSON line per question (conversations/monitor.py)
     settings = get_settings()
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print("error: REPORTQA_BOT_TOKEN is not set (the Telegram bot token; see config/settings.example.env)",

@@ -139,7 +139,24 @@ class GuardedBot(ExtBot):
                               f"REPORTQA_BOT_API_URL")
             raise
 
+    def report_link(self, heard: Callable[[], None], trouble: Callable[[str], None]) -> None:
+        """Who is told that a poll was answered (``heard``) or failed (``trouble``): the monitor's
+        /health says 503 when polls have failed for a while."""
+        self._link_heard, self._link_trouble = heard, trouble
+
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        heard, trouble = getattr(self, "_link_heard", None), getattr(self, "_link_trouble", None)
+        try:
+            updates = await self._poll(*args, **kwargs)
+        except Exception as exc:
+            if trouble is not None:
+                trouble(f"getUpdates: {type(exc).__name__}: {exc}")
+            raise
+        if heard is not None:
+            heard()
+        return updates
+
+    async def _poll(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         self._raw_updates = None
         seconds = _poll_seconds(kwargs.get("timeout")) + self._call_seconds
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import logging
 import re
 import time
@@ -15,7 +16,7 @@ import time
 from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CommandHandler, ContextTypes
 
 from reportqa import answers
 from reportqa.bot import feedback, followups
@@ -31,11 +32,23 @@ from reportqa.bot.library_views import send_unit_page
 from reportqa.bot.ownership import chat_session
 from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.scopes import chat_scope, usable_scope
-from reportqa.bot.services import Services, allowed, insider, is_admin, reply_english, services, wants_english
+from reportqa.bot.services import (
+    Services,
+    allowed,
+    id_lines,
+    insider,
+    is_admin,
+    record_refusal,
+    reply_english,
+    services,
+    wants_english,
+)
 from reportqa.bot.state_db import StateUnavailable, state_health_lines
 from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
+from reportqa.conversations.monitor import QuestionEvent
 from reportqa.index_check import IndexDamaged
+from reportqa.present.catalog import MESSAGES
 from reportqa.question import clean_question
 from reportqa.render import (
     TELEGRAM_LIMIT,
@@ -49,6 +62,7 @@ from reportqa.search import SearchIndex
 from reportqa.unit_page import unit_of
 
 log = logging.getLogger(__name__)
+CHANNEL = "telegram"
 
 
 # -- questions ---------------------------------------------------------------------------------
@@ -81,6 +95,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
     english = reply_english(update, question)
     if turn.answer is None:  # 第二条详细说说: one result of the last answer in full, or a note
         await followups.send_turn_part(message, turn, english)
+        report_question(svc, message.chat.type, "result", {}, int(turn.passage is not None), started, question)
         return
     answer = turn.answer
     filters = answer.to_json()["filters"]
@@ -106,6 +121,15 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, ra
         results=answer.total,
         latency_ms=(time.perf_counter() - started) * 1000,
     )
+    report_question(svc, message.chat.type, answer.question.intent, filters, answer.total, started, question)
+
+
+def report_question(svc: Services, chat_kind: str, intent: str, filters: dict, hits: int, started: float,
+                    question: str) -> None:
+    """The question's JSON log line and metrics (conversations/monitor.py)."""
+    if svc.monitor is not None:
+        svc.monitor.question(QuestionEvent(CHANNEL, str(chat_kind), intent, filters, hits,
+                                           (time.perf_counter() - started) * 1000, question))
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,6 +195,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if action.kind == "fr":
         await feedback.on_reason(svc, query, message, action, english)
+        return
+    if action.kind == "fw":
+        await feedback.on_target(svc, query, message, action, english)
         return
     if action.kind == "un":
         await on_unsubscribe_button(update, context, query, message, action.number)
@@ -280,6 +307,73 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(text, disable_web_page_preview=True)
 
 
+async def cmd_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/whoami, for everyone: the user's id (and the group's), and whether they may use the bot, so
+    that an administrator can be sent the ids the allowlist needs. An outsider's is logged like any
+    other attempt of theirs (the administrators see the ids in /stats)."""
+    message = update.effective_message
+    if message is None:
+        return
+    english = wants_english(update)
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    lines = id_lines(update, english)
+    if svc.access.is_admin(user.id if user else None):
+        lines += [say("whoami_admin", english), say("whoami_how", english)]
+    elif svc.access.open_to_everyone:
+        lines.append(say("whoami_open", english))
+    elif insider(update, context):
+        group_let_in = chat is not None and chat.id in svc.access.allowed_chats and chat.type != ChatType.PRIVATE
+        lines.append(say("whoami_group_allowed" if group_let_in else "whoami_allowed", english))
+    else:
+        await record_refusal(update, context)
+        lines.append(say("whoami_refused", english))
+    await message.reply_text("\n".join(lines), do_quote=chat is not None and chat.type != ChatType.PRIVATE)
+
+
+def nearest_command(typed: str, known: list[str]) -> str | None:
+    """The command a mistyped one was most likely meant to be (/unti → /unit), or None when nothing
+    is close: a transposition or one wrong letter in a short name is close, an unrelated word is not."""
+    typed = typed.lower()
+    if not typed:
+        return None
+    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    prefixed = sorted(k for k in known if k.startswith(typed) or typed.startswith(k))
+    return prefixed[0] if len(typed) >= 3 and prefixed else None
+
+
+def registered_commands(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    """Every command the application answers (its CommandHandlers): one list, never a copy of it."""
+    names: set[str] = set()
+    for group in context.application.handlers.values():
+        for handler in group:
+            if isinstance(handler, CommandHandler):
+                names |= set(handler.commands)
+    return sorted(names)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler knows (/unti 应急, /foo): a short reply with the nearest one and /help,
+    never silence. In a group, only a command addressed to this bot (or to no bot in particular)."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return
+    word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
+    name, _, addressee = word.partition("@")
+    if addressee and context.bot.username and addressee.lower() != context.bot.username.lower():
+        return  # another bot's command
+    if not await allowed(update, context):
+        return
+    english = wants_english(update)
+    nearest = nearest_command(name, registered_commands(context))
+    shown = name[:32] or "?"
+    text = (say("unknown_command", english, command=shown, nearest=nearest) if nearest
+            else say("unknown_command_plain", english, command=shown))
+    await message.reply_text(text, do_quote=message.chat.type != ChatType.PRIVATE)
+
+
 async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Message, bool] | None:
     """(message, english) for an administrator's command; anyone else is told it is not for them."""
     message = update.effective_message
@@ -310,8 +404,34 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append(f"\n<b>{'Latest 👎' if english else '最近的 👎'}</b>")
     lines += [f"• {esc(q[:80])}" + (f" — {esc(REASON_LABELS[r][1 if english else 0])}" if r in REASON_LABELS else "")
               for q, r in stats.latest_unhelpful] or ["-"]
+    lines += await refusal_lines(svc, english)
     lines += state_health_lines(svc.state.database, english)
     await send_pieces(message, chunk_lines(lines))
+
+
+REFUSALS_LISTED = 10
+
+
+async def refusal_lines(svc: Services, english: bool) -> list[str]:
+    """/stats: the latest refused attempts with the ids an allowlist needs (none: nothing)."""
+    if svc.refusals is None:
+        return []
+    try:
+        refusals = await svc.refusals.latest(REFUSALS_LISTED)
+    except StateUnavailable:
+        return []
+    if not refusals:
+        return []
+    lines = [f"\n<b>{esc(say('stats_refusals', english))}</b>"]
+    for r in refusals:
+        kind, _, command = r.what.partition(":")
+        what = say(f"refusal_{kind}", english, command=command) if f"refusal_{kind}" in MESSAGES else kind
+        chat = say("stats_refusal_chat", english, chat_id=r.chat_id) if r.in_group else ""
+        when = time.strftime("%m-%d %H:%M", time.localtime(r.at))
+        line = say("stats_refusal", english, when=when, user_id=r.user_id, chat=chat, what=what)
+        name = f" {r.name}" if r.name else ""
+        lines.append(f"• {esc(line)}{esc(name)}" + (f" ×{r.count}" if r.count > 1 else ""))
+    return lines
 
 
 # -- errors -----------------------------------------------------------------------------------

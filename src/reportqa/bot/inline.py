@@ -27,9 +27,10 @@ from telegram.ext import ContextTypes
 from reportqa import answers
 from reportqa.bot.access import RateLimiter
 from reportqa.bot.scopes import chat_scope
-from reportqa.bot.services import reply_english, services, wants_english
+from reportqa.bot.services import record_refusal, refusal_text, reply_english, services, wants_english
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import INLINE_HELP_BODY, INLINE_HELP_TITLE, say
+from reportqa.conversations.monitor import Monitor, QuestionEvent
 from reportqa.question import clean_question
 from reportqa.render import (
     TELEGRAM_LIMIT,
@@ -65,6 +66,7 @@ class InlineAnswer:
     total: int
     latency_ms: float
     at: float = field(default_factory=time.monotonic)
+    intent: str = "passages"
 
 
 class InlineService:
@@ -72,6 +74,7 @@ class InlineService:
 
     def __init__(self, state: BotState, limit_per_minute: int, cache_seconds: float, burst_seconds: float) -> None:
         self.state = state
+        self.monitor: Monitor | None = None  # set by the app: inline questions in the metrics and the log
         self.limiter = RateLimiter(limit_per_minute)
         self.cache_seconds = cache_seconds
         self.burst_seconds = burst_seconds
@@ -147,6 +150,7 @@ class InlineService:
         await self.state.log_question(chat_type="inline", user_id=user_id, question=entry.question,
                                       filters=entry.filters, results=entry.total, latency_ms=entry.latency_ms,
                                       source="inline")
+        self._report(entry.question, entry)
 
     async def chosen(self, user_id: int, query: str, entry: InlineAnswer | None) -> None:
         """A user picked a result: that query is the question; typing bursts are no longer logged."""
@@ -159,6 +163,14 @@ class InlineService:
         await self.state.log_question(chat_type="inline", user_id=user_id, question=query,
                                       filters=entry.filters if entry else {}, results=entry.total if entry else 0,
                                       latency_ms=entry.latency_ms if entry else 0.0, source="inline-chosen")
+        self._report(query, entry)
+
+    def _report(self, question: str, entry: InlineAnswer | None) -> None:
+        """An inline question as the monitor counts it (once: the pick, or a typing burst's end)."""
+        if self.monitor is not None:
+            self.monitor.question(QuestionEvent("telegram", "inline", entry.intent if entry else "passages",
+                                                entry.filters if entry else {}, entry.total if entry else 0,
+                                                entry.latency_ms if entry else 0.0, question))
 
     async def close(self) -> None:
         """Log what is pending (a bot stopping mid-burst loses no question)."""
@@ -216,8 +228,11 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     english = wants_english(update)
     user_id = inline.from_user.id
-    if not svc.access.allows(user_id):
-        await inline.answer([], cache_time=0, is_personal=True)
+    if not svc.access.allows(user_id):  # an article saying so, with the id to send an administrator
+        await record_refusal(update, context)
+        text = refusal_text(update, english)
+        await inline.answer([notice_article("refused", say("refused", english), text)], cache_time=0,
+                            is_personal=True)
         return
     lang = "en" if english else "zh"
     question = clean_question(inline.query)[: svc.settings.max_question_chars]
@@ -248,7 +263,8 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             results = [notice_article("none", say("nothing_found", english), notice)]
         more = offset + len(answer.results) < min(answer.total, INLINE_MAX_OFFSET)
         entry = InlineAnswer(question, results, str(offset + INLINE_PAGE) if more else "",
-                             answer.to_json()["filters"], answer.total, (time.perf_counter() - started) * 1000)
+                             answer.to_json()["filters"], answer.total, (time.perf_counter() - started) * 1000,
+                             intent=answer.question.intent)
         svc.inline.keep(user_id, key, entry)
     await inline.answer(entry.results, cache_time=5, is_personal=True, next_offset=entry.next_offset)
     if offset == 0:

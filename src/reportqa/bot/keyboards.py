@@ -4,7 +4,8 @@ Callback data: ``pg:<sid>:<offset>`` a page of a session's answer, ``fs:<passage
 section, ``ol:<report id>`` a report outline, ``sf:<report id>`` the report file itself, ``up:<report id>``
 the page of the unit that wrote it,
 ``fb:<sid>:<offset>:<1|0>`` a 👍 or 👎 on the page shown, ``fr:<sid>:<n>`` what a 👎 says was wrong
-(``REASONS[n]``), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx, ``un:<subscription id>`` end
+(``REASONS[n]``), ``fw:<sid>:<i|a>`` which result of the page a wrong unit or year is about (its
+place on the page, or all), ``ex:<sid>:<x|d>`` the whole answer as .xlsx or .docx, ``un:<subscription id>`` end
 a subscription. Anything else is rejected by ``parse_callback``.
 """
 
@@ -19,6 +20,7 @@ from reportqa.answers import Answer
 from reportqa.bot.bounds import MAX_ID
 from reportqa.bot.state import REASONS
 from reportqa.bot.subscription_store import Subscription
+from reportqa.bot.texts import say as say_label
 from reportqa.search import ReportInfo
 from reportqa.unit_page import UnitPage
 
@@ -30,11 +32,13 @@ _CALLBACK = re.compile(
     rf"|^(?P<item>fs|ol|sf|up):(?P<id>\d{{1,19}})$"
     rf"|^(?P<vote>fb):(?P<vsid>{_SID}):(?P<voff>\d{{1,4}}):(?P<helpful>[01])$"
     rf"|^(?P<why>fr):(?P<rsid>{_SID}):(?P<reason>\d)$"
+    rf"|^(?P<which>fw):(?P<wsid>{_SID}):(?P<target>\d|a)$"
     rf"|^(?P<export>ex):(?P<esid>{_SID}):(?P<format>[xd])$"
     rf"|^(?P<unsubscribe>un):(?P<subscription>\d{{1,12}})$",
     re.ASCII,
 )
 EXPORT_FORMATS = {"x": "xlsx", "d": "docx"}
+ALL_RESULTS = -1  # "fw:<sid>:a": a wrong-unit or wrong-year vote about every result the page showed
 MAX_CALLBACK_BYTES = 64
 REASON_LABELS = {
     "unit": ("单位不对", "Wrong unit"),
@@ -71,6 +75,8 @@ def parse_callback(data: str | None) -> Callback | None:
         return Callback("ex", match["esid"], export_format=EXPORT_FORMATS[match["format"]])
     if match["vote"]:
         return Callback("fb", match["vsid"], int(match["voff"]), match["helpful"] == "1")
+    if match["which"]:  # the result a wrong-unit / wrong-year vote is about (its place on the page), a: all
+        return Callback("fw", match["wsid"], ALL_RESULTS if match["target"] == "a" else int(match["target"]))
     reason = int(match["reason"])
     return Callback("fr", match["rsid"], reason) if reason < len(REASONS) else None
 
@@ -123,6 +129,15 @@ def reason_keyboard(sid: str, english: bool) -> InlineKeyboardMarkup:
     buttons = [InlineKeyboardButton(REASON_LABELS[reason][1 if english else 0], callback_data=f"fr:{sid}:{i}")
                for i, reason in enumerate(REASONS)]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+def target_keyboard(sid: str, ranks: list[int], english: bool) -> InlineKeyboardMarkup:
+    """Which result a 单位不对 / 年份不对 is about: one button per result the page showed, and all."""
+    buttons = [InlineKeyboardButton(f"#{rank}" if english else f"第 {rank} 条", callback_data=f"fw:{sid}:{i}")
+               for i, rank in enumerate(ranks[:10])]
+    rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+    rows.append([InlineKeyboardButton(say_label("reason_all", english), callback_data=f"fw:{sid}:a")])
+    return InlineKeyboardMarkup(rows)
 
 
 def file_keyboard(report_id: int, english: bool) -> InlineKeyboardMarkup:

@@ -14,7 +14,7 @@ from reportqa.bot.replies import chunk_lines, send_pieces
 from reportqa.bot.services import allowed, services, wants_english
 from reportqa.bot.texts import say
 from reportqa.question import clean_question
-from reportqa.render import TELEGRAM_LIMIT, esc, render_unit_page_html, unit_label
+from reportqa.render import TELEGRAM_LIMIT, UNKNOWN_UNIT, esc, render_unit_page_html
 from reportqa.search import ReportInfo, SearchIndex
 from reportqa.text import normalise
 from reportqa.unit_page import unit_page, units_among
@@ -36,7 +36,7 @@ def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
     regions: dict[str, dict[str, Counter[int]]] = {}
     for report in searcher.reports.values():
         region = searcher.catalog.province_of(report.id) or unknown
-        regions.setdefault(region, {}).setdefault(unit_label(report), Counter())[report.year or 0] += 1
+        regions.setdefault(region, {}).setdefault(report.unit or UNKNOWN_UNIT, Counter())[report.year or 0] += 1
     total = sum(len(units) for units in regions.values())
     lines = [f"<b>{'Units' if english else '已收录的单位'}（{total}）</b>"]
     order = sorted(regions, key=lambda r: (r == unknown, r != "全国", r))
@@ -88,8 +88,8 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [f"<b>{esc(say('units_named', english, name=name, n=len(units)))}</b>"]
     for i, unit in enumerate(units[:UNITS_LISTED], start=1):
         years = "、".join(sorted({str(r.year) for r in unit if r.year})) or "?"
-        lines.append(f"{i}. {esc(unit_label(unit[0]))}" + (f"（{esc(unit[0].region)}）" if unit[0].region else "")
-                     + f" — {years}")
+        region = f"（{esc(unit[0].region)}）" if unit[0].region else ""
+        lines.append(f"{i}. {esc(unit[0].unit or UNKNOWN_UNIT)}{region} — {years}")
     if len(units) > UNITS_LISTED:
         lines.append(esc(say("units_more", english, n=len(units) - UNITS_LISTED)))
     pieces = chunk_lines(lines)

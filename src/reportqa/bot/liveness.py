@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot
@@ -37,8 +38,10 @@ async def check_webhook(bot: Bot, options: dict[str, Any], last_error: int | Non
     return error_at
 
 
-async def watch_webhook(bot: Bot, options: dict[str, Any], every_seconds: float) -> None:
-    """``check_webhook`` for as long as the bot runs; a failed look is logged and tried again."""
+async def watch_webhook(bot: Bot, options: dict[str, Any], every_seconds: float,
+                        heard: Callable[[], None] | None = None, trouble: Callable[[str], None] | None = None) -> None:
+    """``check_webhook`` for as long as the bot runs; a failed look is logged and tried again. Each
+    look that Telegram answers is ``heard`` (the monitor's /health), each that fails ``trouble``."""
     last_error: int | None = None
     while True:
         await asyncio.sleep(every_seconds)
@@ -46,10 +49,17 @@ async def watch_webhook(bot: Bot, options: dict[str, Any], every_seconds: float)
             last_error = await check_webhook(bot, options, last_error)
         except TelegramError as exc:
             log.warning("could not ask Telegram where the webhook posts: %s", exc)
+            if trouble is not None:
+                trouble(f"getWebhookInfo: {exc}")
+        else:
+            if heard is not None:
+                heard()
 
 
-def start_watch(bot: Bot, options: dict[str, Any], every_seconds: float) -> asyncio.Task:
-    return asyncio.get_running_loop().create_task(watch_webhook(bot, options, every_seconds), name="webhook-watch")
+def start_watch(bot: Bot, options: dict[str, Any], every_seconds: float, heard: Callable[[], None] | None = None,
+                trouble: Callable[[str], None] | None = None) -> asyncio.Task:
+    return asyncio.get_running_loop().create_task(watch_webhook(bot, options, every_seconds, heard, trouble),
+                                                  name="webhook-watch")
 
 
 async def stop_watch(task: asyncio.Task | None) -> None:

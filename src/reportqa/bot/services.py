@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from reportqa.bot.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.bot.state import BotState
 from reportqa.bot.texts import say
+from reportqa.conversations.access_log import RefusalLog, refusal_now
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from reportqa.text import has_cjk
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # inline.py and notifier.py read the services from here
     from reportqa.bot.inline import InlineService
     from reportqa.bot.notifier import Notifier
     from reportqa.bot.subscription_store import SubscriptionStore
+    from reportqa.conversations.monitor import Monitor
     from reportqa.conversations.store import ConversationStore
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -37,6 +40,8 @@ class Services:
     notifier: Notifier
     conversations: ConversationStore
     exports: InFlight = field(default_factory=InFlight)  # one export at a time per user
+    refusals: RefusalLog | None = None  # outsiders' attempts, for /stats
+    monitor: Monitor | None = None  # metrics, health and the one log line per question
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -76,16 +81,62 @@ def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return services(context).access.allows(user.id if user else None, chat.id if chat else None)
 
 
+def id_lines(update: Update, english: bool) -> list[str]:
+    """您的用户 ID：…, and 本群 ID：… in a group: what an administrator needs to let someone in."""
+    user, chat = update.effective_user, update.effective_chat
+    lines = [say("id_user", english, user_id=user.id)] if user is not None else []
+    if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL):
+        lines.append(say("id_chat", english, chat_id=chat.id))
+    return lines
+
+
+def refusal_text(update: Update, english: bool) -> str:
+    """The one refusal an outsider gets, carrying their own ids to send to an administrator."""
+    return "\n".join([say("refused", english), say("refused_ids", english), *id_lines(update, english)])
+
+
+def attempt_kind(update: Update) -> str:
+    """What an outsider tried, in a word for the log and /stats (never the text itself)."""
+    if update.callback_query is not None:
+        return "button"
+    if update.inline_query is not None or update.chosen_inline_result is not None:
+        return "inline"
+    message = update.effective_message
+    if message is not None and message.document is not None:
+        return "document"
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(text) > 1 else ""
+        return f"command:{command[:32]}"
+    return "message"
+
+
+async def record_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An outsider's attempt, logged with their ids and kept for the administrators' /stats."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None:
+        return
+    svc = services(context)
+    name = f"@{user.username}" if user.username else user.full_name
+    refusal = refusal_now(user.id, chat.id if chat is not None else user.id,
+                          chat.type if chat is not None else "inline", attempt_kind(update), name)
+    if svc.monitor is not None:
+        svc.monitor.refused("telegram")
+    if svc.refusals is not None:
+        await svc.refusals.record(refusal)
+
+
 async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for an insider; an outsider gets one short refusal, the same for every command,
-    document and button, and nothing else."""
+    """True for an insider; an outsider gets one short refusal with their own ids, the same for every
+    command, document and button, and nothing else; the attempt is logged for the administrators."""
     if insider(update, context):
         return True
     english = wants_english(update)
-    if update.callback_query:
-        await update.callback_query.answer(say("refused", english), show_alert=True)
+    await record_refusal(update, context)
+    if update.callback_query:  # an alert holds 200 characters: the refusal with ids is well under
+        await update.callback_query.answer(refusal_text(update, english), show_alert=True)
     elif update.effective_message:
-        await update.effective_message.reply_text(say("refused", english))
+        await update.effective_message.reply_text(refusal_text(update, english))
     return False
 
 

@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS meta (
 ADDED_COLUMNS = (
     ("sessions", "scope", "TEXT"),
     ("sessions", "filters", "TEXT"),
+    ("votes", "targets", "TEXT"),  # a wrong-unit / wrong-year vote: the passage ids it is about (JSON)
 )
 STATE_DB = "bot.sqlite3"  # in the index folder unless REPORTQA_BOT_STATE_DB says otherwise
 REASONS = ("unit", "year", "irrelevant", "missing")  # what a 👎 may say was wrong
@@ -124,6 +125,7 @@ class FeedbackRow:
     scope: str | None
     filters: dict
     passages: list[ShownPassage]
+    targets: list[int] | None = None  # the passages a wrong unit / year is about; None: not said
 
 
 @dataclass(frozen=True)
@@ -234,16 +236,17 @@ class BotState:
     async def vote(self, sid: str, user_id: int, helpful: bool, offset: int) -> Vote:
         """One vote per user per answer; the other button changes it. A 👎's reason is kept through
         a change of mind (it is asked once, and read only while the vote is 👎)."""
-        async with self.db.execute("SELECT helpful, reason, asked_reason FROM votes WHERE sid = ? AND user_id = ?",
-                                   (sid, user_id)) as cursor:
+        async with self.db.execute("SELECT helpful, reason, asked_reason, targets FROM votes "
+                                   "WHERE sid = ? AND user_id = ?", (sid, user_id)) as cursor:
             row = await cursor.fetchone()
         changed = row is None or bool(row[0]) != helpful
         reason = row[1] if row else None
         asked = bool(row[2]) if row else False
+        targets = row[3] if row else None  # which result a wrong unit or year was about: kept with its reason
         await self.db.execute(
-            "INSERT OR REPLACE INTO votes (sid, user_id, helpful, reason, offset, asked_reason, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sid, user_id, int(helpful), reason, offset, int(asked), time.time()),
+            "INSERT OR REPLACE INTO votes (sid, user_id, helpful, reason, offset, asked_reason, at, targets) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, user_id, int(helpful), reason, offset, int(asked), time.time(), targets),
         )
         await self.db.commit()
         return Vote(helpful, reason, asked, changed)
@@ -259,21 +262,50 @@ class BotState:
         if reason not in REASONS:
             return False
         cursor = await self.db.execute(
-            "UPDATE votes SET reason = ? WHERE sid = ? AND user_id = ? AND helpful = 0", (reason, sid, user_id))
+            "UPDATE votes SET reason = ?, targets = NULL WHERE sid = ? AND user_id = ? AND helpful = 0",
+            (reason, sid, user_id))
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    @guarded()
+    async def vote_reason(self, sid: str, user_id: int) -> str | None:
+        async with self.db.execute("SELECT reason FROM votes WHERE sid = ? AND user_id = ?", (sid, user_id)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    @guarded()
+    async def voted_page(self, sid: str, user_id: int) -> tuple[int, list[ShownPassage]] | None:
+        """The page a user's vote is on: its offset and the passages it showed (None: no such vote)."""
+        async with self.db.execute(
+            "SELECT v.offset, sh.passages FROM votes v LEFT JOIN shown sh ON sh.sid = v.sid AND sh.offset = v.offset "
+            "WHERE v.sid = ? AND v.user_id = ?", (sid, user_id)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return int(row[0]), [ShownPassage(int(p[0]), str(p[1]), str(p[2])) for p in json.loads(row[1] or "[]")]
+
+    @guarded(write=True)
+    async def set_targets(self, sid: str, user_id: int, passage_ids: list[int]) -> bool:
+        """Which passages a 👎's wrong unit or year is about; False when there is no such 👎."""
+        cursor = await self.db.execute("UPDATE votes SET targets = ? WHERE sid = ? AND user_id = ? AND helpful = 0",
+                                       (json.dumps(passage_ids), sid, user_id))
         await self.db.commit()
         return cursor.rowcount > 0
 
     @guarded()
     async def feedback(self) -> list[FeedbackRow]:
         """Every vote with its question, scope, filters and the passages of the page voted on, oldest first."""
-        sql = ("SELECT v.sid, v.user_id, v.helpful, v.reason, v.at, s.question, s.scope, s.filters, sh.passages "
+        sql = ("SELECT v.sid, v.user_id, v.helpful, v.reason, v.at, s.question, s.scope, s.filters, sh.passages, "
+               "v.targets "
                "FROM votes v JOIN sessions s ON s.sid = v.sid "
                "LEFT JOIN shown sh ON sh.sid = v.sid AND sh.offset = v.offset ORDER BY v.at, v.sid, v.user_id")
         rows: list[FeedbackRow] = []
         async with self.db.execute(sql) as cursor:
             async for r in cursor:
                 passages = [ShownPassage(int(p[0]), str(p[1]), str(p[2])) for p in json.loads(r[8] or "[]")]
-                rows.append(FeedbackRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], _json_dict(r[7]), passages))
+                targets = json.loads(r[9]) if r[9] else None
+                rows.append(FeedbackRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], _json_dict(r[7]), passages,
+                                        [int(t) for t in targets] if isinstance(targets, list) else None))
         return rows
 
     # -- scopes, sent files, flags -------------------------------------------------------------

@@ -23,6 +23,13 @@ from reportqa.resources import load_cleaning_rules
 from reportqa.text import normalise
 
 METADATA_FILE = "metadata.csv"
+# The library's own state at the top of a reports folder (library.py): reports taken out, kept for
+# recovery, and the lock file earlier versions left there. Never reports, never listed as skipped:
+# an ``index`` after ``remove`` names only what is really wrong with the folder.
+REMOVED_FOLDER = ".removed"
+LIBRARY_STATE = frozenset({REMOVED_FOLDER, ".library.lock"})
+UPLOADS_FOLDER = "uploads"
+STAGING_SUFFIX = ".part"  # a file being copied into uploads/ under a hidden name (never half-read)
 PDF_NOTE = "pdf reader: "  # a warning that is the PDF library's own remark on a damaged but readable file
 OCR_SECTION = "OCR识别"  # the first step of the section path of a passage read from a page image by OCR
 PAGE_CHROME = "page chrome"  # what ``removed`` calls a web page's lines that are neither its text nor metadata
@@ -123,6 +130,8 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
                 is_link = entry.is_symlink()
             except OSError:
                 is_dir = is_link = False
+            if (not prefix and name in LIBRARY_STATE) or _staging(prefix, name):
+                continue
             if is_dir:
                 if name.startswith("."):
                     yield Skipped(source + "/", "hidden folder")
@@ -149,6 +158,11 @@ def walk_reports(reports_dir: Path) -> Iterator[tuple[str, str] | Skipped]:
                 yield entry.path, source
         for entry in reversed(subfolders):  # popped in name order
             stack.append((entry.path, prefix + entry.name + "/", depth + 1))
+
+
+def _staging(prefix: str, name: str) -> bool:
+    """A report being copied into ``uploads/`` (library.py names it ``.<hex>.part``)."""
+    return prefix == UPLOADS_FOLDER + "/" and name.startswith(".") and name.endswith(STAGING_SUFFIX)
 
 
 def _entry_problem(entry: os.DirEntry[str], is_link: bool, root: str) -> str | None:
