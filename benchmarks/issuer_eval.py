@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from reportqa.errors import UnreadableFile
 from reportqa.ingest.pipeline import ParseOptions, parse_report, read_overrides, source_name
-from reportqa.ingest.readers import UnreadableFile
 from reportqa.model import ReportMeta
 from reportqa.settings import Settings
 

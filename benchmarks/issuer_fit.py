@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.issuer_eval import SETS, Labelled, labelled_reports, shared_scorer
+from reportqa.errors import UnreadableFile
 from reportqa.ingest.issuer import weigh
 from reportqa.ingest.issuer_scoring import NULL
 from reportqa.ingest.pipeline import ParseOptions, issuer_evidence
-from reportqa.ingest.readers import UnreadableFile
 from reportqa.settings import Settings
 
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from reportqa import store
+from reportqa.errors import IndexDamaged, IndexMissing
 from reportqa.faults import ExitCode, fault_of
-from reportqa.index_check import IndexDamaged, verified_load
-from reportqa.search import IndexMissing
+from reportqa.index_check import verified_load
 from reportqa.settings import Settings
 
 

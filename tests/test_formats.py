@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.errors import UnreadableFile
 from reportqa.indexer import build_index, parse_options, summary_dict
 from reportqa.ingest import ocr
 from reportqa.ingest.pipeline import OCR_SECTION, PAGE_CHROME, parse_report
-from reportqa.ingest.readers import UnreadableFile, read_document
+from reportqa.ingest.readers import read_document
 from reportqa.ingest.word_binary import word_lines
 from reportqa.settings import Settings
 from tests.office_fixtures import (

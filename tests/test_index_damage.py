@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from reportqa import cli, store
 from reportqa.answers import answer_question
-from reportqa.index_check import MANIFEST_NAME, IndexDamaged, file_crc32, verified_load
+from reportqa.errors import IndexDamaged
+from reportqa.index_check import MANIFEST_NAME, file_crc32, verified_load
 from reportqa.indexer import build_index
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from benchmarks.corpus import generate
 from reportqa import store
-from reportqa.command import EXIT_INTERRUPTED
 from reportqa.faults import ExitCode
 from reportqa.index_check import verified_load
 from reportqa.indexer import build_index
+from reportqa.interrupts import EXIT_INTERRUPTED
 from reportqa.settings import Settings
 
 
@@ -55,7 +55,7 @@ def test_the_exit_code_is_the_faults_one() -> None:
 def test_an_interrupt_before_the_command_line_is_imported_is_one_line() -> None:
     """The guard comes first: an interrupt during the heavy imports that follow it ends the process
     with the line, whatever it fell in."""
-    code = ("from reportqa.command import quiet_interrupts\nquiet_interrupts()\nimport os, signal\n"
+    code = ("from reportqa.interrupts import quiet_interrupts\nquiet_interrupts()\nimport os, signal\n"
             "os.kill(os.getpid(), signal.SIGINT)\nimport numpy, typer, rich\nimport time\ntime.sleep(30)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert (done.returncode, done.stderr) == (130, b"error: interrupted\n")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from reportqa import index_check, store
-from reportqa.index_check import VERIFIED_NAME, IndexDamaged, verified_load
+from reportqa.errors import IndexDamaged
+from reportqa.index_check import VERIFIED_NAME, verified_load
 from reportqa.mapped_arrays import load_arrays
 from reportqa.search import SearchIndex
 from reportqa.settings import Settings

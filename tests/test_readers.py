@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reportqa.ingest.readers import UnreadableFile, decode_text, read_document, reflow_pdf_lines
+from reportqa.errors import UnreadableFile
+from reportqa.ingest.readers import decode_text, read_document, reflow_pdf_lines
 
 SAMPLE = "重庆市大足区应急管理局\n2021年法治政府建设情况报告\n一、主要举措\n（一）加强执法培训。组织培训3次。\n"
 

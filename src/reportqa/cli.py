@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from reportqa import store
-from reportqa.command import interruptible
+from reportqa.errors import IndexDamaged
 from reportqa.faults import ExitCode, fault_of
-from reportqa.index_check import IndexDamaged, verified_load
+from reportqa.index_check import verified_load
+from reportqa.interrupts import interruptible
 from reportqa.settings import Settings, get_settings
 from reportqa.text import normalise
 
@@ -289,7 +290,8 @@ def ask(
             raise typer.Exit(2) from exc
     questions: list[str] = []
     if batch is not None:
-        from reportqa.ingest.readers import UnreadableFile, decode_text
+        from reportqa.errors import UnreadableFile
+        from reportqa.ingest.readers import decode_text
 
         try:  # read as reports are read: UTF-8, GB18030/GBK, UTF-16, detected; - is standard input
             data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
@@ -438,9 +440,9 @@ def inspect(
 ) -> None:
     """查看一份文件的解析结果 / Show one file as the indexer sees it: metadata with its evidence, warnings
     and every passage."""
+    from reportqa.errors import UnreadableFile
     from reportqa.indexer import parse_options
     from reportqa.ingest.pipeline import parse_report, read_overrides, source_name
-    from reportqa.ingest.readers import UnreadableFile
 
     settings = _settings()
     options = parse_options(settings)

@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from enum import IntEnum
 
+from reportqa.errors import IndexDamaged, IndexMissing
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -43,9 +45,6 @@ def _where(exc: OSError) -> str:
 
 def fault_of(exc: BaseException) -> Fault | None:
     """The expected fault ``exc`` is, or None for a bug."""
-    from reportqa.index_check import IndexDamaged
-    from reportqa.search import IndexMissing
-
     if isinstance(exc, IndexMissing):
         return Fault(ExitCode.NO_INDEX, str(exc))
     if isinstance(exc, IndexDamaged):
@@ -74,3 +73,4 @@ def fault_of(exc: BaseException) -> Fault | None:
         if "disk i/o" in lowered:
             return Fault(ExitCode.IO_ERROR, f"the disk failed a read or write: {text}")
     return None
+

@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from reportqa.errors import IndexDamaged
 from reportqa.mapped_arrays import load_arrays
 from reportqa.overlay import LIVE_ARRAYS
 from reportqa.postings import BLOCK
@@ -56,10 +57,6 @@ SERVING_ARRAYS = ("post_indptr", "post_docs", "post_weights", "post_absent", "po
 # the boilerplate, and the counts an overlay recounts it from (boilerplate.py: keys at the candidate
 # floor, how many reports hold each, the share of reports the floor allows an overlay)
 OPTIONAL_ARRAYS = ("boilerplate", "boilerplate_keys", "boilerplate_counts", "boilerplate_share")
-
-
-class IndexDamaged(Exception):
-    """A generation that fails its checks; ``str(exc)`` says what is wrong and what to do."""
 
 
 def new_build_id() -> str:

@@ -24,11 +24,11 @@ import numpy as np
 from reportqa import store
 from reportqa.boilerplate import candidate_floor, key_counts, report_clause_keys, threshold
 from reportqa.build_state import INDEX_FORMAT, Previous, Scan, ranking_key
+from reportqa.errors import IndexDamaged, UnreadableFile
 from reportqa.index_check import (
     EXTRA_VOCAB_NAME,
     LIVE_NAME,
     OVERLAY_DIR,
-    IndexDamaged,
     Shape,
     check_written,
     check_written_overlaid,
@@ -51,7 +51,7 @@ from reportqa.ingest.pipeline import (
     parse_report,
     source_name,
 )
-from reportqa.ingest.readers import READERS_VERSION, UnreadableFile
+from reportqa.ingest.readers import READERS_VERSION
 from reportqa.ingest.sandbox import BoundedRunner, Budget
 from reportqa.mapped_arrays import load_arrays
 from reportqa.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from reportqa import store
+from reportqa.errors import UnreadableFile
 from reportqa.indexer import BuildSummary, build_index, parse_options, summary_dict
 from reportqa.ingest.library_files import NotInLibrary
 from reportqa.ingest.pipeline import (
@@ -41,7 +42,7 @@ from reportqa.ingest.pipeline import (
     parse_report,
     source_name,
 )
-from reportqa.ingest.readers import SUPPORTED_SUFFIXES, UnreadableFile
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES
 from reportqa.settings import Settings
 
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile serves files up to 20 MB

@@ -18,14 +18,8 @@ from typing import Any
 import numpy as np
 
 from reportqa import store
-from reportqa.index_check import (
-    LIVE_PREFIX,
-    OVERLAY_PREFIX,
-    SERVING_ARRAYS,
-    IndexDamaged,
-    arrays_under,
-    verified_load,
-)
+from reportqa.errors import IndexDamaged, IndexMissing
+from reportqa.index_check import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, arrays_under, verified_load
 from reportqa.overlay import LiveStats, OverlaidPostings
 from reportqa.postings import Postings, stored_postings
 from reportqa.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
@@ -38,10 +32,6 @@ from reportqa.units import UnitCatalog, UnitRef, load_unit_resources
 from reportqa.wording import Vocabulary
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
-
-
-class IndexMissing(Exception):
-    """No index in the folder yet."""
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__,

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from reportqa import store
-from reportqa.index_check import IndexDamaged
+from reportqa.errors import IndexDamaged
 from reportqa.search import SearchIndex, ensure_index
 from reportqa.settings import Settings
 

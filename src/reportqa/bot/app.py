@@ -35,11 +35,11 @@ from reportqa.bot.state import STATE_DB, BotState
 from reportqa.bot.state_db import AnotherBot, claim
 from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import COMMANDS
-from reportqa.command import interruptible
 from reportqa.conversations.access_log import RefusalLog
 from reportqa.conversations.monitor import Monitor, question_log_to
 from reportqa.conversations.store import ConversationStore
-from reportqa.index_check import IndexDamaged
+from reportqa.errors import IndexDamaged
+from reportqa.interrupts import interruptible
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings, get_settings
 
@@ -77,8 +77,9 @@ async def _post_init(application: Application) -> None:
     if isinstance(application.bot, GuardedBot):
         application.bot.report_link(heard, trouble)
     inline_service.monitor = monitor
+    application.bot_data[inline.SERVICE] = inline_service
     application.bot_data["services"] = Services(
-        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute), inline_service,
+        settings, holder, state, access, RateLimiter(settings.rate_limit_per_minute),
         subscriptions, notifier, conversations, refusals=refusals, monitor=monitor,
     )
     if settings.metrics_port is not None:  # the port taken: start-up fails, python bot.py exits 1
@@ -99,7 +100,7 @@ async def _post_shutdown(application: Application) -> None:
     services = application.bot_data.pop("services", None)
     if services is not None:
         await services.notifier.close()
-        await services.inline.close()
+        await inline.service(application).close()
         await services.holder.close()
         await services.state.close()
     held = application.bot_data.pop("claim", None)

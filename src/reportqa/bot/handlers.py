@@ -47,7 +47,7 @@ from reportqa.bot.state_db import StateUnavailable, state_health_lines
 from reportqa.bot.subscribe import on_unsubscribe_button
 from reportqa.bot.texts import HELP, say
 from reportqa.conversations.monitor import QuestionEvent
-from reportqa.index_check import IndexDamaged
+from reportqa.errors import IndexDamaged
 from reportqa.present.catalog import MESSAGES
 from reportqa.question import clean_question
 from reportqa.render import (

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from reportqa import answers
 from reportqa.bot.access import RateLimiter
@@ -67,6 +67,17 @@ class InlineAnswer:
     latency_ms: float
     at: float = field(default_factory=time.monotonic)
     intent: str = "passages"
+
+
+SERVICE = "inline"  # the InlineService's key in the application's bot_data
+
+
+def _service(context: ContextTypes.DEFAULT_TYPE) -> InlineService:
+    return context.bot_data[SERVICE]
+
+
+def service(application: Application) -> InlineService:
+    return application.bot_data[SERVICE]
 
 
 class InlineService:
@@ -238,7 +249,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     question = clean_question(inline.query)[: svc.settings.max_question_chars]
     searcher = await svc.holder.get() if question else None
     if searcher is not None:
-        question = await asyncio.to_thread(svc.inline.settle, searcher, question)
+        question = await asyncio.to_thread(_service(context).settle, searcher, question)
     if searcher is None or not question:
         bot_name = context.bot.username or "bot"
         body = INLINE_HELP_BODY[lang].format(bot=bot_name)
@@ -246,10 +257,10 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     offset = _offset(inline.offset)
     key = (question, offset)
-    entry = svc.inline.cached(user_id, key)
+    entry = _service(context).cached(user_id, key)
     if entry is None:
-        if not svc.inline.limiter.allow(user_id):
-            wait = svc.inline.limiter.retry_after(user_id)
+        if not _service(context).limiter.allow(user_id):
+            wait = _service(context).limiter.retry_after(user_id)
             text = say("inline_wait", english, seconds=wait)
             await inline.answer([notice_article("wait", text, text)], cache_time=0, is_personal=True)
             return
@@ -265,10 +276,10 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         entry = InlineAnswer(question, results, str(offset + INLINE_PAGE) if more else "",
                              answer.to_json()["filters"], answer.total, (time.perf_counter() - started) * 1000,
                              intent=answer.question.intent)
-        svc.inline.keep(user_id, key, entry)
+        _service(context).keep(user_id, key, entry)
     await inline.answer(entry.results, cache_time=5, is_personal=True, next_offset=entry.next_offset)
     if offset == 0:
-        svc.inline.typed(user_id, entry)
+        _service(context).typed(user_id, entry)
 
 
 async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -280,7 +291,8 @@ async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_
     if not svc.access.allows(chosen.from_user.id):
         return
     searcher = await svc.holder.get()
-    settled = await asyncio.to_thread(svc.inline.settle, searcher,
+    inline = _service(context)
+    settled = await asyncio.to_thread(inline.settle, searcher,
                                       clean_question(chosen.query)[: svc.settings.max_question_chars])
     if settled:
-        await svc.inline.chosen(chosen.from_user.id, settled, svc.inline.cached(chosen.from_user.id, (settled, 0)))
+        await inline.chosen(chosen.from_user.id, settled, inline.cached(chosen.from_user.id, (settled, 0)))

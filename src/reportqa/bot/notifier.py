@@ -27,7 +27,7 @@ from reportqa.bot.scopes import usable_scope
 from reportqa.bot.state import BotState
 from reportqa.bot.state_db import StateUnavailable
 from reportqa.bot.subscription_store import Notification, Queued, Subscription, SubscriptionStore
-from reportqa.index_check import IndexDamaged
+from reportqa.errors import IndexDamaged
 from reportqa.render import esc, render_answer_html, short
 from reportqa.search import SearchIndex
 from reportqa.serving import IndexHolder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -12,18 +12,27 @@ from telegram.ext import ContextTypes
 
 from reportqa.bot.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.bot.state import BotState
+from reportqa.bot.subscription_store import SubscriptionStore
 from reportqa.bot.texts import say
 from reportqa.conversations.access_log import RefusalLog, refusal_now
+from reportqa.conversations.monitor import Monitor
+from reportqa.conversations.store import ConversationStore
 from reportqa.serving import IndexHolder
 from reportqa.settings import Settings
 from reportqa.text import has_cjk
 
-if TYPE_CHECKING:  # inline.py and notifier.py read the services from here
-    from reportqa.bot.inline import InlineService
-    from reportqa.bot.notifier import Notifier
-    from reportqa.bot.subscription_store import SubscriptionStore
-    from reportqa.conversations.monitor import Monitor
-    from reportqa.conversations.store import ConversationStore
+
+class NewsRounds(Protocol):
+    """What the handlers ask of the notifier (``notifier.py``, which reads the services from here):
+    look for news now, wake its round, let its round finish, stop."""
+
+    async def check(self) -> int: ...
+
+    def wake(self) -> None: ...
+
+    async def settle(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -35,9 +44,8 @@ class Services:
     state: BotState
     access: AccessPolicy
     limiter: RateLimiter
-    inline: InlineService
     subscriptions: SubscriptionStore
-    notifier: Notifier
+    notifier: NewsRounds
     conversations: ConversationStore
     exports: InFlight = field(default_factory=InFlight)  # one export at a time per user
     refusals: RefusalLog | None = None  # outsiders' attempts, for /stats

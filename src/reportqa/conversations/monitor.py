@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from reportqa.index_check import IndexDamaged
+from reportqa.errors import IndexDamaged
 
 if TYPE_CHECKING:
     from tornado.httpserver import HTTPServer

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reportqa.errors import UnreadableFile
 from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line, page_metadata
 from reportqa.ingest.dates import parse_date
 from reportqa.ingest.library_files import NotInLibrary, kind_of, library_problem, open_in_library, real_root
 from reportqa.ingest.metadata import extract_metadata, find_title, read_report
-from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, decode_text, read_document
+from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, decode_text, read_document
 from reportqa.ingest.sections import sections_of
 from reportqa.ingest.unit_sightings import ReportEvidence
 from reportqa.model import SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from reportqa.errors import UnreadableFile
 from reportqa.ingest import converters, ocr
 from reportqa.ingest.docx_text import MAX_TEXT_CHARS, DocxRefused, read_docx_lines
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
@@ -32,10 +33,6 @@ from reportqa.ingest.word_binary import WordBinaryRefused, read_word_binary
 READERS_VERSION = "2"
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf", ".doc", ".wps", ".ofd", ".html", ".htm", ".mhtml",
                                 ".mht"})
-
-
-class UnreadableFile(Exception):
-    """A file that cannot be turned into text; ``str(exc)`` is the reason."""
 
 
 @dataclass(frozen=True)
