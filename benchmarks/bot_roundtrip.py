@@ -26,9 +26,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from reportqa import answers
-from reportqa.indexer import build_index
-from reportqa.render import html_to_text
+from reportqa.answers import compose as answers
+from reportqa.index.builder import build_index
+from reportqa.present.render import html_to_text
 from reportqa.settings import Settings
 from tests.bot_harness import start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram, bot_message, callback, document, inline_query, message

@@ -26,13 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reportqa import text as text_module
-from reportqa import unit_names
-from reportqa.indexer import parse_and_tokenize, parse_options
+from reportqa.domain import text as text_module
+from reportqa.domain import unit_names
+from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
+from reportqa.domain.text import Tokenizer, get_index_tokenizer, get_tokenizer, normalise
+from reportqa.index.builder import parse_and_tokenize, parse_options
 from reportqa.ingest.pipeline import parse_report
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.settings import Settings
-from reportqa.text import Tokenizer, get_index_tokenizer, get_tokenizer, normalise
 
 
 def _cpu(run: Callable[[], object]) -> float:

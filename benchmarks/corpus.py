@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.ingest.pipeline import ParseOptions, parse_report
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.settings import BUNDLED_CONFIG_DIR, BUNDLED_REPORTS_DIR
 
 PROVINCES = ["重庆市", "四川省成都市", "贵州省贵阳市", "云南省昆明市", "湖北省武汉市", "湖南省长沙市", "陕西省西安市"]

@@ -17,9 +17,9 @@ import statistics
 import time
 from pathlib import Path
 
-from reportqa.answers import answer_question
-from reportqa.export import EXPORT_LIMIT, FORMATS, export_bytes
-from reportqa.search import SearchIndex
+from reportqa.answers.compose import answer_question
+from reportqa.present.export import EXPORT_LIMIT, FORMATS, export_bytes
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from reportqa.domain.model import ReportMeta
 from reportqa.errors import UnreadableFile
 from reportqa.ingest.pipeline import ParseOptions, parse_report, read_overrides, source_name
-from reportqa.model import ReportMeta
 from reportqa.settings import Settings
 
 SETS = {"real": ("real", "real_metadata.tsv"), "real2": ("real2", "real2_metadata.tsv")}

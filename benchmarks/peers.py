@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import generate, questions
-from reportqa import store
-from reportqa.indexer import build_index
-from reportqa.ranking import Frequencies, weigh
-from reportqa.search import SearchIndex
+from reportqa.bm25.scoring import Frequencies, weigh
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 
 TOP = 10

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportqa.text import normalise
+from reportqa.domain.text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("dev_questions.jsonl", "extra_questions.jsonl", "answers_seeds.jsonl",  # over the sample reports
@@ -80,7 +80,7 @@ def score_answers(questions: list[dict], answers: list[dict], k: int = 5) -> Sco
 
 
 def _reportqa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reportqa.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "reportqa", *args], capture_output=True, text=True,
                           timeout=1800, check=False)
 
 

@@ -22,7 +22,7 @@ import random
 import re
 from pathlib import Path
 
-from reportqa.regions import load_regions
+from reportqa.domain.regions import load_regions
 from reportqa.settings import BUNDLED_CONFIG_DIR
 
 TOPICS = ("行政复议", "法律顾问", "公职律师", "旁听庭审", "双随机", "告知承诺制", "一网通办", "行政执法三项制度",
@@ -71,7 +71,7 @@ def generate(reports: Path, gold_file: Path, seed: int = 7) -> list[dict]:
 
 def _region_provinces(regions) -> dict[str, list[str]]:
     """Region word → the full names of the provinces it covers (from config/regions.toml)."""
-    from reportqa.places import load_gazetteer
+    from reportqa.domain.places import load_gazetteer
 
     gazetteer = load_gazetteer(BUNDLED_CONFIG_DIR)
     return {word: [gazetteer.places[c].name for c in codes] for word, codes in regions.regions.items()}

@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import generate, questions
-from reportqa import store
-from reportqa.indexer import build_index
-from reportqa.ranking import reference_bm25
-from reportqa.search import SearchIndex
+from reportqa.bm25.scoring import reference_bm25
+from reportqa.domain.text import get_tokenizer
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
-from reportqa.text import get_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = 10
@@ -54,7 +54,7 @@ def load_in_fresh_process(index_dir: Path) -> dict:
 import asyncio, json, time
 from pathlib import Path
 from reportqa.settings import Settings
-from reportqa.text import get_tokenizer
+from reportqa.domain.text import get_tokenizer
 def rss():
     for line in open('/proc/self/status'):
         if line.startswith('VmRSS'):
@@ -64,8 +64,8 @@ t0 = time.perf_counter()
 get_tokenizer(Settings(_env_file=None).config_dir)._ensure_ready()
 jieba_s = time.perf_counter() - t0
 async def main():
-    from reportqa.answers import answer_question
-    from reportqa.search import SearchIndex
+    from reportqa.answers.compose import answer_question
+    from reportqa.retrieval.searcher import SearchIndex
     t1 = time.perf_counter()
     index = await SearchIndex.load(Path({str(index_dir)!r}), Settings(_env_file=None))
     load_s = time.perf_counter() - t1
@@ -143,7 +143,7 @@ async def measure(size: int, work: Path, n_questions: int, compare: bool) -> dic
     changed = report_files[len(report_files) // 3]
     changed.write_text(changed.read_text(encoding="utf-8") + "（十）又一段新增内容。\n", encoding="utf-8")
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "reportqa.cli", "index", str(reports), "--index-dir", str(index_dir)],
+    subprocess.run([sys.executable, "-m", "reportqa", "index", str(reports), "--index-dir", str(index_dir)],
                    check=True, capture_output=True, cwd=ROOT)
     row["update_cli_s"] = time.perf_counter() - started
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_index(reports: Path, index_dir: Path) -> tuple[float, dict]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "reportqa.cli", "index", str(reports), "--index-dir", str(index_dir),
+    done = subprocess.run([sys.executable, "-m", "reportqa", "index", str(reports), "--index-dir", str(index_dir),
                            "--json"], check=True, capture_output=True, cwd=ROOT, text=True)
     return time.perf_counter() - started, json.loads(done.stdout)
 

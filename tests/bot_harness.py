@@ -10,7 +10,7 @@ import docx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from reportqa.bot.app import _post_shutdown, build_application
+from reportqa.channels.telegram.app import _post_shutdown, build_application
 from reportqa.settings import Settings
 from tests.fake_telegram import FakeTelegram
 

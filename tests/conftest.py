@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from reportqa.indexer import build_index
+from reportqa.index.builder import build_index
 from reportqa.settings import BUNDLED_CONFIG_DIR, BUNDLED_REPORTS_DIR, Settings
 from tests.bot_harness import Harness, start_harness, stop_harness
 from tests.fake_telegram import FakeTelegram
@@ -114,7 +114,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setti
 
 @pytest.fixture
 async def searcher(seed_index: tuple[Settings, Path]):
-    from reportqa.search import SearchIndex
+    from reportqa.retrieval.searcher import SearchIndex
 
     settings, index_dir = seed_index
     index = await SearchIndex.load(index_dir, settings)

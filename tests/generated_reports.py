@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, Place, load_gazetteer, load_zones, short_forms
+from reportqa.domain.places import CITY, COUNTY, PROVINCE, Gazetteer, Place, load_gazetteer, load_zones, short_forms
 from reportqa.settings import BUNDLED_CONFIG_DIR
 
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})

@@ -84,7 +84,7 @@ def test_the_readmes_walkthrough_runs_as_written_from_a_fresh_copy(tmp_path: Pat
 
 
 def test_the_botfather_command_list_is_the_bots_own_menu() -> None:
-    from reportqa.bot.texts import COMMANDS
+    from reportqa.channels.telegram.texts import COMMANDS
 
     block = README.split("paste\n\n```text\n", 1)[1].split("```", 1)[0]
     pasted = [tuple(line.split(" - ", 1)) for line in block.strip().splitlines()]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-from reportqa.answers import answer_question
-from reportqa.lead_ins import introduced, is_lead_in
-from reportqa.render import render_answer_html, snippet_html
-from reportqa.snippets import find_spans, make_snippet, mark
-from reportqa.store import PassageRow
-from reportqa.unit_page import top_topics, unit_page, units_among
-from reportqa.wording import is_generic_word
+from reportqa.answers.compose import answer_question
+from reportqa.answers.unit_page import top_topics, unit_page, units_among
+from reportqa.answers.wording import is_generic_word
+from reportqa.index.database import PassageRow
+from reportqa.present.lead_ins import introduced, is_lead_in
+from reportqa.present.render import render_answer_html, snippet_html
+from reportqa.present.snippets import find_spans, make_snippet, mark
 from tests.conftest import TODAY
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from reportqa.answers import answer_question
-from reportqa.boilerplate import common_keys, content, report_clause_keys, threshold
-from reportqa.indexer import build_index
-from reportqa.render import html_to_text, render_answer_html, render_outline_html
-from reportqa.search import SearchIndex
-from reportqa.section_kinds import DONE, load_section_kinds
+from reportqa.answers.compose import answer_question
+from reportqa.answers.evidence import has_figure_near
+from reportqa.domain.section_kinds import DONE, load_section_kinds
+from reportqa.index.boilerplate import common_keys, content, report_clause_keys, threshold
+from reportqa.index.builder import build_index
+from reportqa.present.render import html_to_text, render_answer_html, render_outline_html
+from reportqa.present.snippets import find_spans, make_snippet, mark
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
-from reportqa.snippets import find_spans, make_snippet, mark
-from reportqa.verify import has_figure_near
 
 TODAY = dt.date(2022, 6, 1)
 EMERGENCY = "004_c1f201046002a3b5.txt"

@@ -134,7 +134,7 @@ def test_a_folder_of_bad_files(tmp_path: Path, settings: Settings, seeds_dir: Pa
     assert len(hostile) >= 20
     index_dir = tmp_path / "index"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}, **settings.environment()}
-    command = [sys.executable, "-m", "reportqa.cli", "index", str(folder), "--index-dir", str(index_dir), "--json"]
+    command = [sys.executable, "-m", "reportqa", "index", str(folder), "--index-dir", str(index_dir), "--json"]
     done = subprocess.run(command, env=env, capture_output=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     summary = json.loads(done.stdout)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reportqa.indexer import build_index
+from reportqa.index.builder import build_index
 from reportqa.settings import Settings
 from tests.bot_harness import Harness
 from tests.fake_telegram import FakeTelegram, bot_message, buttons, callback, inline_query, message

@@ -7,7 +7,7 @@ import fcntl
 import shutil
 from pathlib import Path
 
-from reportqa import store
+from reportqa.index import database as store
 from reportqa.settings import Settings
 from tests.bot_harness import report_docx, texts, wait_for_text
 from tests.conftest import ADMIN, STAFF

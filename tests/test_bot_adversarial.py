@@ -73,7 +73,7 @@ async def test_unsubscribe_numbers_are_bounded(bot: Harness) -> None:
 async def test_an_update_out_of_bounds_is_dropped_with_a_log_line(bot: Harness, caplog) -> None:
     huge_user = message("执法培训", user_id=10**30, chat_id=10**30)
     endless = message("执法培训" * 20_000, chat_id=8, user_id=8)
-    with caplog.at_level(logging.WARNING, logger="reportqa.bot.bounds"):
+    with caplog.at_level(logging.WARNING, logger="reportqa.channels.telegram.bounds"):
         dropped = [await bot.push(huge_user), await bot.push(endless)]
         good = await bot.push(message("执法培训", chat_id=9, user_id=9))
         await bot.handled_all(good)

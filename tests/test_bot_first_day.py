@@ -82,8 +82,8 @@ async def test_unknown_commands_in_groups_and_in_english(guarded_bot: Harness) -
 
 
 async def test_a_wrong_unit_vote_asks_which_result_before_it_is_exported(make_bot, tmp_path) -> None:
-    from reportqa.bot.state import BotState
-    from reportqa.feedback_export import feedback_cases
+    from reportqa.conversations.feedback_export import feedback_cases
+    from reportqa.conversations.state import BotState
     from tests.fake_telegram import buttons, callback_of
 
     state_db = tmp_path / "votes.sqlite3"
@@ -187,7 +187,7 @@ async def test_one_json_line_per_question_and_the_metrics_page(make_bot, caplog:
 
 async def test_health_says_why_the_index_does_not_load(tmp_path) -> None:
     from reportqa.conversations.monitor import Monitor, QuestionEvent
-    from reportqa.serving import IndexHolder
+    from reportqa.retrieval.serving import IndexHolder
     from reportqa.settings import Settings
 
     index_dir = tmp_path / "index"

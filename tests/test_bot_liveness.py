@@ -17,7 +17,7 @@ import aiohttp
 from pydantic import SecretStr
 from telegram.error import TelegramError
 
-from reportqa.bot.app import _post_shutdown, build_application, webhook_options
+from reportqa.channels.telegram.app import _post_shutdown, build_application, webhook_options
 from tests.bot_harness import Harness
 from tests.fake_telegram import FakeTelegram, callback, callback_of, message
 

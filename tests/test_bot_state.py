@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from reportqa import store
-from reportqa.bot.app import build_application
-from reportqa.bot.state_db import AnotherBot, StateUnavailable
+from reportqa.channels.telegram.app import build_application
+from reportqa.conversations.state_db import AnotherBot, StateUnavailable
+from reportqa.index import database as store
 from reportqa.settings import Settings
 from tests.bot_harness import Harness, report_docx, stop_harness, wait_for_text
 from tests.conftest import ADMIN
@@ -98,7 +98,7 @@ async def test_a_state_database_deleted_while_the_bot_runs_is_made_again_losing_
     await bot.ask(message("执法培训"))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{state}{suffix}").unlink(missing_ok=True)
-    with caplog.at_level(logging.ERROR, logger="reportqa.bot.state_db"):
+    with caplog.at_level(logging.ERROR, logger="reportqa.conversations.state_db"):
         [second] = await bot.ask(message("法律顾问", chat_id=3, user_id=3))
     assert "法律顾问" in second.params["text"] and state.is_file()
     assert "was deleted: made again from what the bot held (nothing lost)" in caplog.text
@@ -119,7 +119,7 @@ async def test_a_replaced_state_database_is_set_aside_and_the_bots_own_made_agai
     stranger = tmp_path / "stranger"
     stranger.write_bytes(b"not the bot's database " * 100)
     os.replace(stranger, state)
-    with caplog.at_level(logging.ERROR, logger="reportqa.bot.state_db"):
+    with caplog.at_level(logging.ERROR, logger="reportqa.conversations.state_db"):
         [answer] = await bot.ask(message("法律顾问", chat_id=3, user_id=3))
     assert "法律顾问" in answer.params["text"]
     [aside] = tmp_path.glob("replaced.sqlite3.replaced-*")
@@ -134,7 +134,7 @@ async def test_an_unreadable_state_database_at_start_is_set_aside_and_the_bot_an
 ) -> None:
     state = tmp_path / "damaged.sqlite3"
     state.write_bytes(b"\x00garbage" * 512)
-    with caplog.at_level(logging.ERROR, logger="reportqa.bot.state_db"):
+    with caplog.at_level(logging.ERROR, logger="reportqa.conversations.state_db"):
         bot = await make_bot(bot_state_db=state, admins=frozenset({STATS_USER}))
     assert "could not be read" in caplog.text
     [aside] = tmp_path.glob("damaged.sqlite3.unreadable-*")
@@ -221,7 +221,7 @@ def test_the_state_database_settings_have_bounds() -> None:
 
 
 def test_what_sqlite_says_is_read_as_busy_damaged_or_unwritable(tmp_path: Path) -> None:
-    from reportqa.bot.state_db import fault_of
+    from reportqa.conversations.state_db import fault_of
 
     garbage = tmp_path / "garbage"
     garbage.write_bytes(b"\x00garbage" * 512)

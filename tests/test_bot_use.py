@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from reportqa.bot.app import _post_shutdown, build_application, webhook_options
-from reportqa.indexer import build_index
+from reportqa.channels.telegram.app import _post_shutdown, build_application, webhook_options
+from reportqa.index.builder import build_index
 from tests.bot_harness import Harness
 from tests.conftest import SEEDS
 from tests.fake_telegram import (
@@ -146,7 +146,7 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
 
     out = tmp_path / "feedback.jsonl"
     env = {**os.environ, "REPORTQA_BOT_STATE_DB": str(state_db)}
-    done = subprocess.run([sys.executable, "-m", "reportqa.cli", "feedback", "--export", str(out)],
+    done = subprocess.run([sys.executable, "-m", "reportqa", "feedback", "--export", str(out)],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "2 votes" in done.stdout
@@ -161,7 +161,7 @@ async def test_votes_are_stored_shown_in_stats_and_exported(make_bot, tmp_path: 
         questions = tmp_path / "up.jsonl"
         questions.write_text(json.dumps(up, ensure_ascii=False) + "\n", encoding="utf-8")
         scored = subprocess.run([sys.executable, str(SCORE), "--questions", str(questions), "--reports",
-                                 str(SEEDS), "--cmd", f"{sys.executable} -m reportqa.cli"],
+                                 str(SEEDS), "--cmd", f"{sys.executable} -m reportqa"],
                                 capture_output=True, text=True, timeout=300)
         assert "recall@5=1.000" in scored.stdout, scored.stdout + scored.stderr
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.domain.rules import load_cleaning_rules
 from reportqa.ingest.cleaning import clean_lines, drop_preamble, split_inline_headings
 from reportqa.ingest.dates import page_date
 from reportqa.ingest.metadata import find_title
 from reportqa.ingest.readers import Line
-from reportqa.resources import load_cleaning_rules
 from reportqa.settings import BUNDLED_CONFIG_DIR
 from tests.conftest import SAMPLE_REPORTS
 

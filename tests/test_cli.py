@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reportqa import cli, store
+from reportqa.channels.cli import commands as cli
+from reportqa.index import database as store
 from reportqa.settings import Settings
 from tests.seed_metadata import SEED_METADATA
 
@@ -96,8 +97,8 @@ def test_ask_without_a_question_is_a_usage_error(cli_settings: Settings) -> None
 
 
 def test_chat_turns_more_full_outline(seed_index) -> None:
-    from reportqa.chat import ChatSession
-    from reportqa.search import SearchIndex
+    from reportqa.channels.cli.chat import ChatSession
+    from reportqa.retrieval.searcher import SearchIndex
 
     settings, index_dir = seed_index
 

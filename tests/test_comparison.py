@@ -7,13 +7,13 @@ import asyncio
 
 import pytest
 
-from reportqa.answers import answer_question
-from reportqa.comparison import figures_in
-from reportqa.indexer import build_index
-from reportqa.render import html_to_text, render_answer_html
-from reportqa.search import SearchIndex
+from reportqa.answers.compose import answer_question
+from reportqa.answers.intents.compare_years import figures_in
+from reportqa.domain.text import Tokenizer
+from reportqa.index.builder import build_index
+from reportqa.present.render import html_to_text, render_answer_html
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
-from reportqa.text import Tokenizer
 
 UNIT = "重庆市大足区应急管理局"
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportqa import compiled_ranking
-from reportqa import postings as postings_module
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
-from reportqa.postings import Postings
-from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
-from reportqa.serving import IndexHolder
+from reportqa.answers.compose import answer_question
+from reportqa.bm25 import postings as postings_module
+from reportqa.bm25.compiled import ranking as compiled_ranking
+from reportqa.bm25.postings import Postings
+from reportqa.bm25.scoring import Frequencies, TermMatrix, build_postings, weigh
+from reportqa.index.builder import build_index
+from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 from tests.test_postings import assert_same_top, exhaustive, random_filters, random_query, report_corpus
 
@@ -66,7 +66,7 @@ def test_without_numba_numpy_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compiled_ranking, "_kernel", None)
     monkeypatch.setattr(compiled_ranking, "_failed", None)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    monkeypatch.delitem(sys.modules, "reportqa.ranking_kernels", raising=False)  # so its import is tried again
+    monkeypatch.delitem(sys.modules, "reportqa.bm25.compiled.kernels", raising=False)  # so its import is tried again
     postings = corpus_postings(3, dense=True)
     assert postings.accelerate() is False and postings.compiled is None
     assert compiled_ranking.compiled_kernel() is None  # the failure is remembered, not retried per index

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reportqa import cli
-from reportqa.answers import answer_question
+from reportqa.answers.compose import answer_question
+from reportqa.channels.cli import commands as cli
 from reportqa.conversations.followup import (
     Frame,
     load_followup_rules,
@@ -21,7 +21,7 @@ from reportqa.conversations.followup import (
     result_asked,
 )
 from reportqa.conversations.turns import Context, answer_turn
-from reportqa.render import plain_answer
+from reportqa.present.render import plain_answer
 from reportqa.settings import BUNDLED_CONFIG_DIR
 from tests.conftest import TODAY
 
@@ -190,8 +190,8 @@ def test_ask_conversation_answers_a_batch_as_turns(seed_index, monkeypatch: pyte
 
 
 def test_chat_follows_up(seed_index) -> None:
-    from reportqa.chat import ChatSession
-    from reportqa.search import SearchIndex
+    from reportqa.channels.cli.chat import ChatSession
+    from reportqa.retrieval.searcher import SearchIndex
 
     settings, index_dir = seed_index
 

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 from benchmarks.corpus import generate
-from reportqa import store
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
-from reportqa.search import SearchIndex
+from reportqa.answers.compose import answer_question
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def start_build(reports: Path, index_dir: Path, settings: Settings) -> subprocess.Popen:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}, **settings.environment()}
     return subprocess.Popen(
-        [sys.executable, "-m", "reportqa.cli", "index", str(reports), "--index-dir", str(index_dir), "--json"],
+        [sys.executable, "-m", "reportqa", "index", str(reports), "--index-dir", str(index_dir), "--json"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
 
@@ -80,7 +80,7 @@ async def test_a_build_killed_at_any_moment_leaves_an_index_serving(
 LOGGER = """
 import asyncio, sys
 from pathlib import Path
-from reportqa.bot.state import BotState
+from reportqa.conversations.state import BotState
 
 async def main():
     state = await BotState.open(Path(sys.argv[1]))

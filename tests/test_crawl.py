@@ -101,7 +101,7 @@ def test_the_crawl_of_a_site_and_the_runs_after(tmp_path: Path, crawl_settings: 
         build_site(site)
         sources = sources_file(tmp_path, site.url("/fzzf/index.html"))
         env = {**os.environ, **crawl_settings.environment()}
-        done = subprocess.run([sys.executable, "-m", "reportqa.cli", "crawl", "--sources", str(sources), "--reports-dir",
+        done = subprocess.run([sys.executable, "-m", "reportqa", "crawl", "--sources", str(sources), "--reports-dir",
                                str(reports), "--index-dir", str(tmp_path / "index"), "--json"],
                               capture_output=True, text=True, timeout=300, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
@@ -164,13 +164,13 @@ def test_the_human_summary_and_bad_sources(tmp_path: Path, crawl_settings: Setti
     env = {**os.environ, **crawl_settings.environment()}
     bad = tmp_path / "bad.toml"
     bad.write_text('[[source]]\nname = "x"\nstart = "ftp://example.gov.cn/"\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "reportqa.cli", "crawl", "--sources", str(bad), "--reports-dir",
+    done = subprocess.run([sys.executable, "-m", "reportqa", "crawl", "--sources", str(bad), "--reports-dir",
                            str(tmp_path / "r")], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and "http(s) URL" in done.stderr
     with LoopbackSite() as site:
         site.routes["/c/"] = Route(column([("a.html", "某某镇2021年法治政府建设情况报告全文")]))
         site.routes["/c/a.html"] = Route(article(report_lines("000_95c7b36e77b4132c.txt")))
-        done = subprocess.run([sys.executable, "-m", "reportqa.cli", "crawl", "--sources",
+        done = subprocess.run([sys.executable, "-m", "reportqa", "crawl", "--sources",
                                str(sources_file(tmp_path, site.url("/c/"), "[]")), "--reports-dir", str(tmp_path / "r")],
                               capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr

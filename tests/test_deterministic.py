@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportqa import store, text
-from reportqa.indexer import build_index, parse_and_tokenize, parse_options, passage_token_counts
+from reportqa.domain import text
+from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
+from reportqa.domain.text import Tokenizer, normalise
+from reportqa.index import database as store
+from reportqa.index.builder import build_index, parse_and_tokenize, parse_options, passage_token_counts
 from reportqa.ingest.pipeline import parse_report
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
-from reportqa.text import Tokenizer, normalise
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
 

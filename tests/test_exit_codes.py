@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from reportqa import store
 from reportqa.errors import IndexDamaged, IndexMissing
 from reportqa.faults import ExitCode, fault_of
-from reportqa.index_check import verified_load
+from reportqa.index import database as store
+from reportqa.index.checks import verified_load
 from reportqa.settings import Settings
 
 
@@ -36,7 +36,7 @@ def reportqa(args: list[str], settings: Settings, *, file_limit: int | None = No
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
 
-    return subprocess.run([sys.executable, "-m", "reportqa.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "reportqa", *args], env=env, capture_output=True, text=True,
                           timeout=timeout, preexec_fn=limit if file_limit else None)
 
 
@@ -147,7 +147,7 @@ def test_ask_on_a_damaged_index_exits_at_once(tmp_path: Path, reports_copy: Path
 def test_a_bug_with_an_index_open_still_ends_the_process(tmp_path: Path, seed_index) -> None:
     """An exception that skips ``close()`` must not leave the interpreter waiting on SQLite's thread."""
     _, index_dir = seed_index
-    code = ("import asyncio\nfrom pathlib import Path\nfrom reportqa.search import SearchIndex\n"
+    code = ("import asyncio\nfrom pathlib import Path\nfrom reportqa.retrieval.searcher import SearchIndex\n"
             "from reportqa.settings import Settings\n"
             "async def main():\n"
             f"    await SearchIndex.load(Path({str(index_dir)!r}), Settings(_env_file=None))\n"

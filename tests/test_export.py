@@ -13,10 +13,10 @@ from docx import Document
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from reportqa import cli
-from reportqa.answers import answer_question
-from reportqa.export import EXPORT_LIMIT, HEADERS, export_bytes, export_rows
-from reportqa.search import SearchIndex
+from reportqa.answers.compose import answer_question
+from reportqa.channels.cli import commands as cli
+from reportqa.present.export import EXPORT_LIMIT, HEADERS, export_bytes, export_rows
+from reportqa.retrieval.searcher import SearchIndex
 from tests.bot_harness import Harness
 from tests.fake_telegram import buttons, callback, callback_of, message
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reportqa.errors import UnreadableFile
-from reportqa.indexer import build_index, parse_options, summary_dict
+from reportqa.index.builder import build_index, parse_options, summary_dict
 from reportqa.ingest import ocr
 from reportqa.ingest.pipeline import OCR_SECTION, PAGE_CHROME, parse_report
 from reportqa.ingest.readers import read_document
@@ -236,7 +236,7 @@ def test_a_scanned_page_is_read_by_ocr_and_its_passages_say_so(tmp_path: Path, s
     assert all(p.section.startswith(OCR_SECTION) for p in report.passages)
     assert report.ocr["pages"] == [1] and 0.8 <= report.ocr["mean_confidence"] <= 1
     assert any(w.startswith("OCR: 1 page(s)") for w in report.warnings)
-    done = subprocess.run([sys.executable, "-m", "reportqa.cli", "inspect", str(path), "--json"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "reportqa", "inspect", str(path), "--json"], capture_output=True,
                           text=True, timeout=300, env={**os.environ, **settings.environment()})
     shown = json.loads(done.stdout)
     assert shown["ocr"]["mean_confidence"] == report.ocr["mean_confidence"]

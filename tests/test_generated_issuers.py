@@ -14,8 +14,8 @@ from collections import defaultdict
 
 import pytest
 
+from reportqa.domain.model import ReportMeta
 from reportqa.ingest.pipeline import ParseOptions, parse_report
-from reportqa.model import ReportMeta
 from reportqa.settings import BUNDLED_CONFIG_DIR
 from tests.generated_reports import GeneratedReport, generate
 
@@ -80,7 +80,7 @@ def test_every_province(scored: list[tuple[GeneratedReport, ReportMeta]]) -> Non
 
 def _kind_part(unit: str, meta: ReportMeta) -> str:
     """A citation without its places and town: what the report must have written (or abbreviated)."""
-    from reportqa.places import load_gazetteer
+    from reportqa.domain.places import load_gazetteer
 
     gazetteer = load_gazetteer(BUNDLED_CONFIG_DIR)
     rest = unit.split("、")[-1]
@@ -104,8 +104,8 @@ def test_no_citation_names_what_the_report_did_not_write(scored: list[tuple[Gene
     """Apart from places added from evidence, a citation's words are the report's own: a kind it wrote,
     or the full form of an abbreviation it wrote (市场监管局 → 市场监督管理局); a unit known only by
     what it calls itself (我局 and its work) is the one exception, and says so in ``unit_written``."""
-    from reportqa.text import normalise
-    from reportqa.unit_names import load_unit_kinds
+    from reportqa.domain.text import normalise
+    from reportqa.domain.unit_names import load_unit_kinds
 
     kinds = load_unit_kinds(BUNDLED_CONFIG_DIR)
     invented = []

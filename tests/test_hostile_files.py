@@ -34,7 +34,7 @@ def run_index(folder: Path, index_dir: Path, settings: Settings, **overrides: ob
              "sys.stdout.buffer.write(done.stdout); sys.stderr.buffer.write(done.stderr); "
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
              "sys.exit(done.returncode)")
-    command = [sys.executable, "-c", probe, sys.executable, "-m", "reportqa.cli", "index", str(folder),
+    command = [sys.executable, "-c", probe, sys.executable, "-m", "reportqa", "index", str(folder),
                "--index-dir", str(index_dir), "--json"]
     started = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, timeout=600, cwd=folder.parent)

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from reportqa import cli, store
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
-from reportqa.library import _place
-from reportqa.question import clean_question
+from reportqa.answers.compose import answer_question
+from reportqa.answers.question import clean_question
+from reportqa.channels.cli import commands as cli
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.index.library import _place
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
 
 REPORT = "2021年法治政府建设情况报告\n一、主要举措\n（一）开展执法培训。组织执法人员培训3期，参训90人次。\n"
@@ -138,7 +139,7 @@ def test_an_index_is_served_from_a_folder_nobody_may_write(tmp_path: Path) -> No
     assert not any(name.endswith(("-wal", "-shm")) for name in before)  # one self-contained file
 
     async def ask() -> int:
-        from reportqa.search import SearchIndex
+        from reportqa.retrieval.searcher import SearchIndex
 
         index = await SearchIndex.load(index_dir, built["settings"])
         try:

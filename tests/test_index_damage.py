@@ -19,14 +19,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from reportqa import cli, store
-from reportqa.answers import answer_question
+from reportqa.answers.compose import answer_question
+from reportqa.channels.cli import commands as cli
+from reportqa.domain.stored_words import WORDS_NAME
 from reportqa.errors import IndexDamaged
-from reportqa.index_check import MANIFEST_NAME, file_crc32, verified_load
-from reportqa.indexer import build_index
-from reportqa.search import SearchIndex
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.index.checks import MANIFEST_NAME, file_crc32, verified_load
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
-from reportqa.stored_words import WORDS_NAME
 from tests.conftest import index_copy_of_seeds
 
 runner = CliRunner()
@@ -282,7 +283,7 @@ def test_debug_shows_the_traceback(tmp_path: Path, good_index, monkeypatch: pyte
 async def test_the_bot_keeps_serving_its_good_index_when_a_damaged_one_is_published(
     tmp_path: Path, good_index, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from reportqa.serving import IndexHolder
+    from reportqa.retrieval.serving import IndexHolder
 
     index_dir = tmp_path / "index"
     shutil.copytree(good_index[0], index_dir)

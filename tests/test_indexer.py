@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportqa import indexer, store
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
+from reportqa.answers.compose import answer_question
+from reportqa.index import builder as indexer
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
 from reportqa.settings import Settings
 from tests.seed_metadata import SEED_UNITS
 
@@ -118,7 +119,7 @@ def test_incremental_index_equals_full_rebuild(reports_copy: Path, settings: Set
     build(reports_copy, fresh)
 
     def scores(index_dir: Path, question: str) -> dict[str, float]:
-        from reportqa.search import SearchIndex
+        from reportqa.retrieval.searcher import SearchIndex
 
         async def run() -> dict[str, float]:
             index = await SearchIndex.load(index_dir, settings)

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from benchmarks.corpus import generate
-from reportqa import store
 from reportqa.faults import ExitCode
-from reportqa.index_check import verified_load
-from reportqa.indexer import build_index
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.index.checks import verified_load
 from reportqa.interrupts import EXIT_INTERRUPTED
 from reportqa.settings import Settings
 

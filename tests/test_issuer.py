@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.domain.model import ReportMeta
 from reportqa.ingest.pipeline import ParseOptions, parse_report
-from reportqa.model import ReportMeta
 from reportqa.settings import BUNDLED_CONFIG_DIR
 
 OPTIONS = ParseOptions(BUNDLED_CONFIG_DIR)

@@ -42,7 +42,7 @@ def test_every_reason_the_code_gives_has_a_chinese_wording() -> None:
     calls = r"(?:UnreadableFile|DocxRefused|Skipped\([^,]+,|LibraryOutcome\([^)]*?reason=|return)\s*\(?f?\"([^\"{]{4,}[^\"]*)\""
     found: set[str] = set()
     for name in ("ingest/readers.py", "ingest/docx_text.py", "ingest/pipeline.py", "ingest/library_files.py",
-                 "ingest/sandbox.py", "library.py"):
+                 "ingest/sandbox.py", "index/library.py"):
         text = (SRC / name).read_text(encoding="utf-8")
         found |= {re.sub(r"\{[^}]*\}", "1", m).strip() for m in re.findall(calls, text)}  # a value where one goes
     reasons = {r for r in found if re.match(r"[a-z]", r) and " " in r and not r.startswith(("a ", "not a file"))}

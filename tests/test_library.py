@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reportqa import store
-from reportqa.indexer import build_index
-from reportqa.library import add_report, remove_report, resolve_report, safe_report_name
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.index.library import add_report, remove_report, resolve_report, safe_report_name
 from reportqa.settings import Settings
 from tests.conftest import SAMPLE_REPORTS
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from reportqa.errors import UnreadableFile
-from reportqa.indexer import build_index, parse_options
+from reportqa.index.builder import build_index, parse_options
 from reportqa.ingest import library_files
 from reportqa.ingest.library_files import OUTSIDE, NotInLibrary, library_problem, open_in_library, real_root
 from reportqa.ingest.pipeline import load_overrides, parse_report
 from reportqa.ingest.readers import read_document
-from reportqa.search import SearchIndex
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 from tests.fake_telegram import callback, callback_of, message
 

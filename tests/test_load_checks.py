@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportqa import index_check, store
 from reportqa.errors import IndexDamaged
-from reportqa.index_check import VERIFIED_NAME, verified_load
-from reportqa.mapped_arrays import load_arrays
-from reportqa.search import SearchIndex
+from reportqa.index import checks as index_check
+from reportqa.index import database as store
+from reportqa.index.arrays import load_arrays
+from reportqa.index.checks import VERIFIED_NAME, verified_load
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 from tests.conftest import index_copy_of_seeds
 

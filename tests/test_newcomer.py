@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.quality import score_set
-from reportqa import store
-from reportqa.chat import ChatSession
+from reportqa.channels.cli.chat import ChatSession
 from reportqa.faults import ExitCode
-from reportqa.search import SearchIndex
+from reportqa.index import database as store
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
 from tests.conftest import SEEDS
 from tests.test_exit_codes import one_line_error, reportqa
@@ -62,7 +62,7 @@ def test_a_batch_is_read_as_reports_are_with_comments_and_stdin(library: Setting
     assert done.returncode == 0, done.stderr
     asked = [json.loads(line)["question"] for line in done.stdout.splitlines()]
     assert asked == ["执法培训", "legal advisers"]
-    piped = subprocess.run([sys.executable, "-m", "reportqa.cli", "ask", "--batch", "-", "--json"],
+    piped = subprocess.run([sys.executable, "-m", "reportqa", "ask", "--batch", "-", "--json"],
                            input="双随机一公开\n# skip\n", capture_output=True, text=True, timeout=120,
                            env={**library.environment(), "PATH": "/usr/bin:/bin"})
     assert piped.returncode == 0, piped.stderr

@@ -9,9 +9,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reportqa import postings as postings_module
-from reportqa.overlay import LiveStats, OverlaidPostings, df_of_passages
-from reportqa.ranking import Frequencies, TermMatrix, weigh
+from reportqa.bm25 import postings as postings_module
+from reportqa.bm25.overlay import LiveStats, OverlaidPostings, df_of_passages
+from reportqa.bm25.scoring import Frequencies, TermMatrix, weigh
 from tests.test_postings import assert_same_top, exhaustive, random_filters, random_query, report_corpus
 
 N_TERMS = 208 + 700  # report_corpus's words, and room for the overlay's new ones
@@ -134,8 +134,8 @@ def _answers(index_dir, settings, questions):  # type: ignore[no-untyped-def]
     """Each question's top 50: (source, ordinal) → score, as the command line would answer."""
     import asyncio
 
-    from reportqa.answers import answer_question
-    from reportqa.search import SearchIndex
+    from reportqa.answers.compose import answer_question
+    from reportqa.retrieval.searcher import SearchIndex
 
     async def run() -> list[dict[str, float]]:
         index = await SearchIndex.load(index_dir, settings)
@@ -161,9 +161,9 @@ def test_updates_written_as_overlays_answer_as_a_fresh_build(reports_copy, tmp_p
     import asyncio
     import json
 
-    from reportqa import store
-    from reportqa.index_check import verified_load
-    from reportqa.indexer import build_index
+    from reportqa.index import database as store
+    from reportqa.index.builder import build_index
+    from reportqa.index.checks import verified_load
     from reportqa.settings import Settings
 
     settings = Settings(index_dir=tmp_path / "index", reports_dir=reports_copy, overlay_min_passages=0,
@@ -227,8 +227,8 @@ def good_overlaid(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     import asyncio
     import shutil
 
-    from reportqa import store
-    from reportqa.indexer import build_index
+    from reportqa.index import database as store
+    from reportqa.index.builder import build_index
     from reportqa.settings import Settings
     from tests.conftest import SEEDS
 
@@ -266,7 +266,7 @@ def _other_overlay_database(other):  # type: ignore[no-untyped-def]
     def damage(generation) -> None:  # type: ignore[no-untyped-def]
         import shutil
 
-        from reportqa import store
+        from reportqa.index import database as store
         shutil.copy(other / store.DB_NAME, generation / "overlay" / store.DB_NAME)
     return damage
 
@@ -310,9 +310,10 @@ def test_linking_and_removing_shared_files_keeps_their_verification(reports_copy
     import asyncio
     import os
 
-    from reportqa import index_check, store
-    from reportqa.index_check import read_manifest, verification_kept, verified_before
-    from reportqa.indexer import build_index
+    from reportqa.index import checks as index_check
+    from reportqa.index import database as store
+    from reportqa.index.builder import build_index
+    from reportqa.index.checks import read_manifest, verification_kept, verified_before
     from reportqa.settings import Settings
 
     settings = Settings(index_dir=tmp_path / "index", reports_dir=reports_copy, overlay_min_passages=0,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reportqa.places import CITY, COUNTY, PROVINCE, load_gazetteer
+from reportqa.domain.places import CITY, COUNTY, PROVINCE, load_gazetteer
+from reportqa.domain.unit_names import parse_unit_name
 from reportqa.settings import BUNDLED_CONFIG_DIR
-from reportqa.unit_names import parse_unit_name
 
 GAZETTEER = load_gazetteer(BUNDLED_CONFIG_DIR)
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from reportqa import postings as postings_module
-from reportqa.postings import BLOCK, Postings, block_bounds, select_top
-from reportqa.ranking import Frequencies, TermMatrix, build_postings, weigh
+from reportqa.bm25 import postings as postings_module
+from reportqa.bm25.postings import BLOCK, Postings, block_bounds, select_top
+from reportqa.bm25.scoring import Frequencies, TermMatrix, build_postings, weigh
 
 
 @pytest.fixture(autouse=True)

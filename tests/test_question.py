@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from reportqa.question import detect_intent, finest, parse_question, parse_years, translate_english
+from reportqa.answers.question import detect_intent, finest, parse_question, parse_years, translate_english
+from reportqa.answers.unit_catalog import UnitCatalog, UnitRef
+from reportqa.domain.text import get_tokenizer
 from reportqa.settings import BUNDLED_CONFIG_DIR
-from reportqa.text import get_tokenizer
-from reportqa.units import UnitCatalog, UnitRef
 
 TODAY = dt.date(2022, 6, 1)
 TOKENIZER = get_tokenizer(BUNDLED_CONFIG_DIR)
@@ -154,7 +154,7 @@ def test_a_place_without_reports_is_said_and_never_replaced(text: str, missing: 
     ],
 )
 def test_one_department_under_the_names_places_give_it(report_kind: str, asked: str, matches: bool) -> None:
-    from reportqa.units import kind_matches
+    from reportqa.answers.unit_catalog import kind_matches
 
     assert kind_matches(report_kind, asked) is matches
 
@@ -206,7 +206,7 @@ def test_english_glossary_phrases_and_inflections() -> None:
 
 
 def test_glossary_has_at_least_200_entries() -> None:
-    from reportqa.resources import load_glossary
+    from reportqa.domain.rules import load_glossary
 
     glossary = load_glossary(BUNDLED_CONFIG_DIR)
     assert sum(1 for terms in glossary.values() if terms) >= 200
@@ -238,7 +238,7 @@ def test_nfkc_by_table_is_unicodedata_s() -> None:
     import random
     import unicodedata
 
-    from reportqa.text import nfkc
+    from reportqa.domain.text import nfkc
     from tests.conftest import SEEDS
 
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.rglob("*.txt"))]

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reportqa.ranking import Frequencies, TermMatrix, build_postings, reference_bm25, weigh
+from reportqa.bm25.scoring import Frequencies, TermMatrix, build_postings, reference_bm25, weigh
 from tests.test_postings import assert_same_top, exhaustive
 
 

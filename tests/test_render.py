@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from reportqa.answers import Answer
-from reportqa.question import ParsedQuestion
-from reportqa.render import (
+from reportqa.answers.compose import Answer
+from reportqa.answers.question import ParsedQuestion
+from reportqa.present.render import (
     TELEGRAM_LIMIT,
     html_to_text,
     render_answer_html,
@@ -16,8 +16,8 @@ from reportqa.render import (
     snippet_text,
     split_plain,
 )
-from reportqa.search import ReportInfo, Result
-from reportqa.snippets import find_spans, make_snippet, mark
+from reportqa.present.snippets import find_spans, make_snippet, mark
+from reportqa.retrieval.searcher import ReportInfo, Result
 
 REPORT = ReportInfo(1, "a<b>&c.txt", "某局<script>", 2021, "2021-11-23", "标题&", None, 3)
 TAG = re.compile(r"</?([a-z]+)[^>]*>")
@@ -55,7 +55,7 @@ def test_report_text_and_the_question_are_escaped() -> None:
 def test_many_long_results_fit_in_one_message() -> None:
     text = "执法培训。" + "很长的段落内容<&>" * 400
     message = render_answer_html(answer([result(text, ["执法"], rank=i) for i in range(1, 40)]))
-    from reportqa.render import telegram_length
+    from reportqa.present.render import telegram_length
 
     assert telegram_length(message) <= TELEGRAM_LIMIT
     assert balanced(message)
@@ -106,8 +106,8 @@ def test_every_reply_fits_as_telegram_counts_it_with_hostile_paths_and_names() -
     """A path of 3,000 & (5 characters each escaped, 1 once parsed), a unit and a section of markup:
     the answer, the full section, the outline and the inline share stay within 4096 as Telegram
     counts them, never cut inside an entity, and a page shows every result its footer counts."""
-    from reportqa.bot.inline import share_html
-    from reportqa.render import telegram_length
+    from reportqa.channels.telegram.inline import share_html
+    from reportqa.present.render import telegram_length
 
     report = ReportInfo(1, "&" * 3000 + "/报告&.txt", "<&>" * 500, 2021, "2021-11-23", "&标题" * 900, None, 3)
     section = "一、<举措>&" * 200

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.quality import score_answers
-from reportqa.answers import answer_parsed, answer_question
+from reportqa.answers.compose import answer_parsed, answer_question
 
 TODAY = dt.date(2022, 6, 1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ async def test_units_answer_lists_each_unit_once_with_its_best_passage(searcher)
     assert [bool(r.report.unit) for r in answer.results] == sorted((bool(r.report.unit) for r in answer.results),
                                                                     reverse=True)
     assert answer.results[-1].report.unit is None
-    from reportqa.render import render_answer_html
+    from reportqa.present.render import render_answer_html
     assert "3. 重庆市大足区 · 单位不详</b>" in render_answer_html(answer)
     assert "3. 重庆市大足区 · unit unknown</b>" in render_answer_html(answer, english=True)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.domain.model import PREAMBLE
 from reportqa.ingest.pipeline import ParseOptions, parse_report
 from reportqa.ingest.readers import Line
 from reportqa.ingest.sections import heading_level, sections_of, split_heading, split_long
-from reportqa.model import PREAMBLE
 from reportqa.settings import BUNDLED_CONFIG_DIR
 
 

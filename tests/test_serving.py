@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reportqa import serving
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
-from reportqa.serving import IndexHolder
+from reportqa.answers.compose import answer_question
+from reportqa.index.builder import build_index
+from reportqa.retrieval import serving
+from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 
 NEW_REPORT = "重庆市某某区林业局\n2024年法治政府建设情况报告\n一、主要工作\n（一）开展森林防火执法培训3期，参训95人次。\n"

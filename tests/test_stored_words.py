@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from reportqa import store
-from reportqa.indexer import build_index
-from reportqa.search import SearchIndex
+from reportqa.domain.stored_words import WORDS_NAME, StoredFreq, stored_key
+from reportqa.domain.text import Tokenizer, normalise
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
-from reportqa.stored_words import WORDS_NAME, StoredFreq, stored_key
-from reportqa.text import Tokenizer, normalise
 from tests.conftest import index_copy_of_seeds
 
 QUESTIONS = Path(__file__).parent / "eval"

@@ -9,8 +9,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from reportqa.bot.subscription_store import Notification, SubscriptionStore
-from reportqa.indexer import build_index
+from reportqa.conversations.subscriptions import Notification, SubscriptionStore
+from reportqa.index.builder import build_index
 from reportqa.settings import Settings
 from tests.bot_harness import Harness, report_docx, stop_harness, texts, wait_for_text
 from tests.conftest import ADMIN

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from reportqa.bot.keyboards import parse_callback
-from reportqa.bot.state import FeedbackRow, ShownPassage
-from reportqa.feedback_export import feedback_cases
-from reportqa.scope import Scope, ScopeProblem, apply_scope, read_scope
-from reportqa.typed_query import Completer, settle_typed
+from reportqa.answers.scope import Scope, ScopeProblem, apply_scope, read_scope
+from reportqa.channels.telegram.keyboards import parse_callback
+from reportqa.conversations.feedback_export import feedback_cases
+from reportqa.conversations.state import FeedbackRow, ShownPassage
+from reportqa.conversations.typed_query import Completer, settle_typed
 
 WORDS = {"执法培": ["执法", "培"], "执法培训": ["执法", "培训", "执法培训"], "有几个镇": ["有", "几个", "镇"],
          "法律顾": ["法律", "顾"], "执法的": ["执法", "的"], "执法培训 年": ["执法", "培训", "年"]}

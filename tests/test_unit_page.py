@@ -8,11 +8,11 @@ import math
 
 import pytest
 
-from reportqa.indexer import build_index
-from reportqa.render import html_to_text, render_unit_page_html
-from reportqa.search import SearchIndex
+from reportqa.answers.unit_page import top_topics, unit_page, units_among
+from reportqa.index.builder import build_index
+from reportqa.present.render import html_to_text, render_unit_page_html
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import Settings
-from reportqa.unit_page import top_topics, unit_page, units_among
 from tests.fake_telegram import buttons, callback, message
 from tests.test_comparison import UNIT, report
 

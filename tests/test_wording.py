@@ -7,16 +7,16 @@ import itertools
 
 import pytest
 
-from reportqa.answers import answer_question
-from reportqa.settings import BUNDLED_CONFIG_DIR
-from reportqa.text import get_tokenizer, normalise
-from reportqa.wording import (
+from reportqa.answers.compose import answer_question
+from reportqa.answers.wording import (
     Vocabulary,
     is_function_word,
     judge_words,
     load_chat_phrasing,
     strip_chat,
 )
+from reportqa.domain.text import get_tokenizer, normalise
+from reportqa.settings import BUNDLED_CONFIG_DIR
 from tests.conftest import TODAY
 
 PHRASING = load_chat_phrasing(BUNDLED_CONFIG_DIR)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from reportqa.answers import answer_question
-from reportqa.indexer import build_index
-from reportqa.places import load_gazetteer
-from reportqa.search import SearchIndex
+from reportqa.answers.compose import answer_question
+from reportqa.domain.places import load_gazetteer
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
 from reportqa.settings import BUNDLED_CONFIG_DIR, Settings
 
 # (city, district); the city is None for a municipality's district

@@ -10,6 +10,6 @@ from reportqa.interrupts import quiet_interrupts
 def main() -> None:
     """The ``reportqa`` command."""
     quiet_interrupts()
-    from reportqa.cli import main as run_command
+    from reportqa.channels.cli.commands import main as run_command
 
     run_command()

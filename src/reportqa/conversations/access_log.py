@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from reportqa.bot.state_db import StateDatabase, guarded, kept
+from reportqa.conversations.state_db import StateDatabase, guarded, kept
 
 log = logging.getLogger("reportqa.access")
 

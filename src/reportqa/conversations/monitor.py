@@ -34,7 +34,7 @@ from reportqa.errors import IndexDamaged
 if TYPE_CHECKING:
     from tornado.httpserver import HTTPServer
 
-    from reportqa.serving import IndexHolder
+    from reportqa.retrieval.serving import IndexHolder
 
 question_log = logging.getLogger("reportqa.questions")
 log = logging.getLogger(__name__)

@@ -14,7 +14,10 @@ import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reportqa.answers import Answer, answer_question
+from reportqa.answers.compose import Answer, answer_question
+from reportqa.answers.question import ParsedQuestion, parse_years
+from reportqa.answers.scope import Scope
+from reportqa.answers.wording import load_chat_phrasing, strip_chat
 from reportqa.conversations.followup import (
     FollowupRules,
     Frame,
@@ -25,13 +28,17 @@ from reportqa.conversations.followup import (
     read_markers,
     result_asked,
 )
-from reportqa.question import ParsedQuestion, parse_years
-from reportqa.render import TELEGRAM_LIMIT, esc, fit_blocks, render_answer_html, render_passage_html, telegram_length
-from reportqa.scope import Scope
-from reportqa.search import Result, SearchIndex
+from reportqa.domain.text import normalise
+from reportqa.present.render import (
+    TELEGRAM_LIMIT,
+    esc,
+    fit_blocks,
+    render_answer_html,
+    render_passage_html,
+    telegram_length,
+)
+from reportqa.retrieval.searcher import Result, SearchIndex
 from reportqa.settings import Settings
-from reportqa.text import normalise
-from reportqa.wording import load_chat_phrasing, strip_chat
 
 # how long a chat's last question is followed up, unless a channel passes Settings.conversation_minutes
 DEFAULT_TTL_SECONDS = float(Settings.model_fields["conversation_minutes"].default) * 60

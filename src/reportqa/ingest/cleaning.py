@@ -10,9 +10,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reportqa.domain.rules import CleaningRules
+from reportqa.domain.text import to_simplified
 from reportqa.ingest.readers import Line
-from reportqa.resources import CleaningRules
-from reportqa.text import to_simplified
 
 # A document saved as one line has its headings inline. When no line starts with a heading, long
 # lines are broken before 一、 (after a sentence end) and before （一） (anywhere but 第（一）项).

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from reportqa.resources import DateLabels
+from reportqa.domain.rules import DateLabels
 
 DateKind = Literal["signed", "published"]
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportqa.domain.places import PROVINCE, Gazetteer, load_gazetteer
+from reportqa.domain.unit_names import GOVERNMENT, STREET_OFFICE, UnitName, load_unit_kinds, parse_unit_name
 from reportqa.ingest.issuer_scoring import (
     Candidate,
     describe,
@@ -34,8 +36,6 @@ from reportqa.ingest.report_places import (
     strongest_place,
 )
 from reportqa.ingest.unit_sightings import ReportEvidence, Sighting, all_sightings, text_signals
-from reportqa.places import PROVINCE, Gazetteer, load_gazetteer
-from reportqa.unit_names import GOVERNMENT, STREET_OFFICE, UnitName, load_unit_kinds, parse_unit_name
 
 CANDIDATES_SHOWN = 3  # the runners-up ``inspect`` lists beside the chosen unit
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from reportqa.domain.places import Gazetteer, load_zones
+from reportqa.domain.unit_names import PARTY_COMMITTEE, UnitKinds, UnitName
 from reportqa.ingest.report_places import PlaceContext, PlaceOption, level_matches, place_options, stated_code
 from reportqa.ingest.unit_sightings import Sighting, TextSignals, ending_of
-from reportqa.places import Gazetteer, load_zones
-from reportqa.unit_names import PARTY_COMMITTEE, UnitKinds, UnitName
 
 # sources whose sighting counts once (a title says it once, however long)
 ONCE_SOURCES = ("title", "title place", "unit line", "signature", "publisher", "file name", "self-naming",

@@ -14,6 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportqa.domain.model import ReportMeta
+from reportqa.domain.rules import DateLabels
+from reportqa.domain.text import normalise, to_simplified
+from reportqa.domain.unit_names import UnitName, parse_unit_name
 from reportqa.ingest.dates import (
     DateFinding,
     delivered_on,
@@ -34,10 +38,6 @@ from reportqa.ingest.titles import (
     unit_in_title,
 )
 from reportqa.ingest.unit_sightings import ReportEvidence, Sighting
-from reportqa.model import ReportMeta
-from reportqa.resources import DateLabels
-from reportqa.text import normalise, to_simplified
-from reportqa.unit_names import UnitName, parse_unit_name
 
 __all__ = ["MetadataResult", "extract_metadata", "find_title", "is_unit_name", "parse_date", "unit_in_title"]
 

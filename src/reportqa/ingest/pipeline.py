@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reportqa.domain.model import SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
+from reportqa.domain.rules import load_cleaning_rules
+from reportqa.domain.text import normalise
 from reportqa.errors import UnreadableFile
 from reportqa.ingest.cleaning import Cleaned, clean_lines, drop_preamble, is_preamble_line, page_metadata
 from reportqa.ingest.dates import parse_date
@@ -19,9 +22,6 @@ from reportqa.ingest.metadata import extract_metadata, find_title, read_report
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES, RawDocument, decode_text, read_document
 from reportqa.ingest.sections import sections_of
 from reportqa.ingest.unit_sightings import ReportEvidence
-from reportqa.model import SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
-from reportqa.resources import load_cleaning_rules
-from reportqa.text import normalise
 
 METADATA_FILE = "metadata.csv"
 # The library's own state at the top of a reports folder (library.py): reports taken out, kept for
@@ -219,7 +219,7 @@ def load_overrides(reports_dir: Path) -> tuple[dict[str, dict[str, str]], str | 
 
 def region_code(region: str, config_dir: Path) -> str | None:
     """The division a region written out names (重庆市大足区 → 大足区's code), if it is unambiguous."""
-    from reportqa.places import load_gazetteer  # the gazetteer is only needed when a region is given
+    from reportqa.domain.places import load_gazetteer  # the gazetteer is only needed when a region is given
 
     return load_gazetteer(config_dir).code_of(normalise(region))
 

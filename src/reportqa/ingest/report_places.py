@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from reportqa.places import CITY, COUNTY, PROVINCE, Gazetteer, load_gazetteer, load_zones
-from reportqa.resources import load_metadata_rules
-from reportqa.unit_names import UnitName
+from reportqa.domain.places import CITY, COUNTY, PROVINCE, Gazetteer, load_gazetteer, load_zones
+from reportqa.domain.rules import load_metadata_rules
+from reportqa.domain.unit_names import UnitName
 
 BODY_CHARS = 6000  # how much of a report's text is read for evidence (the opening says who and where)
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})

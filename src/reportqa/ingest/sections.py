@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.ingest.readers import Line
-from reportqa.model import PREAMBLE, SECTION_SEPARATOR
 
 _CN_NUM = "一二三四五六七八九十"
 _LEVELS: tuple[tuple[int, re.Pattern[str]], ...] = (

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from reportqa.ingest.report_places import BODY_CHARS, own_place_names
-from reportqa.resources import load_metadata_rules
-from reportqa.text import normalise
-from reportqa.unit_names import (
+from reportqa.domain.rules import load_metadata_rules
+from reportqa.domain.text import normalise
+from reportqa.domain.unit_names import (
     GOVERNMENT,
     MARKERS,
     STREET_OFFICE,
@@ -32,6 +31,7 @@ from reportqa.unit_names import (
     parse_unit_name,
     unit_before,
 )
+from reportqa.ingest.report_places import BODY_CHARS, own_place_names
 
 _DOC_TITLE = re.compile(r"《([^《》\n]{2,80})(?:》|$)")
 _IN_DOC_TITLE = re.compile(r"《[^《》\n]{0,80}》")

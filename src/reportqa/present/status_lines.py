@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from reportqa.present.catalog import Lang, reason_text, say
 
 if TYPE_CHECKING:  # only named in signatures: printing a summary imports no indexer
-    from reportqa.indexer import BuildSummary
-    from reportqa.library import LibraryOutcome
+    from reportqa.index.builder import BuildSummary
+    from reportqa.index.library import LibraryOutcome
 
 UNITS_SHOWN = 30  # the summary names this many units (and reports of each kind); --json lists all
 

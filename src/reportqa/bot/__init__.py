@@ -1,1 +1,0 @@
-"""The Telegram bot: handlers, keyboards, inline mode, access control, state in SQLite."""
