@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import generate, questions
+from reportqa.answers.reading import parse
 from reportqa.bm25.scoring import Frequencies, weigh
 from reportqa.index import database as store
 from reportqa.index.builder import build_index
@@ -88,7 +89,7 @@ async def token_bags(size: int, work: Path, keep: bool = False) -> tuple[Setting
         freqs = Frequencies(arrays["post_indptr"], arrays["post_docs"], arrays["post_tf"],
                             len(arrays["passage_ids"]))
     index = await SearchIndex.load(index_dir, settings)
-    asked = [index.parse(q) for q in questions(400, index.units)]
+    asked = [parse(index, q) for q in questions(400, index.units)]
     queries = [q for q in (sorted({index.term_id[t] for t in p.tokens if t in index.term_id}) for p in asked) if q]
     await index.close()
     if keep:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from reportqa.answers.compose import answer_question
+from reportqa.answers.lead_ins import introduced, is_lead_in
 from reportqa.answers.unit_page import top_topics, unit_page, units_among
 from reportqa.answers.wording import is_generic_word
 from reportqa.index.database import PassageRow
-from reportqa.present.lead_ins import introduced, is_lead_in
 from reportqa.present.render import render_answer_html, snippet_html
 from reportqa.present.snippets import find_spans, make_snippet, mark
 from tests.conftest import TODAY

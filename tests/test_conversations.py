@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reportqa.answers.compose import answer_question
+from reportqa.answers.reading import reading
 from reportqa.channels.cli import commands as cli
 from reportqa.conversations.followup import (
     Frame,
@@ -118,7 +119,7 @@ async def test_an_english_glossary_term_stays_whole(searcher) -> None:
 async def test_regions_above_provinces_filter_like_places(searcher) -> None:
     southwest = await answer_question(searcher, "西南地区哪些单位开展了执法培训", today=TODAY)
     assert southwest.results
-    assert all(searcher.catalog.province_of(r.report.id) in ("重庆市", "四川省") for r in southwest.results)
+    assert all(reading(searcher).catalog.province_of(r.report.id) in ("重庆市", "四川省") for r in southwest.results)
     northeast = await answer_question(searcher, "东北那边哪些城市政府报了2021年的法治政府建设情况", today=TODAY)
     assert northeast.results == [] and northeast.notice.startswith("未收录东北（辽宁省、吉林省、黑龙江省）")
 
@@ -214,7 +215,7 @@ def test_chat_follows_up(seed_index) -> None:
 async def test_english_names_places_and_units_as_chinese_does(searcher) -> None:
     chongqing = await answer_question(searcher, "Which units in Chongqing held enforcement training?", today=TODAY)
     assert chongqing.question.intent == "units" and chongqing.results
-    assert all(searcher.catalog.province_of(r.report.id) == "重庆市" for r in chongqing.results)
+    assert all(reading(searcher).catalog.province_of(r.report.id) == "重庆市" for r in chongqing.results)
     town = await answer_question(searcher, "Who is the legal adviser of Yulong town?", today=TODAY)
     assert town.results and all(r.report.source == YULONG for r in town.results)
     assert any("罗波" in r.text for r in town.results)

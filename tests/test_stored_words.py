@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reportqa.answers.reading import parse
 from reportqa.domain.stored_words import WORDS_NAME, StoredFreq, stored_key
 from reportqa.domain.text import Tokenizer, normalise
 from reportqa.index import database as store
@@ -88,7 +89,7 @@ async def test_an_index_cuts_questions_with_its_own_dictionary(built) -> None:
     searcher = await SearchIndex.load(index_dir, settings)
     try:
         assert isinstance(searcher.tokenizer._jieba.FREQ, StoredFreq)
-        parsed = searcher.parse("哪些单位开展了执法培训")
+        parsed = parse(searcher, "哪些单位开展了执法培训")
         assert "执法" in {token for concept in parsed.concepts for token in concept.tokens}
     finally:
         await searcher.close()

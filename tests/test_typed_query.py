@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reportqa.answers.reading import parse
 from reportqa.answers.scope import Scope, ScopeProblem, apply_scope, read_scope
 from reportqa.channels.telegram.keyboards import parse_callback
 from reportqa.conversations.feedback_export import feedback_cases
@@ -48,22 +49,22 @@ def test_a_character_the_index_never_starts_a_word_with_is_dropped() -> None:
 
 
 async def test_scope_reading_and_applying(searcher) -> None:
-    scope = read_scope(searcher.parse("大足区"))
+    scope = read_scope(parse(searcher, "大足区"))
     assert isinstance(scope, Scope) and scope.label == "大足区" and scope.report_ids
-    years = read_scope(searcher.parse("应急管理局 2021-2023"))
+    years = read_scope(parse(searcher, "应急管理局 2021-2023"))
     assert isinstance(years, Scope) and years.label == "应急管理局 · 2021–2023" and years.years == (2021, 2022, 2023)
     for text in ("普法", "绍兴市", "", "今天天气"):
-        assert isinstance(read_scope(searcher.parse(text)), ScopeProblem), text
+        assert isinstance(read_scope(parse(searcher, text)), ScopeProblem), text
 
-    inside = apply_scope(searcher.parse("哪些单位开展了执法培训"), scope)
+    inside = apply_scope(parse(searcher, "哪些单位开展了执法培训"), scope)
     assert inside.applied and not inside.overridden and inside.question.report_ids == set(scope.report_ids)
-    own = apply_scope(searcher.parse("长寿区 法律顾问"), scope)
+    own = apply_scope(parse(searcher, "长寿区 法律顾问"), scope)
     assert not own.applied and own.overridden and own.question.report_ids != set(scope.report_ids)
-    partly = apply_scope(searcher.parse("2021年执法培训"), years)
+    partly = apply_scope(parse(searcher, "2021年执法培训"), years)
     assert partly.applied and partly.overridden and partly.question.years == [2021]
-    overview = apply_scope(searcher.parse("做了什么"), scope)
+    overview = apply_scope(parse(searcher, "做了什么"), scope)
     assert overview.question.intent == "overview"
-    assert apply_scope(searcher.parse("执法培训"), None).applied is False
+    assert apply_scope(parse(searcher, "执法培训"), None).applied is False
 
 
 # -- callback data --------------------------------------------------------------------------

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from reportqa.answers.evidence import verified
+from reportqa.answers.lead_ins import carry_items
 from reportqa.answers.question import ParsedQuestion
+from reportqa.answers.reading import parse, reading
 from reportqa.answers.scope import Scope, apply_scope
 from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
+from reportqa.domain.numbers import FIGURE, SPOKEN_FIGURE
 from reportqa.domain.section_kinds import DONE, SectionKinds
 from reportqa.index import database as store
-from reportqa.present.lead_ins import carry_items
 from reportqa.retrieval.searcher import CANDIDATE_POOL, Ranking, Result, SearchIndex
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def empty_notice(index: SearchIndex, parsed: ParsedQuestion) -> tuple[str, str]:
 
 def _named(index: SearchIndex, parsed: ParsedQuestion) -> str:
     """What a question's unit filter names: its label, or its first units."""
-    units = sorted({index.catalog.display.get(i, "") for i in parsed.report_ids or ()} - {""})
+    units = sorted({reading(index).catalog.display.get(i, "") for i in parsed.report_ids or ()} - {""})
     return parsed.filter_label or "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
 
 
@@ -162,7 +163,7 @@ async def answer_question(
 ) -> Answer:
     """Parse and rank in a worker thread (CPU work never blocks the event loop), then compose;
     inside ``scope`` (a chat's standing units, places, years) where the question names none."""
-    parsed = await asyncio.to_thread(index.parse, question, today)
+    parsed = await asyncio.to_thread(parse, index, question, today)
     scoped = apply_scope(parsed, scope)
     answer = await answer_parsed(index, scoped.question, top_k, offset)
     if scope is not None:
@@ -180,7 +181,7 @@ async def answer_within(
     """The question answered from ``report_ids`` only (a subscription's new reports), inside the
     chat's scope; None when those reports hold nothing for it, or when a unit or place it names has
     no report at all (other units' passages are never offered in its place)."""
-    parsed = await asyncio.to_thread(index.parse, question, None)
+    parsed = await asyncio.to_thread(parse, index, question, None)
     scoped = apply_scope(parsed, scope).question
     if scoped.missing_unit:
         return None
@@ -236,8 +237,6 @@ async def answer_parsed(
 
 # -- overview: a unit's (or a place's, or a year's) reports themselves -----------------------------
 
-_FIGURE = re.compile(r"(?:\d+(?:\.\d+)?\s*|[一二三四五六七八九十两]+)"
-                     r"(?:%|个|次|场|人|件|项|名|位|万|亿|期|份|元|家|余|条|部|批|户|所)")
 
 
 def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | None:
@@ -245,7 +244,7 @@ def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | 
     None for plans and problems. A preamble counts little: it says what the report is about."""
     if kinds.of_passage(row.section, row.norm_text) != DONE:
         return None
-    figures = len(_FIGURE.findall(row.norm_text))
+    figures = len(FIGURE.findall(row.norm_text)) + len(SPOKEN_FIGURE.findall(row.norm_text))
     length = min(len(row.norm_text), 600) / 600
     return (2 * figures + length) * (0.2 if row.section == PREAMBLE else 1.0)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportqa.answers.question import ParsedQuestion
+from reportqa.domain.numbers import FIGURE
 from reportqa.domain.section_kinds import DONE
 from reportqa.domain.text import normalise
 from reportqa.index import database as store
@@ -26,7 +27,6 @@ from reportqa.index.boilerplate import content
 from reportqa.retrieval.searcher import PHRASE_APART, Ranking, SearchIndex
 
 FETCH_BATCH = 40  # candidate passages read from SQLite at a time
-_FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?%?")  # a figure, not a year
 FIGURE_REACH = 16  # a figure this many characters from the word asked about belongs to it
 _SENTENCE_END = re.compile(r"[。；！？!?\n]")
 
@@ -51,7 +51,7 @@ def evidence_text(norm_text: str, index: SearchIndex, keep_absence: bool) -> str
 
 def has_figure_near(text: str, words: list[str]) -> bool:
     """A number right beside one of the question's words (执法检查工作23次, 持证比例98%以上)."""
-    figures = [m.span() for m in _FIGURE.finditer(text)]
+    figures = [m.span() for m in FIGURE.finditer(text)]
     if not figures:
         return False
     for word in words:

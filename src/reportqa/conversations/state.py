@@ -20,6 +20,7 @@ from pathlib import Path
 import aiosqlite
 
 from reportqa.conversations.state_db import StateDatabase, guarded, kept
+from reportqa.present.actions import REASONS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -82,7 +83,6 @@ ADDED_COLUMNS = (
     ("votes", "targets", "TEXT"),  # a wrong-unit / wrong-year vote: the passage ids it is about (JSON)
 )
 STATE_DB = "bot.sqlite3"  # in the index folder unless REPORTQA_BOT_STATE_DB says otherwise
-REASONS = ("unit", "year", "irrelevant", "missing")  # what a 👎 may say was wrong
 
 
 @dataclass(frozen=True)

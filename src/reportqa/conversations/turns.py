@@ -16,6 +16,7 @@ from typing import Literal
 
 from reportqa.answers.compose import Answer, answer_question
 from reportqa.answers.question import ParsedQuestion, parse_years
+from reportqa.answers.reading import parse
 from reportqa.answers.scope import Scope
 from reportqa.answers.wording import load_chat_phrasing, strip_chat
 from reportqa.conversations.followup import (
@@ -212,12 +213,12 @@ async def _refined(index: SearchIndex, message: str, context: Context, rules: Fo
     markers = read_markers(message, rules)
     if not markers.any:
         return None
-    parsed = await asyncio.to_thread(index.parse, markers.rest, today)
+    parsed = await asyncio.to_thread(parse, index, markers.rest, today)
     current = frame_of(parsed, markers.rest, index, today)
     asks = parsed.intent == "units" or parsed.wants_figure or any(w in markers.rest for w in _ASKS)
     if not is_followup(markers, current, asks):
         return None
-    last = await asyncio.to_thread(index.parse, context.question, today)
+    last = await asyncio.to_thread(parse, index, context.question, today)
     merged = merge(frame_of(last, context.question, index, today), current, markers, rules)
     question = merged.question()
     if not question:

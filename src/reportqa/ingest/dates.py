@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from reportqa.domain.numbers import CN_YEAR_CHARS, cn_number, year_value
 from reportqa.domain.rules import DateLabels
 
 DateKind = Literal["signed", "published"]
 
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-CN_YEAR_CHARS = "〇零○Ｏ一二三四五六七八九"
 
 DATE_PATTERNS = (
     re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
@@ -37,20 +35,6 @@ class DateFinding:
     kind: DateKind
     source: str  # signature, delivery line, or the page's label (成文日期, 发布时间 …, page time)
     text: str  # the line it was read from
-
-
-def cn_number(text: str) -> int:
-    """十一 → 11, 二十三 → 23, 三十 → 30 (numbers up to 99)."""
-    if "十" not in text:
-        return _CN_DIGITS[text]
-    tens, _, units = text.partition("十")
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-
-
-def year_value(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    return int("".join(str(_CN_DIGITS[ch]) for ch in text))
 
 
 def parse_date(text: str) -> str | None:

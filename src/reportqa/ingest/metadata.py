@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportqa.domain.model import ReportMeta
+from reportqa.domain.numbers import year_value
 from reportqa.domain.rules import DateLabels
 from reportqa.domain.text import normalise, to_simplified
 from reportqa.domain.unit_names import UnitName, parse_unit_name
@@ -24,7 +25,6 @@ from reportqa.ingest.dates import (
     only_date,
     page_date,
     parse_date,
-    year_value,
 )
 from reportqa.ingest.issuer import Evidence, Issuer, identify_issuer
 from reportqa.ingest.readers import Line

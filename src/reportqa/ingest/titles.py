@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from reportqa.domain.numbers import CN_YEAR_CHARS
 from reportqa.domain.text import normalise, to_simplified
 from reportqa.domain.unit_names import UnitName, parse_unit_name
-from reportqa.ingest.dates import CN_YEAR_CHARS
 
 YEAR = rf"(?:(?:19|20)\d{{2}}|[{CN_YEAR_CHARS}]{{4}})"
 YEAR_IN_TEXT = re.compile(rf"({YEAR})\s*年")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from reportqa.domain.numbers import FIGURE
 from reportqa.domain.text import to_simplified
 
 Span = tuple[int, int]
@@ -59,10 +60,6 @@ class Snippet:
 
 _SENTENCE = re.compile(r"[^。；！？!?\n]*(?:[。；！？!?]+|\n|$)")
 _CLAUSE_END = "，,、：:"
-# a figure: 23次, 98%, 1.5万余人次, 31个工作日 (the unit and 余 belong to it)
-FIGURE = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?(?:\s*(?:%|％|‰))?(?:余|多)?"
-                    r"(?:个工作日|人次|万|亿|千)?"
-                    r"(?:个|次|场|人|件|项|名|期|份|元|家|条|部|批|户|所|天|年|月|小时|分钟|台|辆|块|册|处|起|宗)?")
 FIGURE_REACH = 16  # a figure this many characters from a matched word is what the question asks
 
 

@@ -7,7 +7,6 @@ SQLite for the few results shown); a question costs what the postings of its ter
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import math
 from collections.abc import Callable
@@ -17,9 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from reportqa.answers.question import SYNONYM_WEIGHT, ParsedQuestion, parse_question
-from reportqa.answers.unit_catalog import UnitCatalog, UnitRef, load_unit_resources
-from reportqa.answers.wording import Vocabulary
 from reportqa.bm25.overlay import LiveStats, OverlaidPostings
 from reportqa.bm25.postings import Postings, stored_postings
 from reportqa.domain.section_kinds import load_section_kinds
@@ -29,6 +25,7 @@ from reportqa.domain.unit_names import unit_words
 from reportqa.errors import IndexDamaged, IndexMissing
 from reportqa.index import database as store
 from reportqa.index.checks import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, arrays_under, verified_load
+from reportqa.retrieval.query import SYNONYM_WEIGHT, ParsedQuestion
 from reportqa.settings import Settings
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
@@ -182,25 +179,18 @@ def covers(parsed: ParsedQuestion, present: Callable[[str], Any], idf: Callable[
     return whole & own & held
 
 
-@dataclass
-class IndexUnits:
-    """What reading a question's unit words needs of an index: its units' catalog, and a tokenizer
-    that knows their names."""
+Prepare = Callable[[Settings, "dict[int, ReportInfo]"], Any]
+"""What the layer above wants made from an index's reports while it loads (``answers.reading``: the
+units' catalog questions are read with): run beside the checks, kept as ``SearchIndex.prepared``."""
 
-    tokenizer: Tokenizer
-    catalog: UnitCatalog
 
-    @classmethod
-    def build(cls, settings: Settings, generation: Path, reports: dict[int, ReportInfo]) -> IndexUnits:
-        words = [w for unit, kind in {(r.unit, r.kind) for r in reports.values() if r.unit}
-                 for w in unit_words(unit, kind)]
-        tokenizer = question_tokenizer(settings.config_dir, generation / WORDS_NAME)
-        tokenizer.add_words(words)
-        catalog = UnitCatalog.build(
-            (UnitRef(r.id, r.unit, r.kind, r.place_code, r.locality, r.region, r.national) for r in reports.values()),
-            settings.config_dir,
-        )
-        return cls(tokenizer, catalog)
+def index_tokenizer(settings: Settings, generation: Path, reports: dict[int, ReportInfo]) -> Tokenizer:
+    """The tokenizer questions are cut with: the build's stored dictionary and the units' names."""
+    words = [w for unit, kind in {(r.unit, r.kind) for r in reports.values() if r.unit}
+             for w in unit_words(unit, kind)]
+    tokenizer = question_tokenizer(settings.config_dir, generation / WORDS_NAME)
+    tokenizer.add_words(words)
+    return tokenizer
 
 
 class SearchIndex:
@@ -217,7 +207,8 @@ class SearchIndex:
         passage_ids: np.ndarray,
         passage_report: np.ndarray,
         passage_kind: np.ndarray,
-        units: IndexUnits,
+        tokenizer: Tokenizer,
+        prepared: Any = None,
     ) -> None:
         self.settings = settings
         self.generation = generation
@@ -246,7 +237,8 @@ class SearchIndex:
         self._doc_unit_known = report_known[row] if len(report_ids) else np.ones(len(passage_report), dtype=bool)
         self.years = sorted({r.year for r in reports.values() if r.year})
         self.units = sorted({r.unit for r in reports.values() if r.unit})
-        self.tokenizer, self.catalog = units.tokenizer, units.catalog
+        self.tokenizer = tokenizer
+        self.prepared = prepared  # what the layer above made from the reports (``Prepare``)
         n = max(postings.n_live, 1)
         self._coverage_idf = np.log((n + 1) / np.maximum(postings.df, 0.5))
         self._unknown_idf = math.log((n + 1) / 0.5)
@@ -254,7 +246,7 @@ class SearchIndex:
     # -- loading -----------------------------------------------------------------------------
 
     @classmethod
-    async def load(cls, index_dir: Path, settings: Settings) -> SearchIndex:
+    async def load(cls, index_dir: Path, settings: Settings, prepare: Prepare | None = None) -> SearchIndex:
         generation, problem = store.read_pointer(index_dir)
         if problem is not None:
             raise IndexDamaged(f"{problem}. Run `reportqa index REPORTS_DIR --index-dir {index_dir}` to rebuild")
@@ -264,9 +256,7 @@ class SearchIndex:
         # reports and indexing their units (Python), and nothing is answered before they pass
         checking = asyncio.ensure_future(asyncio.to_thread(verified_load, generation, arrays=SERVING_ARRAYS,
                                                               remember=True))
-        # the gazetteer and the unit kinds (Python) load while SQLite reads the reports (C, unlocked)
-        resources = asyncio.ensure_future(asyncio.to_thread(load_unit_resources, settings.config_dir))
-        db, units = None, None
+        db, tokenizer, prepared = None, None, None
         try:
             db = await store.connect(generation / store.DB_NAME, readonly=True)
             try:
@@ -275,15 +265,16 @@ class SearchIndex:
                 raise IndexDamaged(f"the index {generation.name} is damaged: its reports cannot be read ({exc}). "
                                    "Run `reportqa index REPORTS_DIR` to rebuild it from the report files") from exc
             reports = {row[0]: ReportInfo.from_summary(row) for row in rows}
-            await resources
-            units = await asyncio.to_thread(IndexUnits.build, settings, generation, reports)
+            made = asyncio.to_thread(prepare, settings, reports) if prepare is not None else asyncio.sleep(0)
+            tokenizer, prepared = await asyncio.gather(
+                asyncio.to_thread(index_tokenizer, settings, generation, reports), made)
             arrays, vocab, _ = await checking
         except BaseException:
-            await asyncio.wait([checking, resources])
+            await asyncio.wait([checking])
             if db is not None:
                 await store.close_quietly(db)
-            if units is not None:
-                units.tokenizer.close()
+            if tokenizer is not None:
+                tokenizer.close()
             if not checking.cancelled() and checking.exception() is not None:
                 raise checking.exception() from None  # what the checks found says most
             raise
@@ -305,10 +296,10 @@ class SearchIndex:
         try:
             postings.densify(settings.dense_budget_mb * 1024 * 1024)
             index = cls(settings, generation, db, reports, vocab, postings, passage_ids, passage_report, passage_kind,
-                        units)
+                        tokenizer, prepared)
         except BaseException:
             await store.close_quietly(db)  # its thread would keep the process alive
-            units.tokenizer.close()
+            tokenizer.close()
             raise
         index.boilerplate = boilerplate
         return index
@@ -319,15 +310,11 @@ class SearchIndex:
 
     # -- the pure part: a parsed question → ranked passage positions -------------------------
 
-    def parse(self, question: str, today: dt.date | None = None) -> ParsedQuestion:
-        return parse_question(question, self.tokenizer, self.settings.config_dir, self.catalog, today,
-                              self.vocabulary)
-
-    @functools.cached_property
-    def vocabulary(self) -> Vocabulary:
-        """The index's words, for telling words no report contains (wording.py); made on first use."""
-        df = self.postings.df  # an overlaid index's word whose passages are all gone is in no report
-        return Vocabulary(self.term_id, lambda token: int(df[self.term_id[token]]))
+    def document_frequency(self, token: str) -> int:
+        """How many live passages hold a token (an overlaid index's word whose passages are all gone is
+        in none)."""
+        tid = self.term_id.get(token)
+        return int(self.postings.df[tid]) if tid is not None else 0
 
     def idf(self, token: str) -> float:
         tid = self.term_id.get(token)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reportqa.errors import IndexDamaged
 from reportqa.index import database as store
-from reportqa.retrieval.searcher import SearchIndex, ensure_index
+from reportqa.retrieval.searcher import Prepare, SearchIndex, ensure_index
 from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,10 @@ RETIRE_AFTER_SECONDS = 60.0
 
 
 class IndexHolder:
-    def __init__(self, settings: Settings, index_dir: Path | None = None) -> None:
+    def __init__(self, settings: Settings, index_dir: Path | None = None, prepare: Prepare | None = None) -> None:
         self.settings = settings
         self.index_dir = index_dir or settings.index_dir
+        self.prepare = prepare  # made beside each generation's checks (answers.reading.prepare)
         self._current: SearchIndex | None = None
         self._lock = asyncio.Lock()
         self._retiring: dict[asyncio.Task, SearchIndex] = {}
@@ -59,7 +60,7 @@ class IndexHolder:
             generation = store.current_generation(self.index_dir)
             if self._current is None or generation != self._current.generation:
                 try:
-                    fresh = await SearchIndex.load(self.index_dir, self.settings)
+                    fresh = await SearchIndex.load(self.index_dir, self.settings, self.prepare)
                 except IndexDamaged as exc:
                     if self._current is None:
                         raise

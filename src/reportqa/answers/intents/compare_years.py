@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from reportqa.answers.question import ParsedQuestion
-from reportqa.present.snippets import FIGURE
+from reportqa.domain.numbers import FIGURE
 from reportqa.retrieval.searcher import Result, SearchIndex
 
 MAX_YEARS = 6  # the most recent years shown; older ones are named as left out

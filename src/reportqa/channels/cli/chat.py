@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from reportqa.answers.compose import Answer, answer_parsed
 from reportqa.conversations.turns import DEFAULT_TTL_SECONDS, Context, answer_turn, turn_messages
+from reportqa.present.actions import answer_buttons
 from reportqa.present.render import esc, html_to_text, render_answer_html, render_outline_html, render_passage_html
 from reportqa.retrieval.searcher import Result, SearchIndex
 
@@ -146,22 +147,20 @@ class ChatSession:
 
 
 def actions_of(answer: Answer, page_size: int) -> list[Action]:
-    """The buttons the bot puts under this answer (``keyboards.answer_keyboard``), as actions."""
-    from reportqa.channels.telegram.keyboards import answer_keyboard  # python-telegram-bot: only when chatting
-
+    """The buttons every channel puts under this answer (``present/actions.answer_buttons``), as choices."""
     kinds = {"fs": "full", "ol": "outline", "sf": "file", "pg": "page", "ex": "export", "fb": "vote"}
     actions: list[Action] = []
-    for row in answer_keyboard(answer, "chat", page_size, answer.question.language == "en").inline_keyboard:
+    for row in answer_buttons(answer, "chat", page_size, answer.question.language):
         for button in row:
-            data = button.callback_data
-            if not isinstance(data, str):  # ↗ share: an inline query in another chat
-                actions.append(Action(button.text, "share", str(button.switch_inline_query or "")))
+            data = button.data
+            if data is None:  # ↗ share: a question to ask in another chat
+                actions.append(Action(button.label, "share", str(button.share or "")))
                 continue
             prefix, _, rest = data.partition(":")
             value: int | str = rest.rsplit(":", 1)[-1]
             if prefix in {"fs", "ol", "sf", "pg"}:
                 value = int(str(value))
-            actions.append(Action(button.text, kinds.get(prefix, "vote"), value))
+            actions.append(Action(button.label, kinds.get(prefix, "vote"), value))
     return actions
 
 

@@ -234,7 +234,9 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
         _err().print(say("cli_building", _lang(), index=target.resolve(), reports=settings.reports_dir), markup=False)
         summary = await build_index(settings.reports_dir, target, settings)
         _err().print(say("cli_built", _lang(), reports=summary.reports, passages=summary.passages), markup=False)
-    return await SearchIndex.load(target, settings)
+    from reportqa.answers.reading import prepare as prepare_reading
+
+    return await SearchIndex.load(target, settings, prepare_reading)
 
 
 def _clip(question: str, settings: Settings) -> str:

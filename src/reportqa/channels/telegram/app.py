@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from reportqa.answers.reading import prepare as prepare_reading
 from reportqa.channels.telegram import admin, handlers, inline, library_views, scopes, subscribe
 from reportqa.channels.telegram.bounds import screen_update
 from reportqa.channels.telegram.guarded_bot import GuardedBot
@@ -55,7 +56,7 @@ async def _post_init(application: Application) -> None:
     access = AccessPolicy(settings.allowed_users, settings.allowed_chats, settings.admins)
     if access.open_to_everyone:
         log.warning("no REPORTQA_ALLOWED_USERS or REPORTQA_ALLOWED_CHATS set: the bot answers everyone")
-    holder = IndexHolder(settings)
+    holder = IndexHolder(settings, prepare=prepare_reading)
     try:
         searcher = await holder.get()
         log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),

@@ -14,9 +14,10 @@ import re
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from reportqa.present.actions import MAX_ID  # SQLite's largest integer: the one bound on ids
+
 log = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1  # SQLite's largest integer: every id the bot stores or looks up is at most this
 MAX_FIELD_CHARS = 65_536  # any one text of an update: 16 messages (a 10,000-character question is told it was cut)
 MAX_UPDATE_VALUES = 20_000  # values in one update (entities, photo sizes, buttons, …)
 _NUMBER = re.compile(r"[0-9]{1,19}", re.ASCII)

@@ -10,6 +10,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from reportqa.answers.question import clean_question
+from reportqa.answers.reading import reading
 from reportqa.answers.unit_page import unit_page, units_among
 from reportqa.channels.telegram.keyboards import UNITS_LISTED, unit_page_keyboard, units_keyboard
 from reportqa.channels.telegram.replies import chunk_lines, send_pieces
@@ -35,7 +36,7 @@ def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
     unknown = "Place unknown" if english else "地区不详"
     regions: dict[str, dict[str, Counter[int]]] = {}
     for report in searcher.reports.values():
-        region = searcher.catalog.province_of(report.id) or unknown
+        region = reading(searcher).catalog.province_of(report.id) or unknown
         regions.setdefault(region, {}).setdefault(report.unit or UNKNOWN_UNIT, Counter())[report.year or 0] += 1
     total = sum(len(units) for units in regions.values())
     lines = [f"<b>{'Units' if english else '已收录的单位'}（{total}）</b>"]
@@ -74,7 +75,7 @@ async def cmd_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = normalise(name)
     # what the catalog reads (a place, a kind, a short form) and whose names hold the text; where both
     # find something in common (大足区应急: the place's reports, one of them named so), only that
-    read = searcher.catalog.find(wanted)
+    read = reading(searcher).catalog.find(wanted)
     named = {r.id for r in searcher.reports.values() if r.unit and wanted in normalise(r.unit)}
     ids = (read & named) or read | named
     units = units_among(searcher, ids)

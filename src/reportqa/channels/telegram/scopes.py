@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from reportqa.answers.question import clean_question
+from reportqa.answers.reading import parse
 from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProblem, read_scope
 from reportqa.channels.telegram.services import Services, allowed, is_admin, services, wants_english
 from reportqa.channels.telegram.texts import say
@@ -30,7 +31,7 @@ async def scope_of(searcher: SearchIndex, text: str) -> Scope | ScopeProblem:
     if key not in _read:
         if len(_read) > 1000:
             _read.clear()
-        _read[key] = read_scope(await asyncio.to_thread(searcher.parse, text))
+        _read[key] = read_scope(await asyncio.to_thread(parse, searcher, text))
     return _read[key]
 
 

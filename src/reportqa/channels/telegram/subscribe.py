@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from reportqa.answers import compose as answers
 from reportqa.answers.question import clean_question
+from reportqa.answers.reading import parse
 from reportqa.answers.scope import apply_scope
 from reportqa.channels.telegram.bounds import bounded_id
 from reportqa.channels.telegram.keyboards import subscriptions_keyboard
@@ -51,7 +52,7 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(say("subscribe_admins", english), do_quote=group)
         return
     searcher = await svc.holder.get()
-    parsed = await asyncio.to_thread(searcher.parse, question)
+    parsed = await asyncio.to_thread(parse, searcher, question)
     # a word no report holds yet (无人机巡查) is a topic too: the reports to come may hold it
     if not parsed.concepts and not parsed.absent_words and parsed.report_ids is None and not parsed.missing_unit:
         await message.reply_text(say("subscribe_vague", english), do_quote=group)
