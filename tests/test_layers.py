@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "reportqa"
 
 # bottom to top: a module may import its own rank or lower
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("settings", "errors", "interrupts", "faults"),
+    ("settings", "errors", "interrupts", "faults", "sqlite_uris"),
     ("domain",),
     ("bm25",),
     ("ingest",),

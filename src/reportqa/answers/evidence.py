@@ -22,8 +22,8 @@ from reportqa.answers.question import ParsedQuestion
 from reportqa.domain.numbers import FIGURE
 from reportqa.domain.section_kinds import DONE
 from reportqa.domain.text import normalise
-from reportqa.index import database as store
-from reportqa.index.boilerplate import content
+from reportqa.index.boilerplate import content, content_holding
+from reportqa.index.database import PassageRow
 from reportqa.retrieval.searcher import PHRASE_APART, Ranking, SearchIndex
 
 FETCH_BATCH = 40  # candidate passages read from SQLite at a time
@@ -40,10 +40,16 @@ class Checked:
     figure: bool  # holds a figure next to what is asked
 
 
-def evidence_text(norm_text: str, index: SearchIndex, keep_absence: bool) -> str:
+def evidence_text(norm_text: str, index: SearchIndex, keep_absence: bool, words: tuple[str, ...] | None = None,
+                  ) -> str:
     """What of a passage can be evidence: no boilerplate clause, and (unless the question is about
-    problems) no statement that something is lacking."""
-    text = content(norm_text, index.boilerplate)
+    problems) no statement that something is lacking. With ``words`` (all a check looks for, in
+    lower case), only the clauses holding one of them: the same verdict for that check, for a few
+    clauses' work (a clause never holds a word across its punctuation)."""
+    if words is not None and len(lower := norm_text.lower()) == len(norm_text):
+        text = content_holding(norm_text, index.boilerplate, words, lower)
+    else:
+        text = content(norm_text, index.boilerplate)
     if not keep_absence:
         text = index.kinds.without_absence(text)
     return text.lower()
@@ -92,6 +98,13 @@ class TextCheck:
         settings = index.settings
         return cls(tuple(concepts), satisfied, settings.min_coverage * (content_weight + satisfied),
                    settings.min_content_coverage * content_weight)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every string ``passes`` looks for in a text."""
+        found = {phrase for _, ways, _ in self.concepts for _, _, phrase, _ in ways if phrase}
+        found |= {t for _, ways, _ in self.concepts for tokens, _, _, _ in ways for t, _ in tokens}
+        return tuple(sorted(w for w in found if w))
 
     def passes(self, text: str, unit: str = "") -> bool:
         """Whether a passage's evidence text answers; ``unit`` (its unit's normalised name) may hold a
@@ -148,25 +161,34 @@ async def verified(index: SearchIndex, parsed: ParsedQuestion, ranking: Ranking,
     asks_absence = problems or (index.kinds.absence is not None and bool(index.kinds.absence.search(
         normalise(parsed.text))))
     check = TextCheck.of(index, parsed)
+    # the clauses holding the question's words are all the check reads; a figure may sit in the next
+    looked_for = None if parsed.wants_figure else check.words
     words = sorted({t for c in parsed.concepts for alt in c.alternatives for t in alt}, key=len, reverse=True)
     groups = index.unit_group(docs) if parsed.intent == "units" else None
     kept: list[Checked] = []
+    rows: dict[int, PassageRow] = {}
     seen_groups: set[int] = set()
     read = 0
-    while read < len(docs) and (len(seen_groups) if groups is not None else len(kept)) < need:
+
+    def full() -> bool:
+        return (len(seen_groups) if groups is not None else len(kept)) >= need
+
+    while read < len(docs) and not full():
         window = docs[read : read + FETCH_BATCH]
-        ids = [int(index.passage_ids[d]) for d in window]
-        texts = await store.read_norm_texts(index.db, ids)
-        for offset, (doc, pid) in enumerate(zip(window, ids, strict=True)):
-            text = evidence_text(texts.get(pid, ""), index, keep_absence=asks_absence)
+        rows.update(await index.passage_rows([int(index.passage_ids[d]) for d in window]))
+        for doc in window:  # stops as soon as the page is full: the rest stay in their order, unread
+            row = rows.get(int(index.passage_ids[doc]))
+            text = evidence_text(row.norm_text if row else "", index, asks_absence, looked_for)
+            read += 1
             if not check.passes(text, index.unit_name(int(doc)) if parsed.required else ""):
                 continue
             figure = parsed.wants_figure and has_figure_near(text, words)
-            kept.append(Checked(int(doc), float(scores[read + offset]), figure))
+            kept.append(Checked(int(doc), float(scores[read - 1]), figure))
             if groups is not None:
-                seen_groups.add(int(groups[read + offset]))
-        read += len(window)
+                seen_groups.add(int(groups[read - 1]))
+            if full():
+                break
     if parsed.wants_figure:
         kept.sort(key=lambda c: not c.figure)  # stable: the scores' order within
     return Ranking(np.concatenate([np.array([c.doc for c in kept], dtype=np.int64), docs[read:]]),
-                   np.concatenate([np.array([c.score for c in kept]), scores[read:]]))
+                   np.concatenate([np.array([c.score for c in kept]), scores[read:]]), rows)

@@ -15,7 +15,8 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote
+
+from reportqa.sqlite_uris import read_only_uri
 
 WORDS_NAME = "words.sqlite3"
 WORDS_FORMAT = 1
@@ -76,7 +77,7 @@ def carry_forward(previous: Path, path: Path) -> None:
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1", uri=True,
+    return sqlite3.connect(read_only_uri(path), uri=True,
                            check_same_thread=False)
 
 

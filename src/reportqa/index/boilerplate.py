@@ -21,7 +21,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-_SPLIT = re.compile(r"[，,。；;：:！!？?、\n（）()“”\"‘’《》【】\[\]]+")
+_SEPARATORS = r"，,。；;：:！!？?、\n（）()“”\"‘’《》【】\[\]"
+_SPLIT = re.compile(f"[{_SEPARATORS}]+")
+_NOT_SEPARATOR = re.compile(f"[^{_SEPARATORS}]*")
 MIN_CLAUSE_CHARS = 4
 SHARE_OF_REPORTS = 0.1  # a clause in a tenth of all reports (and in three at least) is boilerplate
 MIN_REPORTS = 3
@@ -91,4 +93,36 @@ def content(norm_text: str, boilerplate: frozenset[int]) -> str:
     if not boilerplate:
         return norm_text
     return "，".join(c for c in (part.strip() for part in _SPLIT.split(norm_text))
+                    if c and (len(c) < MIN_CLAUSE_CHARS or clause_key(c) not in boilerplate))
+
+
+def clauses_holding(text: str, words: Iterable[str], searched: str | None = None) -> list[str]:
+    """The clauses of ``text`` (split as ``content`` splits) that hold one of ``words``, in order;
+    the words are looked for in ``searched`` (the text in lower case, of the same length) if given.
+
+    What a check against the question needs of a passage: a clause holding none of the question's
+    words can add nothing to its coverage, so it is never keyed (a question's 400 candidates cost
+    what their few matching clauses cost, not their 27 clauses each). A clause is found from a
+    word's place by matching to the separators either side, forwards in the text and backwards in
+    it reversed (both in C)."""
+    searched = text if searched is None else searched
+    backwards = text[::-1]
+    size = len(text)
+    found: dict[int, int] = {}
+    for word in words:
+        at = searched.find(word) if word else -1
+        while at != -1:
+            start = size - _NOT_SEPARATOR.match(backwards, size - at).end()
+            if start not in found:
+                found[start] = _NOT_SEPARATOR.match(text, at).end()
+            at = searched.find(word, at + 1)
+    return [text[start:found[start]].strip() for start in sorted(found)]
+
+
+def content_holding(norm_text: str, boilerplate: frozenset[int], words: Iterable[str], searched: str | None = None,
+                    ) -> str:
+    """``content`` of the clauses holding one of ``words`` (found in ``searched``, as in
+    ``clauses_holding``): the same verdict for any check of those words, at the cost of keying a
+    few clauses (``verify``'s candidates). Clauses are keyed as written: keys are case-sensitive."""
+    return "，".join(c for c in clauses_holding(norm_text, words, searched)
                     if c and (len(c) < MIN_CLAUSE_CHARS or clause_key(c) not in boilerplate))

@@ -15,17 +15,18 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from reportqa.bm25.overlay import LIVE_ARRAYS
+from reportqa.bm25.overlay import LIVE_ARRAYS, LiveStats
+from reportqa.bm25.postings import Postings
 from reportqa.bm25.scoring import Frequencies, TermMatrix, weigh
 from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR, ParsedReport, Passage, ReportMeta
 from reportqa.domain.rules import config_fingerprint
-from reportqa.domain.section_kinds import load_section_kinds
+from reportqa.domain.section_kinds import SectionKinds, load_section_kinds
 from reportqa.domain.stored_words import WORDS_NAME, carry_forward, dictionary_key, stored_key, write_words
 from reportqa.domain.text import Tokenizer, get_index_tokenizer, normalise
 from reportqa.domain.unit_names import unit_words
@@ -48,8 +49,8 @@ from reportqa.index.checks import (
     write_manifest,
     write_overlaid_manifest,
 )
-from reportqa.index.overlay_plan import BASE_FILES, OverlayPlan, WrittenOverlay, merge_overlay, plan_overlay
-from reportqa.index.scan import INDEX_FORMAT, Previous, Scan, ranking_key
+from reportqa.index.overlay_plan import BASE_FILES, OverlayPlan, WrittenOverlay, plan_overlay
+from reportqa.index.scan import INDEX_FORMAT, Previous, PreviousArrays, Scan, ranking_key
 from reportqa.ingest.library_files import NotInLibrary, real_root
 from reportqa.ingest.pipeline import (
     METADATA_FILE,
@@ -473,18 +474,198 @@ async def _start_database(generation: Path, previous: Previous | None, reused: l
         if previous is not None and reused:
             kept = {r.id for r in reused}
             if previous.overlaid:
-                await merge_overlay(db, previous.generation / store.OVERLAY_DB, kept)
+                await store.keep_overlay_reports(db, previous.generation / store.OVERLAY_DB, kept)
             else:
-                dropped = [(r.id,) for r in previous.reports.values() if r.id not in kept]
-                await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
-                await db.executemany("DELETE FROM clauses WHERE report_id = ?", dropped)
-                await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
-            for table in ("skipped", "duplicates", "info", "files", "dead"):
-                await db.execute(f"DELETE FROM {table}")
+                await store.drop_reports(db, [r.id for r in previous.reports.values() if r.id not in kept])
+            await store.clear_library_tables(db)
     except BaseException:
         await store.close_quietly(db)  # an open connection's thread would keep the process alive
         raise
     return db
+
+
+@dataclass
+class NewReports:
+    """What a build adds to the kept reports: each parsed report's row, and its passages' ids,
+    reports, kinds and term counts (term ids into ``vocab``, which grows as new words come)."""
+
+    vocab: list[str]
+    next_report: int
+    next_passage: int
+    kinds: SectionKinds
+    now: str
+    term_id: dict[str, int] = field(init=False)
+    parts: list[TermMatrix] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    reports: list[int] = field(default_factory=list)
+    section_kinds: list[int] = field(default_factory=list)
+    rows: list[store.ReportRow] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.term_id = {term: i for i, term in enumerate(self.vocab)}
+
+    def add(self, source: str, digest: str, key: str, report: ParsedReport,
+            counts: list[dict[str, int]]) -> tuple[store.ReportRow, list[tuple]]:
+        """One parsed report: its row and passage rows for the database, its counts kept here."""
+        meta = report.meta
+        row = store.ReportRow(self.next_report, source, digest, key, meta.title, meta.unit, meta.year, meta.date,
+                              meta.region, meta.addressee, meta.cc, report.encoding, report.warnings,
+                              report.removed, len(report.passages), self.now, meta_details(meta))
+        passages = [(self.next_passage + i, self.next_report, p.ordinal, p.section, p.text, p.norm_text)
+                    for i, p in enumerate(report.passages)]
+        rows: list[dict[int, int]] = []
+        for i, (passage, passage_counts) in enumerate(zip(report.passages, counts, strict=True)):
+            rows.append({self._term(token): count for token, count in passage_counts.items()})
+            self.ids.append(self.next_passage + i)
+            self.reports.append(self.next_report)
+            self.section_kinds.append(self.kinds.of_passage(passage.section, passage.norm_text))
+        self.parts.append(TermMatrix.from_rows(rows))  # compact arrays, not a million dicts
+        self.rows.append(row)
+        self.sources.append(source)
+        self.next_passage += len(report.passages)
+        self.next_report += 1
+        return row, passages
+
+    def _term(self, token: str) -> int:
+        tid = self.term_id.get(token)
+        if tid is None:
+            tid = self.term_id[token] = len(self.vocab)
+            self.vocab.append(token)
+        return tid
+
+
+@dataclass
+class PassageArrays:
+    """Every passage of the new generation, kept and new, in id order: frequencies and per-passage
+    columns."""
+
+    freqs: Frequencies
+    ids: np.ndarray
+    report_of: np.ndarray
+    section_kind: np.ndarray
+    doc_len: np.ndarray
+
+
+def _passage_arrays(arrays: PreviousArrays | None, reused: list[store.KnownReport], new: NewReports) -> PassageArrays:
+    """The kept passages' frequencies less the dropped reports', plus the new ones."""
+    new_matrix = TermMatrix.concat(new.parts)
+    fresh = Frequencies.from_matrix(new_matrix, len(new.vocab))
+    new_len = new_matrix.doc_len().astype(np.int32)
+    new_report_of = np.array(new.reports, dtype=np.int64)
+    new_ids = np.array(new.ids, dtype=np.int64)
+    new_kinds = np.array(new.section_kinds, dtype=np.int8)
+    if arrays is None:
+        return PassageArrays(fresh, new_ids, new_report_of, new_kinds, new_len)
+    keep = np.isin(arrays.passage_report, np.array([r.id for r in reused], dtype=np.int64))
+    return PassageArrays(arrays.freqs.keep(keep).extend(fresh),
+                         np.concatenate([arrays.passage_ids[keep], new_ids]),
+                         np.concatenate([arrays.passage_report[keep], new_report_of]),
+                         np.concatenate([arrays.passage_kind[keep], new_kinds]),
+                         np.concatenate([arrays.passage_len[keep], new_len]))
+
+
+@dataclass
+class Weighed:
+    """BM25 over a generation's passages and the boilerplate of its reports; for a full build, the
+    clause counts an overlay recounts from; for an overlay, the live statistics it was weighed with."""
+
+    postings: Postings
+    boilerplate: np.ndarray
+    counted: dict[str, np.ndarray]
+    live: LiveStats | None = None
+    extra: list[str] | None = None
+
+
+async def _weighed(passages: PassageArrays, vocab: list[str], clause_keys: list[np.ndarray], n_reports: int,
+                   settings: Settings, overlay: OverlayPlan | None) -> Weighed:
+    bm25 = (settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta)
+    if overlay is not None:
+        live, extra = overlay.live_stats(settings, passages.freqs, vocab, passages.doc_len)
+        postings = weigh(passages.freqs, *bm25, doc_len=passages.doc_len, idf=live.idf[live.overlay_terms],
+                         avgdl=live.avgdl)
+        boilerplate = await overlay.recount_boilerplate(clause_keys, len(overlay.base_reused) + n_reports)
+        return Weighed(postings, boilerplate, {}, live, extra)
+    postings = weigh(passages.freqs, *bm25, doc_len=passages.doc_len)
+    keys, counts = key_counts(clause_keys)
+    # what an overlay on this generation recounts the boilerplate from
+    candidates = counts >= candidate_floor(n_reports, settings.overlay_max_share)
+    counted = {"boilerplate_keys": keys[candidates], "boilerplate_counts": counts[candidates],
+               "boilerplate_share": np.float64(settings.overlay_max_share)}
+    return Weighed(postings, keys[counts >= threshold(n_reports)], counted)
+
+
+def _serving_arrays(passages: PassageArrays, weighed: Weighed) -> dict[str, np.ndarray]:
+    """The arrays saved in ``terms.npz`` (what a generation is served from)."""
+    postings = weighed.postings
+    return {
+        "passage_ids": passages.ids,
+        "passage_report": passages.report_of,
+        "passage_kind": passages.section_kind,
+        "passage_len": passages.doc_len,
+        "post_indptr": postings.indptr,
+        "post_docs": postings.docs,
+        "post_tf": passages.freqs.tf,
+        "post_weights": postings.weights,
+        "post_absent": postings.absent,
+        "post_idf": postings.idf,
+        "post_df": postings.df,
+        "block_indptr": postings.block_indptr,
+        "block_ids": postings.block_ids,
+        "block_max": postings.block_max,
+        "boilerplate": weighed.boilerplate,
+        **weighed.counted,
+    }
+
+
+def _build_info(build_id: str, now: str, scan: Scan, reports_dir: Path, settings: Settings,
+                skipped: list[Skipped], unreadable: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The ``info`` table: what built this generation, from what, and what it could not read."""
+    return {
+        "format": INDEX_FORMAT,
+        "build_id": build_id,
+        "built_at": now,
+        "scan_started_ns": str(scan.started_ns),
+        "reports_dir": str(reports_dir),
+        "ranking": ranking_key(settings),
+        "skipped": json.dumps([[s.source, s.reason] for s in skipped], ensure_ascii=False),
+        "duplicates": json.dumps([list(d) for d in scan.duplicates], ensure_ascii=False),
+        "unreadable": json.dumps({k: list(v) for k, v in unreadable.items()}, ensure_ascii=False),
+    }
+
+
+async def _first_ids(previous: Previous | None, arrays: PreviousArrays | None, id_floor: int) -> tuple[int, int]:
+    """The ids the first new report and passage take: past every id the previous generation gave."""
+    old_reports = previous.reports.values() if previous else []
+    next_report = max([r.id for r in old_reports] + [id_floor - 1]) + 1
+    next_passage = int(arrays.passage_ids.max()) + 1 if arrays is not None and len(arrays.passage_ids) else id_floor
+    if previous is not None and arrays is None and previous.reports:
+        # nothing kept: ids still move on, so a passage id never names two different passages
+        next_passage = max(next_passage, await store.max_passage_id(previous.generation / store.DB_NAME) + 1)
+    return next_report, next_passage
+
+
+async def _started(generation: Path, previous: Previous | None, scan: Scan, runner: BoundedRunner,
+                   stream: Generator[Parsed, None, None], words: asyncio.Future,
+                   ) -> tuple[PreviousArrays | None, store.aiosqlite.Connection, Parsed | None]:
+    """The previous arrays, the new database and the first parsed file: parsing (jieba: CPU)
+    overlaps reading the previous arrays and copying its database (I/O). On a failure everything
+    started is stopped before it is raised."""
+    first = asyncio.get_running_loop().run_in_executor(None, next, stream, None)
+    db = None
+    try:
+        arrays = await asyncio.to_thread(previous.load_arrays) if previous and scan.reused else None
+        db = await _start_database(generation, previous, scan.reused)
+        return arrays, db, await first
+    except BaseException:
+        runner.stop()  # the thread waiting for the first file returns
+        first.cancel()
+        await _settled(words)  # its thread writes into the generation being given up
+        with contextlib.suppress(ValueError):
+            stream.close()
+        if db is not None:
+            await store.close_quietly(db)
+        raise
 
 
 async def _write_generation(
@@ -504,29 +685,14 @@ async def _write_generation(
     ``_write_overlaid``, which reads what it wrote from ``overlay.written``)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    # parsing (jieba: CPU) overlaps reading the previous arrays and copying its database (I/O)
-    loop = asyncio.get_running_loop()
     # the dictionary questions are cut with, beside the passages (a link when the config is unchanged;
     # an overlay's generation serves its base's)
     words = asyncio.ensure_future(asyncio.sleep(0) if overlay is not None else asyncio.to_thread(
         _store_words, generation, previous.generation if previous else None, settings.config_dir))
     stream = runner.run([(path, reports_dir, options, override) for path, override, _, _ in scan.to_parse])
-    first = loop.run_in_executor(None, next, stream, None)
-    db = None
-    try:
-        arrays = await asyncio.to_thread(previous.load_arrays) if previous and scan.reused else None
-        db = await _start_database(generation, previous, scan.reused)
-        timings["load_previous"] = time.perf_counter() - started
-        first_parsed = await first
-    except BaseException:
-        runner.stop()  # the thread waiting for the first file returns
-        first.cancel()
-        await _settled(words)  # its thread writes into the generation being given up
-        with contextlib.suppress(ValueError):
-            stream.close()
-        if db is not None:
-            await store.close_quietly(db)
-        raise
+    loop = asyncio.get_running_loop()
+    arrays, db, first_parsed = await _started(generation, previous, scan, runner, stream, words)
+    timings["load_previous"] = time.perf_counter() - started
 
     async def parsed_files() -> AsyncIterator[Parsed]:
         item = first_parsed
@@ -536,153 +702,31 @@ async def _write_generation(
             item = await loop.run_in_executor(None, next, stream, None)
 
     build_id = new_build_id()
-    vocab: list[str] = list(arrays.vocab) if arrays else []
-    term_id = {term: i for i, term in enumerate(vocab)}
-    kinds = load_section_kinds(settings.config_dir)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    keys = {p: (d, k) for p, _, d, k in scan.to_parse}
     skipped, unreadable = list(scan.skipped), dict(scan.unreadable)
     try:
-        # new and changed reports
-        old_reports = previous.reports.values() if previous else []
-        next_report = max([r.id for r in old_reports] + [id_floor - 1]) + 1
-        next_passage = int(arrays.passage_ids.max()) + 1 if arrays is not None and len(arrays.passage_ids) else id_floor
-        if previous is not None and arrays is None and previous.reports:
-            # nothing kept: ids still move on, so a passage id never names two different passages
-            next_passage = max(next_passage, await _max_passage_id(previous.generation) + 1)
-        new_parts: list[TermMatrix] = []
-        new_ids: list[int] = []
-        new_reports: list[int] = []
-        new_kinds: list[int] = []
-        new_report_rows: list[store.ReportRow] = []
+        new = NewReports(list(arrays.vocab) if arrays else [], *await _first_ids(previous, arrays, id_floor),
+                         load_section_kinds(settings.config_dir), now)
         stored_at = time.perf_counter()
-        parsed_sources: list[str] = []
-        parse_cpu = tokenize_cpu = 0.0
-        async for item in parsed_files():
-            path, report, error = item.path, item.report, item.error
-            parse_cpu += item.parse_seconds
-            tokenize_cpu += item.tokenize_seconds
-            source = source_name(path, reports_dir)
-            digest, key = keys[path]
-            if report is None:
-                skipped.append(Skipped(source, error or "unreadable"))
-                unreadable[source] = (key, error or "unreadable")
-                continue
-            meta = report.meta
-            row = store.ReportRow(next_report, source, digest, key, meta.title, meta.unit, meta.year, meta.date,
-                                  meta.region, meta.addressee, meta.cc, report.encoding, report.warnings,
-                                  report.removed, len(report.passages), now, meta_details(meta))
-            new_report_rows.append(row)
-            await db.execute(
-                f"INSERT INTO reports ({store.REPORT_COLUMNS}) VALUES ({','.join('?' * 17)})", row.to_row()
-            )
-            await store.write_clause_keys(db, next_report, item.clause_keys)
-            await db.executemany(
-                "INSERT INTO passages (id, report_id, ordinal, section, text, norm_text) VALUES (?,?,?,?,?,?)",
-                [(next_passage + i, next_report, p.ordinal, p.section, p.text, p.norm_text)
-                 for i, p in enumerate(report.passages)],
-            )
-            rows: list[dict[int, int]] = []
-            for i, (passage, counts) in enumerate(zip(report.passages, item.counts, strict=True)):
-                row_counts: dict[int, int] = {}
-                for token, count in counts.items():
-                    tid = term_id.get(token)
-                    if tid is None:
-                        tid = term_id[token] = len(vocab)
-                        vocab.append(token)
-                    row_counts[tid] = count
-                rows.append(row_counts)
-                new_ids.append(next_passage + i)
-                new_reports.append(next_report)
-                new_kinds.append(kinds.of_passage(passage.section, passage.norm_text))
-            new_parts.append(TermMatrix.from_rows(rows))  # compact arrays, not a million dicts
-            parsed_sources.append(source)
-            next_passage += len(report.passages)
-            next_report += 1
-
-        # BM25 over everything: the kept passages' frequencies less the dropped reports', plus the
-        # new ones; saved beside the database
+        cpu = await _store_parsed(db, parsed_files(), new, scan, reports_dir, skipped, unreadable)
+        # BM25 over everything, saved beside the database
         bm25_at = time.perf_counter()
         timings["parse_and_store"] = bm25_at - stored_at
-        timings["parse_cpu"], timings["tokenize_cpu"] = parse_cpu, tokenize_cpu
-        new_matrix = TermMatrix.concat(new_parts)
-        fresh = Frequencies.from_matrix(new_matrix, len(vocab))
-        new_len = new_matrix.doc_len().astype(np.int32)
-        new_report_of = np.array(new_reports, dtype=np.int64)
-        if arrays is not None:
-            keep = np.isin(arrays.passage_report, np.array([r.id for r in scan.reused], dtype=np.int64))
-            freqs = arrays.freqs.keep(keep).extend(fresh)
-            ids = np.concatenate([arrays.passage_ids[keep], np.array(new_ids, dtype=np.int64)])
-            report_of = np.concatenate([arrays.passage_report[keep], new_report_of])
-            section_kind = np.concatenate([arrays.passage_kind[keep], np.array(new_kinds, dtype=np.int8)])
-            doc_len = np.concatenate([arrays.passage_len[keep], new_len])
-        else:
-            freqs = fresh
-            ids, report_of = np.array(new_ids, dtype=np.int64), new_report_of
-            section_kind = np.array(new_kinds, dtype=np.int8)
-            doc_len = new_len
+        timings["parse_cpu"], timings["tokenize_cpu"] = cpu
+        passages = _passage_arrays(arrays, scan.reused, new)
         clause_keys = [np.frombuffer(blob, dtype=np.uint64) for blob in await store.read_clause_keys(db)]
-        n_reports = len(scan.reused) + len(new_report_rows)
-        counted: dict[str, np.ndarray] = {}
-        if overlay is None:
-            postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
-                             doc_len=doc_len)
-            keys, counts = key_counts(clause_keys)
-            boilerplate = keys[counts >= threshold(n_reports)]
-            # what an overlay on this generation recounts the boilerplate from
-            candidates = counts >= candidate_floor(n_reports, settings.overlay_max_share)
-            counted = {"boilerplate_keys": keys[candidates], "boilerplate_counts": counts[candidates],
-                       "boilerplate_share": np.float64(settings.overlay_max_share)}
-        else:
-            live, extra = overlay.live_stats(settings, freqs, vocab, doc_len)
-            postings = weigh(freqs, settings.bm25_variant, settings.bm25_k1, settings.bm25_b, settings.bm25_delta,
-                             doc_len=doc_len, idf=live.idf[live.overlay_terms], avgdl=live.avgdl)
-            boilerplate = await overlay.recount_boilerplate(clause_keys, len(overlay.base_reused) + n_reports)
-        saved = {
-            "passage_ids": ids,
-            "passage_report": report_of,
-            "passage_kind": section_kind,
-            "passage_len": doc_len,
-            "post_indptr": postings.indptr,
-            "post_docs": postings.docs,
-            "post_tf": freqs.tf,
-            "post_weights": postings.weights,
-            "post_absent": postings.absent,
-            "post_idf": postings.idf,
-            "post_df": postings.df,
-            "block_indptr": postings.block_indptr,
-            "block_ids": postings.block_ids,
-            "block_max": postings.block_max,
-            "boilerplate": boilerplate,
-            **counted,
-        }
+        weighed = await _weighed(passages, new.vocab, clause_keys, len(scan.reused) + len(new.rows), settings,
+                                 overlay)
+        saved = _serving_arrays(passages, weighed)
         np.savez(generation / store.TERMS_NAME, **saved)  # stored, not deflated: served memory-mapped
-        (generation / store.VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        written_at = time.perf_counter()
-        timings["bm25_and_save"] = written_at - bm25_at
-
-        await db.executemany("INSERT INTO skipped VALUES (?, ?)", [(s.source, s.reason) for s in skipped])
-        await db.executemany("INSERT INTO duplicates VALUES (?, ?)", scan.duplicates)
-        await db.executemany(
-            "INSERT INTO files VALUES (?, ?, ?, ?)",
+        (generation / store.VOCAB_NAME).write_text(json.dumps(new.vocab, ensure_ascii=False), encoding="utf-8")
+        timings["bm25_and_save"] = time.perf_counter() - bm25_at
+        await store.write_library_tables(
+            db, [(s.source, s.reason) for s in skipped], scan.duplicates,
             [(source, st.size, st.mtime_ns, st.sha256) for source, st in scan.stamps.items()],
-        )
-        info = {
-            "format": INDEX_FORMAT,
-            "build_id": build_id,
-            "built_at": now,
-            "scan_started_ns": str(scan.started_ns),
-            "reports_dir": str(reports_dir),
-            "ranking": ranking_key(settings),
-            "skipped": json.dumps([[s.source, s.reason] for s in skipped], ensure_ascii=False),
-            "duplicates": json.dumps([list(d) for d in scan.duplicates], ensure_ascii=False),
-            "unreadable": json.dumps({k: list(v) for k, v in unreadable.items()}, ensure_ascii=False),
-        }
-        await db.executemany("INSERT INTO info VALUES (?, ?)", list(info.items()))
-        if overlay is not None:
-            await db.executemany("INSERT INTO dead VALUES (?)", [(i,) for i in overlay.dead_reports])
-        await db.commit()
-        await db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file: served read-only anywhere
+            _build_info(build_id, now, scan, reports_dir, settings, skipped, unreadable),
+            overlay.dead_reports if overlay is not None else [])
+        await store.seal(db)
     finally:
         runner.stop()  # after a failure, a thread still waiting on a worker returns at once
         with contextlib.suppress(ValueError):  # "generator already executing": a cancelled next()
@@ -690,19 +734,41 @@ async def _write_generation(
         await store.close_quietly(db)
         await _settled(words)
     words.result()  # its failure (a full disk) fails the build
-    shape = Shape(passages=len(ids), terms=len(vocab), postings=len(postings.docs),
-                  reports=len(scan.reused) + len(new_report_rows))
+    shape = Shape(passages=len(passages.ids), terms=len(new.vocab), postings=len(weighed.postings.docs),
+                  reports=len(scan.reused) + len(new.rows))
     if overlay is None:
         await asyncio.to_thread(write_manifest, generation, build_id, list(BASE_FILES), shape)
-        await asyncio.to_thread(check_written, generation, saved, vocab)
+        await asyncio.to_thread(check_written, generation, saved, new.vocab)
     else:
-        overlay.written = WrittenOverlay(build_id, shape, saved, vocab, live, extra, new_report_rows)
-    summary = _summary_of(generation, scan.reused + new_report_rows, skipped, scan.duplicates)
-    summary.parsed = parsed_sources
+        assert weighed.live is not None and weighed.extra is not None
+        overlay.written = WrittenOverlay(build_id, shape, saved, new.vocab, weighed.live, weighed.extra, new.rows)
+    summary = _summary_of(generation, scan.reused + new.rows, skipped, scan.duplicates)
+    summary.parsed = new.sources
     summary.changed = True
     summary.timings = timings
     summary.parse_peak_mb = round(runner.peak_kb / 1024, 1)
     return summary
+
+
+async def _store_parsed(db: store.aiosqlite.Connection, parsed: AsyncIterator[Parsed], new: NewReports, scan: Scan,
+                        reports_dir: Path, skipped: list[Skipped], unreadable: dict[str, tuple[str, str]],
+                        ) -> tuple[float, float]:
+    """Each parsed file into the database and ``new`` as it comes (a file that failed into
+    ``skipped`` and ``unreadable``); the CPU seconds parsing and tokenising took."""
+    keys = {p: (d, k) for p, _, d, k in scan.to_parse}
+    parse_cpu = tokenize_cpu = 0.0
+    async for item in parsed:
+        parse_cpu += item.parse_seconds
+        tokenize_cpu += item.tokenize_seconds
+        source = source_name(item.path, reports_dir)
+        digest, key = keys[item.path]
+        if item.report is None:
+            skipped.append(Skipped(source, item.error or "unreadable"))
+            unreadable[source] = (key, item.error or "unreadable")
+            continue
+        row, passages = new.add(source, digest, key, item.report, item.counts)
+        await store.insert_report(db, row, item.clause_keys, passages)
+    return parse_cpu, tokenize_cpu
 
 
 async def _settled(task: asyncio.Future) -> None:
@@ -730,15 +796,6 @@ def _id_floor() -> int:
     cannot be trusted, and a bot's buttons name passages and reports by id: an old button must find
     its passage gone, never another in its place."""
     return time.time_ns() // 1000
-
-
-async def _max_passage_id(generation: Path) -> int:
-    db = await store.connect(generation / store.DB_NAME, readonly=True)
-    try:
-        rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM passages")
-        return int(next(iter(rows))[0])
-    finally:
-        await db.close()
 
 
 async def summarise(generation: Path) -> BuildSummary:

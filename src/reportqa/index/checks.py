@@ -31,7 +31,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 
@@ -39,6 +38,7 @@ from reportqa.bm25.overlay import LIVE_ARRAYS
 from reportqa.bm25.postings import BLOCK
 from reportqa.domain.stored_words import WORDS_NAME
 from reportqa.errors import IndexDamaged
+from reportqa.index import database as store
 from reportqa.index.arrays import load_arrays
 
 MANIFEST_NAME = "MANIFEST.json"
@@ -232,34 +232,25 @@ def check_database(db_path: Path, manifest: dict, arrays: dict[str, np.ndarray],
     """Problems with the database against the manifest and the arrays: another build's, passages
     the arrays name that it lacks, or (``integrity``) pages SQLite finds broken."""
     try:
-        connection = sqlite3.connect(f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error as exc:
-        return [f"index.sqlite3 cannot be opened: {exc}"]
-    try:
-        info = dict(connection.execute("SELECT key, value FROM info").fetchall())
-        if info.get("build_id") != manifest.get("build_id"):
-            return ["index.sqlite3 is from another build than the arrays"]
-        count, low, high = connection.execute("SELECT count(*), min(id), max(id) FROM passages").fetchone()
-        report_ids = np.array([row[0] for row in connection.execute("SELECT id FROM reports")], dtype=np.int64)
-        reports = len(report_ids)
-        passage_ids = arrays["passage_ids"]
-        problems = []
-        if not np.isin(arrays["passage_report"], report_ids).all():
-            problems.append("passage_report names reports index.sqlite3 does not hold")
-        if reports != manifest["shape"].get("reports"):
-            problems.append(f"index.sqlite3 has {reports:,} reports, the build had {manifest['shape'].get('reports')}")
-        if len(passage_ids) and (count != len(passage_ids) or low != int(passage_ids[0])
-                                 or high != int(passage_ids[-1])):
-            problems.append("index.sqlite3's passages are not the ones the arrays name")
-        if integrity:
-            verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
-            if verdict != "ok":
-                problems.append(f"index.sqlite3 fails SQLite's integrity check: {verdict}"[:300])
-        return problems
+        facts = store.read_facts(db_path, integrity)
     except sqlite3.Error as exc:
         return [f"index.sqlite3 cannot be read: {exc}"[:300]]
-    finally:
-        connection.close()
+    if facts.build_id != manifest.get("build_id"):
+        return ["index.sqlite3 is from another build than the arrays"]
+    report_ids = np.array(facts.report_ids, dtype=np.int64)
+    passage_ids = arrays["passage_ids"]
+    problems = []
+    if not np.isin(arrays["passage_report"], report_ids).all():
+        problems.append("passage_report names reports index.sqlite3 does not hold")
+    if len(report_ids) != manifest["shape"].get("reports"):
+        problems.append(f"index.sqlite3 has {len(report_ids):,} reports, the build had "
+                        f"{manifest['shape'].get('reports')}")
+    if len(passage_ids) and (facts.passages != len(passage_ids) or facts.low_id != int(passage_ids[0])
+                             or facts.high_id != int(passage_ids[-1])):
+        problems.append("index.sqlite3's passages are not the ones the arrays name")
+    if facts.integrity is not None and facts.integrity != "ok":
+        problems.append(f"index.sqlite3 fails SQLite's integrity check: {facts.integrity}"[:300])
+    return problems
 
 
 def _file_stamps(generation: Path, names: Iterable[str]) -> dict[str, list[int]] | None:
@@ -372,8 +363,6 @@ def is_overlaid(manifest: dict) -> bool:
 
 def overlay_files() -> tuple[str, ...]:
     """The files of an overlaid generation beyond its base's (manifest names)."""
-    from reportqa.index import database as store
-
     return (LIVE_NAME, EXTRA_VOCAB_NAME, *(f"{OVERLAY_DIR}/{name}" for name in
                                           (store.DB_NAME, store.TERMS_NAME, store.VOCAB_NAME)))
 
@@ -387,8 +376,6 @@ def verified_load(generation: Path, *, arrays: Iterable[str] | None = None, deep
     files are as they were when they last passed, and remember them when they pass now. Raises
     ``IndexDamaged`` naming each problem."""
     wanted = ALL_ARRAYS if arrays is None else tuple(arrays)
-    from reportqa.index import database as store
-
     try:
         manifest = read_manifest(generation)
     except IndexDamaged as exc:
@@ -453,8 +440,6 @@ def _overlay_problems(generation: Path, manifest: dict, overlay_arrays: dict[str
                       live: dict[str, np.ndarray], base_arrays: dict[str, np.ndarray], base_vocab: list[str],
                       extra: object, wanted: Iterable[str], integrity: bool) -> list[str]:
     """The overlay's arrays and database, then the live statistics against base and overlay."""
-    from reportqa.index import database as store
-
     problems = [f"overlay: {p}" for p in _content_problems(generation / OVERLAY_DIR / store.DB_NAME,
                                                            overlay_part(manifest), overlay_arrays, overlay_vocab,
                                                            wanted, integrity)]
@@ -507,8 +492,6 @@ def check_written(generation: Path, arrays: dict[str, np.ndarray], vocab: list[s
     it wrote, still in memory: a generation that fails is never published. It is then remembered as
     checked, so neither the first question nor the next build reads it all again. Raises
     ``IndexDamaged``."""
-    from reportqa.index import database as store
-
     manifest = read_manifest(generation)
     problems = _content_problems(generation / store.DB_NAME, manifest, arrays, vocab, ALL_ARRAYS, integrity=False)
     if problems:
@@ -521,8 +504,6 @@ def check_written_overlaid(generation: Path, overlay_arrays: dict[str, np.ndarra
                            live: dict[str, np.ndarray], extra: list[str]) -> None:
     """``check_written`` for an overlaid generation: the overlay and the live statistics it wrote
     (its base is files of the served generation, checked before this build used them)."""
-    from reportqa.index import database as store
-
     manifest = read_manifest(generation)
     base = load_arrays(generation / store.TERMS_NAME, ("post_indptr", "passage_ids"))
     base_vocab = json.loads((generation / store.VOCAB_NAME).read_text(encoding="utf-8"))

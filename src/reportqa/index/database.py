@@ -32,9 +32,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote
 
 import aiosqlite
+
+from reportqa.sqlite_uris import read_only_uri
 
 DB_NAME = "index.sqlite3"
 TERMS_NAME = "terms.npz"
@@ -275,10 +276,6 @@ def folder_lock(folder: Path, name: str) -> Iterator[None]:
 # SQLite
 
 
-def _read_only_uri(db_path: Path) -> str:
-    return f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1"
-
-
 # An overlaid generation (``overlay.py``): its base's database (a hard link, never written) with the
 # overlay's attached, and views named as the tables that put the two together, so that every query
 # here reads the generation as one. Base reports the overlay replaced or removed are in its ``dead``.
@@ -304,11 +301,11 @@ async def connect(db_path: Path, *, readonly: bool = False) -> aiosqlite.Connect
     a read-only mount is served. An overlaid generation's database is read with its overlay's, as one
     (``OVERLAY_VIEWS``)."""
     if readonly:
-        db = await _daemon(aiosqlite.connect(_read_only_uri(db_path), uri=True))
+        db = await _daemon(aiosqlite.connect(read_only_uri(db_path), uri=True))
         overlay = db_path.parent / OVERLAY_DB
         if db_path.name == DB_NAME and overlay.is_file():
             try:
-                await db.execute("ATTACH DATABASE ? AS overlay", (_read_only_uri(overlay),))
+                await db.execute("ATTACH DATABASE ? AS overlay", (read_only_uri(overlay),))
                 for view in OVERLAY_VIEWS:
                     await db.execute(view)
             except BaseException:
@@ -355,7 +352,7 @@ def copy_database(source: Path, target: Path) -> None:
     copies what it holds too."""
     wal = source.with_name(source.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
-        src = sqlite3.connect(f"file:{quote(str(source.absolute()))}?mode=ro", uri=True)
+        src = sqlite3.connect(read_only_uri(source, immutable=False), uri=True)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
@@ -486,3 +483,104 @@ async def read_pairs(db: aiosqlite.Connection, table: str) -> list[tuple[str, st
 async def read_info(db: aiosqlite.Connection) -> dict[str, str]:
     rows = await db.execute_fetchall("SELECT key, value FROM info")
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    """What checking a generation needs of its database (``checks.check_database``)."""
+
+    build_id: str | None
+    passages: int
+    low_id: int | None
+    high_id: int | None
+    report_ids: list[int]
+    integrity: str | None  # SQLite's verdict, when asked for
+
+
+def read_facts(db_path: Path, integrity: bool) -> DatabaseFacts:
+    """The facts of a published database, read synchronously (a check runs in a worker thread);
+    ``sqlite3.Error`` when it cannot be opened or read."""
+    connection = sqlite3.connect(read_only_uri(db_path), uri=True)
+    try:
+        info = dict(connection.execute("SELECT key, value FROM info").fetchall())
+        count, low, high = connection.execute("SELECT count(*), min(id), max(id) FROM passages").fetchone()
+        report_ids = [row[0] for row in connection.execute("SELECT id FROM reports")]
+        verdict = connection.execute("PRAGMA integrity_check").fetchone()[0] if integrity else None
+        return DatabaseFacts(info.get("build_id"), count, low, high, report_ids, verdict)
+    finally:
+        connection.close()
+
+
+# -- writing a generation (index/builder.py) ---------------------------------------------------
+
+
+async def drop_reports(db: aiosqlite.Connection, report_ids: list[int]) -> None:
+    """Reports, their passages and clause keys out of a database being built from a copy."""
+    dropped = [(i,) for i in report_ids]
+    await db.executemany("DELETE FROM passages WHERE report_id = ?", dropped)
+    await db.executemany("DELETE FROM clauses WHERE report_id = ?", dropped)
+    await db.executemany("DELETE FROM reports WHERE id = ?", dropped)
+
+
+LIBRARY_TABLES = ("skipped", "duplicates", "info", "files", "dead")  # what each build writes afresh
+
+
+async def clear_library_tables(db: aiosqlite.Connection) -> None:
+    for table in LIBRARY_TABLES:
+        await db.execute(f"DELETE FROM {table}")
+
+
+async def keep_overlay_reports(db: aiosqlite.Connection, overlay_db: Path, kept: set[int]) -> None:
+    """Into a copy of an overlaid generation's base database: only the ``kept`` reports of the
+    base, then those of the overlay."""
+    await db.execute("CREATE TEMP TABLE kept (id INTEGER PRIMARY KEY)")
+    await db.executemany("INSERT INTO kept VALUES (?)", [(i,) for i in sorted(kept)])
+    for table, key in (("passages", "report_id"), ("clauses", "report_id"), ("reports", "id")):
+        await db.execute(f"DELETE FROM {table} WHERE {key} NOT IN (SELECT id FROM kept)")
+    await db.commit()
+    await db.execute("ATTACH DATABASE ? AS old_overlay", (str(overlay_db),))  # only read
+    for table, key in (("reports", "id"), ("passages", "report_id"), ("clauses", "report_id")):
+        await db.execute(f"INSERT INTO main.{table} SELECT * FROM old_overlay.{table} "
+                         f"WHERE {key} IN (SELECT id FROM kept)")
+    await db.commit()
+    await db.execute("DETACH DATABASE old_overlay")
+    await db.execute("DROP TABLE kept")
+
+
+async def insert_report(db: aiosqlite.Connection, row: ReportRow, clause_keys: bytes,
+                        passages: list[tuple[int, int, int, str, str, str]]) -> None:
+    """A parsed report: its row, its clause keys, its passages (id, report id, ordinal, section, text,
+    normalised text)."""
+    await db.execute(f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES ({','.join('?' * len(row.to_row()))})",
+                     row.to_row())
+    await write_clause_keys(db, row.id, clause_keys)
+    await db.executemany(
+        "INSERT INTO passages (id, report_id, ordinal, section, text, norm_text) VALUES (?,?,?,?,?,?)", passages)
+
+
+async def write_library_tables(db: aiosqlite.Connection, skipped: list[tuple[str, str]],
+                               duplicates: list[tuple[str, str]], files: list[tuple[str, int, int, str]],
+                               info: dict[str, str], dead_reports: list[int]) -> None:
+    """What a build saw of the folder (skipped files, duplicates, every file's stamp), its ``info``,
+    and an overlay's dead base reports."""
+    await db.executemany("INSERT INTO skipped VALUES (?, ?)", skipped)
+    await db.executemany("INSERT INTO duplicates VALUES (?, ?)", duplicates)
+    await db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", files)
+    await db.executemany("INSERT INTO info VALUES (?, ?)", list(info.items()))
+    await db.executemany("INSERT INTO dead VALUES (?)", [(i,) for i in dead_reports])
+
+
+async def seal(db: aiosqlite.Connection) -> None:
+    """Commit, and make the file self-contained (no write-ahead log): served read-only anywhere."""
+    await db.commit()
+    await db.execute("PRAGMA journal_mode=DELETE")
+
+
+async def max_passage_id(db_path: Path) -> int:
+    """The highest passage id a published database holds (0 for none)."""
+    db = await connect(db_path, readonly=True)
+    try:
+        rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM passages")
+        return int(next(iter(rows))[0])
+    finally:
+        await db.close()

@@ -1,7 +1,7 @@
 """How an update is written as an overlay over the last full build (``overlay.py`` reads one): whether
 it can be, the base it keeps and what of it is dead now (``plan_overlay``); and, when the next update
 is a full build again (compaction), an overlaid generation's database merged back into one file
-(``merge_overlay``). ``indexer`` writes both kinds of generation."""
+(``database.keep_overlay_reports``). ``indexer`` writes both kinds of generation."""
 
 from __future__ import annotations
 
@@ -150,20 +150,3 @@ def plan_overlay(previous: Previous | None, scan: Scan, settings: Settings, full
         previous_live=previous_live, overlay_previous=overlay_previous, overlay_reused=overlay_reused,
         base_reused=base_reused, boilerplate_counts=(arrays["boilerplate_keys"], arrays["boilerplate_counts"]),
         id_floor=highest + 1)
-
-
-async def merge_overlay(db: store.aiosqlite.Connection, overlay_db: Path, kept: set[int]) -> None:
-    """Into a copy of an overlaid generation's base database: only the ``kept`` reports of the
-    base, then those of the overlay."""
-    await db.execute("CREATE TEMP TABLE kept (id INTEGER PRIMARY KEY)")
-    await db.executemany("INSERT INTO kept VALUES (?)", [(i,) for i in sorted(kept)])
-    for table, key in (("passages", "report_id"), ("clauses", "report_id"), ("reports", "id")):
-        await db.execute(f"DELETE FROM {table} WHERE {key} NOT IN (SELECT id FROM kept)")
-    await db.commit()
-    await db.execute("ATTACH DATABASE ? AS old_overlay", (str(overlay_db),))  # only read
-    for table, key in (("reports", "id"), ("passages", "report_id"), ("clauses", "report_id")):
-        await db.execute(f"INSERT INTO main.{table} SELECT * FROM old_overlay.{table} "
-                         f"WHERE {key} IN (SELECT id FROM kept)")
-    await db.commit()
-    await db.execute("DETACH DATABASE old_overlay")
-    await db.execute("DROP TABLE kept")

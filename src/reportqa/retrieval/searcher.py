@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +114,14 @@ class Ranking:
 
     docs: np.ndarray
     scores: np.ndarray
+    # the rows already read while checking candidates, by passage id: a page shows them unread again
+    rows: Mapping[int, store.PassageRow] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def page(self, offset: int, size: int) -> Ranking:
-        return Ranking(self.docs[offset : offset + size], self.scores[offset : offset + size])
+        return Ranking(self.docs[offset : offset + size], self.scores[offset : offset + size], self.rows)
 
 
 EMPTY = Ranking(np.empty(0, np.int32), np.empty(0, np.float64))
@@ -405,20 +407,29 @@ class SearchIndex:
         keep = np.sort(first)
         known = self._doc_unit_known[ranking.docs[keep]]
         keep = np.concatenate([keep[known], keep[~known]])
-        return Ranking(ranking.docs[keep], ranking.scores[keep])
+        return Ranking(ranking.docs[keep], ranking.scores[keep], ranking.rows)
 
     # -- fetching what is shown --------------------------------------------------------------
 
     async def results(self, parsed: ParsedQuestion, page: Ranking, offset: int) -> list[Result]:
         """The passages of a page of a ranking, with their reports, numbered from ``offset + 1``."""
         ids = [int(self.passage_ids[doc]) for doc in page.docs]
-        rows = await store.read_passages(self.db, ids)
+        rows = await self.passage_rows(ids, page.rows)
         results = []
         for rank, (doc, score, pid) in enumerate(zip(page.docs, page.scores, ids, strict=True), start=offset + 1):
             row = rows[pid]
             results.append(Result(rank, float(score), pid, self.reports[row.report_id], row.section, row.text,
                                   row.norm_text, row.ordinal, self.matched_tokens(parsed, int(doc))))
         return results
+
+    async def passage_rows(self, ids: list[int], known: Mapping[int, store.PassageRow] | None = None,
+                           ) -> dict[int, store.PassageRow]:
+        """Passages by id; those in ``known`` (read earlier for the same answer) are not read again."""
+        known = known or {}
+        rows = {pid: known[pid] for pid in ids if pid in known}
+        if len(rows) < len(ids):
+            rows.update(await store.read_passages(self.db, [pid for pid in ids if pid not in rows]))
+        return rows
 
     async def passage(self, passage_id: int) -> Result | None:
         rows = await store.read_passages(self.db, [passage_id])

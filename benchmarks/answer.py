@@ -1,0 +1,126 @@
+"""The whole answer a user waits for, beside the ranking inside it, at a library's size.
+
+    .venv/bin/python -m benchmarks.answer --passages 100000 [--questions 300] [--rounds 3] [--json] [--keep DIR]
+
+It generates a corpus (benchmarks/corpus.py), builds reportqa's index of it, loads it as ``reportqa ask``
+and the bot do (``SearchIndex.load`` with the answers' reading), and times for each of the benchmark's
+questions:
+
+- ``answer``: ``answer_question`` — the same function ``ask`` and the bot call: parse (in a worker thread),
+  rank, filters, checking the candidates against their text, the page's passages and their excerpts;
+- ``ranking``: ``SearchIndex.rank`` alone on the already-parsed question (the BM25 top candidates with the
+  question's filters) — what ``benchmarks.peers`` compares with bm25s and tantivy, plus the filters.
+
+Each round asks every question once (answers first, then rankings, so neither warms the other's
+caches question by question); a question's time is its median over rounds. Printed: p50 / p90 / p99
+of each; ``--json`` prints one object ``{"answer": {...}, "ranking": {...}, ...}``. With ``--keep DIR``
+the corpus and its index are built there once and reused by the next run with the same size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.corpus import generate, questions
+from reportqa.answers.compose import answer_question
+from reportqa.answers.reading import parse
+from reportqa.answers.reading import prepare as prepare_reading
+from reportqa.index import database as store
+from reportqa.index.builder import build_index
+from reportqa.retrieval.searcher import SearchIndex
+from reportqa.settings import Settings
+
+
+def percentiles(values: np.ndarray) -> dict[str, float]:
+    return {f"p{q}_ms": round(float(np.percentile(values, q)), 3) for q in (50, 90, 99)}
+
+
+async def built_index(size: int, work: Path) -> tuple[Settings, float | None]:
+    """An index of a generated corpus of about ``size`` passages in ``work`` (kept from an earlier run
+    of the same size when there is one): its settings, and the build time when it was built now."""
+    index_dir = work / f"index-{size}"
+    settings = Settings(index_dir=index_dir, _env_file=None)
+    if store.current_generation(index_dir) is not None:
+        return settings, None
+    reports = work / f"reports-{size}"
+    if not reports.exists():
+        generate(reports, size)
+    started = time.perf_counter()
+    await build_index(reports, index_dir, settings)
+    return settings, time.perf_counter() - started
+
+
+async def measure(settings: Settings, n_questions: int, rounds: int) -> dict:
+    """Per-question medians over ``rounds`` of the whole answer and of the ranking alone."""
+    index = await SearchIndex.load(settings.index_dir, settings, prepare_reading)
+    try:
+        asked = questions(n_questions, index.units)
+        parsed = [parse(index, q) for q in asked]
+        for question in asked[:20]:  # warm-up: first-touch page faults, jieba's and the caches' first use
+            await answer_question(index, question)
+        answer_ms = np.zeros((rounds, len(asked)))
+        ranking_ms = np.zeros((rounds, len(asked)))
+        found = 0
+        for round_ in range(rounds):
+            for i, question in enumerate(asked):
+                started = time.perf_counter()
+                answer = await answer_question(index, question)
+                answer_ms[round_, i] = (time.perf_counter() - started) * 1000
+                found += round_ == 0 and bool(answer.results)
+            for i, query in enumerate(parsed):
+                started = time.perf_counter()
+                index.rank(query)
+                ranking_ms[round_, i] = (time.perf_counter() - started) * 1000
+        return {"passages": int(index.postings.n_live), "questions": len(asked), "rounds": rounds,
+                "answered": found,
+                "answer": percentiles(np.median(answer_ms, axis=0)),
+                "ranking": percentiles(np.median(ranking_ms, axis=0))}
+    finally:
+        await index.close()
+
+
+def table(result: dict) -> str:
+    lines = [f"{result['passages']:,} passages, {result['questions']} questions × {result['rounds']} rounds "
+             f"(a question's time: its median over rounds); {result['answered']} answered with results", "",
+             "| path | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
+    for name in ("answer", "ranking"):
+        row = result[name]
+        lines.append(f"| {name} | {row['p50_ms']:.3f} | {row['p90_ms']:.3f} | {row['p99_ms']:.3f} |")
+    if result.get("build_s") is not None:
+        lines.append(f"\nindex built in {result['build_s']:.1f} s")
+    return "\n".join(lines)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build the corpus and its index here and keep them: the next run with the same "
+                             "--passages reuses them")
+    args = parser.parse_args(argv)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        settings, build_s = await built_index(args.passages, args.keep)
+        result = await measure(settings, args.questions, args.rounds)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings, build_s = await built_index(args.passages, Path(tmp))
+            result = await measure(settings, args.questions, args.rounds)
+    result["build_s"] = None if build_s is None else round(build_s, 1)
+    print(json.dumps(result) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
