@@ -10,14 +10,21 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from reportqa.answers.english import english_units
 from reportqa.answers.unit_catalog import UnitCatalog, UnitQuery
-from reportqa.answers.wording import Vocabulary, glue_characters, judge_words, load_chat_phrasing, strip_chat
+from reportqa.answers.wording import (
+    ContentWords,
+    Vocabulary,
+    glue_characters,
+    judge_words,
+    load_chat_phrasing,
+    strip_chat,
+)
+from reportqa.domain.lang import language_of
 from reportqa.domain.numbers import CN_YEAR_CHARS, year_value
 from reportqa.domain.rules import load_glossary, load_intents, load_synonyms, load_word_set
 from reportqa.domain.section_kinds import load_section_kinds
@@ -133,93 +140,86 @@ def translate_english(text: str, config_dir: Path) -> tuple[list[tuple[str, tupl
     return found, unknown
 
 
-def parse_question(
-    question: str,
-    tokenizer: Tokenizer,
-    config_dir: Path,
-    catalog: UnitCatalog | None = None,
-    today: dt.date | None = None,
-    vocabulary: Vocabulary | None = None,
-) -> ParsedQuestion:
-    """Years, units, intent, language and search concepts of a question. With the index's
-    ``vocabulary``, words no report contains are told apart (wording.py)."""
-    today = today or dt.date.today()
-    question = clean_question(question)
-    raw = unicodedata.normalize("NFKC", question).strip()
-    # English only when it has English words and no Chinese: 😀🎉, ？？？ or 2021 are nobody's English
-    language: Literal["zh", "en"] = "en" if not has_cjk(raw) and _ASCII_RUN.search(raw) else "zh"
-    # 帮我查一下…, …做得怎么样, 谢谢: how it is asked, never what (config/chat_phrases.toml)
-    normalised, chat_phrases = strip_chat(normalise(raw), load_chat_phrasing(config_dir), tokenizer.boundaries)
-    intent = detect_intent(normalised)
-    years, rest = parse_years(normalised, today)
-    intents = load_intents(config_dir)
-    wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
-    rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
-    rest, compares = _take_cues(rest, intents.get("compare", ()))
-    rest, narrowed = _narrowed(rest, intents.get("narrow", ()))
-    kinds = load_section_kinds(config_dir)
-    focus = kinds.of_question(normalised)
-    # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
-    rest, _ = _take_cues(rest, tuple(c for c in kinds.cues(focus) if not c.isascii()))
-
-    query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
-    english_parts: list[tuple[str, tuple[str, ...]]] = []
-    unknown_english: list[str] = []
+def _english_read(rest: str, catalog: UnitCatalog | None, config_dir: Path,
+                  ) -> tuple[str, list[tuple[str, tuple[str, ...]]], list[str]]:
+    """The English of a question: the units and places it names put back in Chinese (Qingdao,
+    district education commissions: as a Chinese question names them) in the text returned, the
+    rest translated phrase by phrase, and the words no glossary entry knows."""
     ascii_text = " ".join(_ASCII_RUN.findall(rest))
-    if ascii_text.strip():
-        rest = _ASCII_RUN.sub(" ", rest)
-        if catalog is not None:  # Qingdao, district education commissions: as a Chinese question names them
-            units = english_units(ascii_text, catalog.place_names(), catalog.is_unit_word, load_glossary(config_dir))
-            rest, ascii_text = f"{units.chinese} {rest}", units.rest
-        english_parts, unknown_english = translate_english(ascii_text, config_dir)
+    if not ascii_text.strip():
+        return rest, [], []
+    rest = _ASCII_RUN.sub(" ", rest)
+    if catalog is not None:
+        units = english_units(ascii_text, catalog.place_names(), catalog.is_unit_word, load_glossary(config_dir))
+        rest, ascii_text = f"{units.chinese} {rest}", units.rest
+    english_parts, unknown_english = translate_english(ascii_text, config_dir)
+    return rest, english_parts, unknown_english
 
-    # units, kinds and places, in the Chinese text and in what the English translated to
+
+@dataclass
+class NamedFilters:
+    """What a question names of units, kinds and places, and the text left once they are taken out."""
+
+    rest: str
+    english_parts: list[tuple[str, tuple[str, ...]]]
     report_ids: set[int] | None = None
-    unit_words: list[str] = []
+    unit_words: list[str] = field(default_factory=list)
     missing_unit: str | None = None
     place_label: str | None = None
-    place_report_ids: set[int] = set()
+    place_report_ids: set[int] = field(default_factory=set)
     filter_label: str | None = None
-    filter_is_place = False
-    optional_tokens: list[str] = []
-    filter_tokens: list[str] = []
-    if catalog is not None:
-        query = catalog.read(rest, tokenizer.boundaries(rest))
-        for phrase, alts in list(english_parts):
-            translated = next((q for q in (catalog.read(normalise(a)) for a in alts) if q.kind), None)
-            if translated is not None and query.kind is None:
-                query = replace(query, kind=translated.kind, words=(*query.words, phrase))
-                english_parts.remove((phrase, alts))
-        if not query.empty:
-            unit_words = list(query.words)
-            filter_label = query.label or None
-            filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact or query.level
-                                                          or query.unit_class)
-            found = catalog.select(query)
-            if found:
-                report_ids = found
-                filter_tokens = list(dict.fromkeys(  # (哪些城市, 东北地区 say nothing of a passage's words)
-                    t for w in query.words if w not in query.general_words
-                    for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
-            else:
-                missing_unit = query.label or "、".join(query.words)
-                if query.places and (query.kind or query.locality or query.unit_class or query.level):
-                    # 东北 has no city government's report: which of its units have one
-                    places_only = UnitQuery(places=query.places)
-                    place_report_ids = catalog.select(places_only)
-                    place_label = catalog.label_of(places_only)
-                # search the words, but never in a report known to be from somewhere else
-                report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
-                optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
-        for start, end in sorted(query.spans, reverse=True):  # (哪些地方 names no filter, and no topic)
-            rest = rest[:start] + " " + rest[end:]
+    filter_is_place: bool = False
+    optional_tokens: list[str] = field(default_factory=list)
+    filter_tokens: list[str] = field(default_factory=list)
 
-    # unit names that match no indexed report: fall back to plain terms, but do not require them
-    unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
-    optional_tokens += [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
-    rest = _UNIT_LIKE.sub(" ", rest)
 
-    concepts: list[Concept] = []
+def _named_filters(rest: str, english_parts: list[tuple[str, tuple[str, ...]]], catalog: UnitCatalog | None,
+                   tokenizer: Tokenizer, query_stopwords: frozenset[str]) -> NamedFilters:
+    """The units, kinds and places ``rest`` names (in Chinese, or in what its English translated to)
+    as the reports they select; a name no report has as ``missing_unit``, its words then searched
+    but never in a report known to be from somewhere else."""
+    named = NamedFilters(rest, list(english_parts))
+    if catalog is None:
+        return named
+    query = catalog.read(rest, tokenizer.boundaries(rest))
+    for phrase, alts in list(named.english_parts):
+        translated = next((q for q in (catalog.read(normalise(a)) for a in alts) if q.kind), None)
+        if translated is not None and query.kind is None:
+            query = replace(query, kind=translated.kind, words=(*query.words, phrase))
+            named.english_parts.remove((phrase, alts))
+    if not query.empty:
+        named.unit_words = list(query.words)
+        named.filter_label = query.label or None
+        named.filter_is_place = bool(query.places) and not (query.kind or query.locality or query.exact
+                                                            or query.level or query.unit_class)
+        found = catalog.select(query)
+        if found:
+            named.report_ids = found
+            named.filter_tokens = list(dict.fromkeys(  # (哪些城市, 东北地区 say nothing of a passage's words)
+                t for w in query.words if w not in query.general_words
+                for t in finest(tokenizer.tokens(w)) if t not in query_stopwords))
+        else:
+            named.missing_unit = query.label or "、".join(query.words)
+            if query.places and (query.kind or query.locality or query.unit_class or query.level):
+                # 东北 has no city government's report: which of its units have one
+                places_only = UnitQuery(places=query.places)
+                named.place_report_ids = catalog.select(places_only)
+                named.place_label = catalog.label_of(places_only)
+            # search the words, but never in a report known to be from somewhere else
+            named.report_ids = catalog.unplaced(query) if (query.places or query.locality) else None
+            named.optional_tokens += [t for w in query.words for t in tokenizer.tokens(w) if t not in query_stopwords]
+    for start, end in sorted(query.spans, reverse=True):  # (哪些地方 names no filter, and no topic)
+        rest = rest[:start] + " " + rest[end:]
+    named.rest = rest
+    return named
+
+
+def _content_concepts(rest: str, normalised: str, narrowed: str, tokenizer: Tokenizer,
+                      config_dir: Path, vocabulary: Vocabulary | None, query_stopwords: frozenset[str],
+                      ) -> tuple[list[Concept], list[str], ContentWords, str]:
+    """What a question asks about, from the words left once filters and cues are taken out: its
+    concepts in the question's order, those it narrows to (只看培训的), the words judged against the
+    index (slips corrected, absent words named) and the text with its slips corrected."""
     phrasing = load_chat_phrasing(config_dir)
     glue = glue_characters(tokenizer.stopwords)
     judged = functools.partial(judge_words, vocabulary=vocabulary, phrasing=phrasing, glue=glue,
@@ -232,11 +232,18 @@ def parse_question(
                           slips=content.slips)
     phrases = tokenizer.phrases(rest)
     words = [*content.words, *_single_character_compounds(phrases, set(finest(content.words)))]
-    concepts += [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
+    concepts = [replace(c, synonyms=tuple(_synonyms_of(c.label, tokenizer, config_dir))) for c in word_concepts(words)]
     concepts = _either_or(concepts, phrases)
     required = [c.label for c in concepts if narrowed and (c.label in narrowed or any(
         t in narrowed for alt in c.alternatives for t in alt))]
     concepts.sort(key=lambda c: (normalised.find(c.label) if c.label in normalised else len(normalised)))
+    return concepts, required, content, rest
+
+
+def _english_concepts(english_parts: list[tuple[str, tuple[str, ...]]], tokenizer: Tokenizer, config_dir: Path,
+                      query_stopwords: frozenset[str]) -> list[Concept]:
+    """The concepts of the English words a question's translation gave (each phrase's Chinese ways)."""
+    concepts: list[Concept] = []
     for phrase, alternatives in english_parts:
         options: list[tuple[str, ...]] = []
         scored: list[str] = []
@@ -254,6 +261,54 @@ def parse_question(
                                            _synonyms_of("".join(option), tokenizer, config_dir) if alt not in options))
             phrases = tuple("".join(o) if len(o) > 1 and "".join(o) in scored else "" for o in options)
             concepts.append(Concept(phrase, tuple(options), tuple(dict.fromkeys(scored)), synonyms, phrases))
+    return concepts
+
+
+def parse_question(
+    question: str,
+    tokenizer: Tokenizer,
+    config_dir: Path,
+    catalog: UnitCatalog | None = None,
+    today: dt.date | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> ParsedQuestion:
+    """Years, units, intent, language and search concepts of a question. With the index's
+    ``vocabulary``, words no report contains are told apart (wording.py)."""
+    today = today or dt.date.today()
+    question = clean_question(question)
+    raw = unicodedata.normalize("NFKC", question).strip()
+    # English only when it is plainly English words: 😀🎉, ？？？, 2021 or ok are nobody's English
+    language = language_of(raw) or "zh"
+    # 帮我查一下…, …做得怎么样, 谢谢: how it is asked, never what (config/chat_phrases.toml)
+    normalised, chat_phrases = strip_chat(normalise(raw), load_chat_phrasing(config_dir), tokenizer.boundaries)
+    intent = detect_intent(normalised)
+    years, rest = parse_years(normalised, today)
+    intents = load_intents(config_dir)
+    wants_figure = any(_cue_in(c, normalised) for c in intents.get("figures", ()))
+    rest, asks_overview = _take_cues(rest, intents.get("overview", ()))
+    rest, compares = _take_cues(rest, intents.get("compare", ()))
+    rest, narrowed = _narrowed(rest, intents.get("narrow", ()))
+    kinds = load_section_kinds(config_dir)
+    focus = kinds.of_question(normalised)
+    # 明年, 下一步, 存在的问题 … say which sections are asked about (the focus), not what they say
+    rest, _ = _take_cues(rest, tuple(c for c in kinds.cues(focus) if not c.isascii()))
+
+    query_stopwords = load_word_set(config_dir / "stopwords_query.txt")
+    rest, english_parts, unknown_english = _english_read(rest, catalog, config_dir)
+
+    # units, kinds and places, in the Chinese text and in what the English translated to
+    named = _named_filters(rest, english_parts, catalog, tokenizer, query_stopwords)
+    rest, english_parts = named.rest, named.english_parts
+    report_ids, missing_unit, optional_tokens = named.report_ids, named.missing_unit, list(named.optional_tokens)
+
+    # unit names that match no indexed report: fall back to plain terms, but do not require them
+    unmatched_units = [m.group(0) for m in _UNIT_LIKE.finditer(rest)]
+    optional_tokens += [t for unit in unmatched_units for t in tokenizer.tokens(unit) if t not in query_stopwords]
+    rest = _UNIT_LIKE.sub(" ", rest)
+
+    concepts, required, content, rest = _content_concepts(rest, normalised, narrowed, tokenizer, config_dir,
+                                                          vocabulary, query_stopwords)
+    concepts += _english_concepts(english_parts, tokenizer, config_dir, query_stopwords)
     if not concepts and (report_ids is not None or years or missing_unit or focus) and not unmatched_units \
             and not content.absent:
         intent = "overview"  # who or when (or which sections), no topic: those reports (or sections)
@@ -262,20 +317,20 @@ def parse_question(
         language=language,
         intent=intent,
         years=years,
-        unit_words=unit_words,
+        unit_words=named.unit_words,
         unit_names=sorted({catalog.display[i] for i in report_ids if i in catalog.display})
         if catalog is not None and report_ids and missing_unit is None else [],
         report_ids=report_ids,
         missing_unit=missing_unit,
-        place_label=place_label,
-        place_report_ids=place_report_ids,
-        filter_label=filter_label,
-        filter_is_place=filter_is_place,
+        place_label=named.place_label,
+        place_report_ids=named.place_report_ids,
+        filter_label=named.filter_label,
+        filter_is_place=named.filter_is_place,
         concepts=concepts,
         unknown_words=unknown_english,
         unmatched_units=unmatched_units,
         optional_tokens=list(dict.fromkeys(optional_tokens)),
-        filter_tokens=filter_tokens,
+        filter_tokens=named.filter_tokens,
         wants_figure=wants_figure,
         asks_overview=asks_overview,
         compares=compares,

@@ -13,15 +13,10 @@ The earlier styles (``bot/texts.say(key, english)``, ``(zh, en)`` tuples, inline
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+from reportqa.domain.lang import LANGS, Lang, lang_of
 
-
-def lang_of(english: bool) -> Lang:
-    """The catalog's language for the ``english`` flag most of the bot still passes around."""
-    return "en" if english else "zh"
+__all__ = ["LANGS", "Lang", "lang_of"]  # the languages themselves are the domain's (domain/lang.py)
 
 
 MESSAGES: dict[str, dict[Lang, str]] = {
