@@ -72,6 +72,13 @@ def clean_question(text: str) -> str:
     return " ".join(kept.split())
 
 
+def clipped_question(text: str, limit: int) -> tuple[str, bool]:
+    """A question as every channel searches it: cleaned (``clean_question``) and cut to ``limit``
+    characters (``max_question_chars``); and whether it was cut, for the note the asker is given."""
+    question = clean_question(text)
+    return question[:limit], len(question) > limit
+
+
 def _has_surrogate(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 

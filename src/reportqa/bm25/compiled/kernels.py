@@ -67,6 +67,58 @@ def heap_push(heap, size, value):
         i = child
     return size
 
+@njit(nogil=True, cache=True, inline="always")
+def _first_essential(docs, p, ends, e, m, none):
+    # the smallest passage the essential terms (e..m-1) still hold; none when they are done
+    d = none
+    for j in range(e, m):
+        if p[j] < ends[j]:
+            x = np.int64(docs[p[j]])
+            if x < d:
+                d = x
+    return d
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _block_bounds(b, e, factors, common_rows, common_bounds, block_ids, bp, block_ends, block_max, in_block,
+                  block_prefix):
+    # the non-essential terms' maxima in block b (a kept common row, or their block list), and
+    # their running sums, in place
+    for j in range(e):
+        r = common_rows[j]
+        if r >= 0:
+            most = common_bounds[r, b]
+        else:
+            q = gallop(block_ids, bp[j], block_ends[j], b)
+            bp[j] = q
+            most = block_max[q] if q < block_ends[j] and block_ids[q] == b else np.float32(0)
+        in_block[j] = np.float64(most) * factors[j]
+        block_prefix[j + 1] = block_prefix[j] + in_block[j]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _completed(total, d, s, e, theta, docs, weights, factors, p, ends, in_block, block_prefix):
+    # the essential terms' ``total`` for passage d completed with the others' weights, the largest
+    # first; -1.0 as soon as what is left cannot lift it (times its scale s) to theta
+    for j in range(e - 1, -1, -1):
+        if (total + block_prefix[j + 1]) * s * SLACK < theta:
+            return -1.0
+        if in_block[j] == 0:
+            continue  # not in this block
+        q = gallop(docs, p[j], ends[j], d)
+        p[j] = q
+        w = weights[q] if q < ends[j] and docs[q] == d else np.float32(0)
+        total += np.float64(w * factors[j])
+    return total
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _doubled(values, c):
+    more = np.empty(2 * values.shape[0], values.dtype)
+    more[:c] = values[:c]
+    return more
+
+
 @njit(nogil=True, cache=True)
 def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_rows, common_bounds,
              block_starts, block_ends, block_ids, block_max, allowed, use_allowed, scale, use_scale, k):
@@ -97,18 +149,12 @@ def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_
     in_block = np.zeros(m, np.float64)  # the non-essential terms' maxima in the current block
     block_prefix = np.zeros(m + 1)
     current = -1  # the block those are of
-    capacity = 256
-    found = np.empty(capacity, np.int64)
-    sums = np.empty(capacity, np.float64)
+    found = np.empty(256, np.int64)
+    sums = np.empty(256, np.float64)
     c = 0
     none = np.iinfo(np.int64).max
     while True:
-        d = none
-        for j in range(e, m):
-            if p[j] < ends[j]:
-                x = np.int64(docs[p[j]])
-                if x < d:
-                    d = x
+        d = _first_essential(docs, p, ends, e, m, none)
         if d == none:
             break
         b = d // block
@@ -121,16 +167,8 @@ def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_
             continue
         if b != current:
             current = b
-            for j in range(e):
-                r = common_rows[j]
-                if r >= 0:
-                    most = common_bounds[r, b]
-                else:
-                    q = gallop(block_ids, bp[j], block_ends[j], b)
-                    bp[j] = q
-                    most = block_max[q] if q < block_ends[j] and block_ids[q] == b else np.float32(0)
-                in_block[j] = np.float64(most) * factors[j]
-                block_prefix[j + 1] = block_prefix[j] + in_block[j]
+            _block_bounds(b, e, factors, common_rows, common_bounds, block_ids, bp, block_ends, block_max, in_block,
+                          block_prefix)
         total = 0.0
         for j in range(e, m):
             if p[j] < ends[j] and docs[p[j]] == d:
@@ -139,29 +177,13 @@ def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_
         if use_allowed and not allowed[d]:
             continue
         s = np.float64(scale[d]) if use_scale else 1.0
-        reachable = True
-        for j in range(e - 1, -1, -1):
-            if (total + block_prefix[j + 1]) * s * SLACK < theta:
-                reachable = False
-                break
-            if in_block[j] == 0:
-                continue  # not in this block
-            q = gallop(docs, p[j], ends[j], d)
-            p[j] = q
-            w = weights[q] if q < ends[j] and docs[q] == d else np.float32(0)
-            total += np.float64(w * factors[j])
-        if not reachable:
+        total = _completed(total, d, s, e, theta, docs, weights, factors, p, ends, in_block, block_prefix)
+        if total < 0:
             continue
         total *= s
         if total >= theta and total > 0:
-            if c == capacity:
-                capacity *= 2
-                more = np.empty(capacity, np.int64)
-                more[:c] = found[:c]
-                found = more
-                grown = np.empty(capacity, np.float64)
-                grown[:c] = sums[:c]
-                sums = grown
+            if c == found.shape[0]:
+                found, sums = _doubled(found, c), _doubled(sums, c)
             found[c] = d
             sums[c] = total
             c += 1

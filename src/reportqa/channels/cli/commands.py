@@ -240,20 +240,37 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
 
 
 def _clip(question: str, settings: Settings) -> str:
-    from reportqa.answers.question import clean_question
+    from reportqa.answers.question import clipped_question
 
-    return clean_question(question)[: settings.max_question_chars]
+    return clipped_question(question, settings.max_question_chars)[0]
 
 
 def _cut_note(question: str, settings: Settings) -> str | None:
     """What a cut question is told (the bot says the same)."""
-    from reportqa.answers.question import clean_question
+    from reportqa.answers.question import clipped_question
     from reportqa.present.catalog import say
 
-    limit = settings.max_question_chars
-    if len(clean_question(question)) <= limit:
+    if not clipped_question(question, settings.max_question_chars)[1]:
         return None
-    return say("cli_cut", settings.cli_language(), limit=limit)
+    return say("cli_cut", settings.cli_language(), limit=settings.max_question_chars)
+
+
+def _batch_questions(batch: Path) -> list[str]:
+    """The questions of a ``--batch`` file, read as reports are read (UTF-8, GB18030/GBK, UTF-16,
+    detected; ``-`` is standard input), one a line, ``#`` lines left out; exit 2 if it cannot be read."""
+    from reportqa.errors import UnreadableFile
+    from reportqa.ingest.readers import decode_text
+
+    try:
+        data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
+        text, _ = decode_text(data) if data else ("", None)
+    except OSError as exc:
+        _err().print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
+        raise typer.Exit(2) from exc
+    except UnreadableFile as exc:
+        _err().print(f"[red]error:[/] cannot read {batch}: {exc}")
+        raise typer.Exit(2) from exc
+    return [q for q in (line.strip() for line in text.splitlines()) if q and not q.startswith("#")]
 
 
 @app.command()
@@ -290,21 +307,7 @@ def ask(
         except ValueError as exc:
             _err().print(f"[red]error:[/] --export: {exc}")
             raise typer.Exit(2) from exc
-    questions: list[str] = []
-    if batch is not None:
-        from reportqa.errors import UnreadableFile
-        from reportqa.ingest.readers import decode_text
-
-        try:  # read as reports are read: UTF-8, GB18030/GBK, UTF-16, detected; - is standard input
-            data = sys.stdin.buffer.read() if str(batch) == "-" else batch.read_bytes()
-            text, _ = decode_text(data) if data else ("", None)
-        except OSError as exc:
-            _err().print(f"[red]error:[/] cannot read {batch}: {exc.strerror}")
-            raise typer.Exit(2) from exc
-        except UnreadableFile as exc:
-            _err().print(f"[red]error:[/] cannot read {batch}: {exc}")
-            raise typer.Exit(2) from exc
-        questions = [q for q in (line.strip() for line in text.splitlines()) if q and not q.startswith("#")]
+    questions = _batch_questions(batch) if batch is not None else []
     if question:
         questions.insert(0, question)
     if not questions:
