@@ -122,3 +122,40 @@ def test_no_import_cycles() -> None:
 def _is_package_of(package: str, module: str) -> bool:
     """A package's ``__init__`` that a module inside it is reached from: no cycle of code."""
     return module.startswith(package + ".") and (SRC.parent / package.replace(".", "/") / "__init__.py").exists()
+
+
+ABOVE_THE_INDEX = ("answers", "present", "conversations")
+# the index's storage and the ranking library: reached only through retrieval/ (builds' summaries,
+# which present/ words, are not storage)
+BENEATH_THE_SEAMS = ("reportqa.index.database", "reportqa.index.arrays", "reportqa.index.boilerplate",
+                     "reportqa.index.checks", "reportqa.bm25")
+
+
+def test_answers_read_through_the_retrieval_seams() -> None:
+    """Above retrieval, nothing reaches into the index's database or a retriever's arrays: answers
+    read passages through ``SearchIndex`` (a ``PassageSource``) and rank through its ``Retriever``,
+    so a second retriever is a class beside BM25's, not a change to every answer."""
+    offenders = []
+    for path, module in _modules():
+        if _part(module) not in ABOVE_THE_INDEX:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(BENEATH_THE_SEAMS) and not (
+                    node.module == "reportqa.index.database" and _part(module) == "conversations"):  # its own file
+                offenders.append(f"{module} imports {node.module}")
+            if isinstance(node, ast.Attribute) and node.attr == "postings":
+                offenders.append(f"{module} reads .postings (line {node.lineno})")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_both_postings_stores_are_retrievers() -> None:
+    """BM25's postings and an overlaid index's are each a ``Retriever`` (what ``SearchIndex`` ranks
+    with): every member the protocol names is there, on real instances."""
+    from reportqa.retrieval.retriever import Retriever
+    from tests.test_overlay import overlaid
+
+    postings, _, _ = overlaid(seed=1, variant="plus", dead_reports=3, new_reports=2)
+    for store in (postings, postings.base):
+        assert isinstance(store, Retriever), type(store).__name__
+        assert store.n_live <= store.n_docs and len(store.df) > 0

@@ -22,7 +22,7 @@ from reportqa.answers.scope import Scope, apply_scope
 from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.domain.numbers import FIGURE, SPOKEN_FIGURE
 from reportqa.domain.section_kinds import DONE, SectionKinds
-from reportqa.index import database as store
+from reportqa.retrieval.retriever import PassageRow
 from reportqa.retrieval.searcher import CANDIDATE_POOL, Ranking, Result, SearchIndex
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ async def answer_parsed(
 
 
 
-def achievement_strength(row: store.PassageRow, kinds: SectionKinds) -> float | None:
+def achievement_strength(row: PassageRow, kinds: SectionKinds) -> float | None:
     """How much a passage reports as done: the figures it gives (培训3期, 办结率98%, 三位律师), then its length;
     None for plans and problems. A preamble counts little: it says what the report is about."""
     if kinds.of_passage(row.section, row.norm_text) != DONE:
@@ -266,14 +266,14 @@ def _newest_first(index: SearchIndex, ids: set[int]) -> list[int]:
                                       index.reports[i].unit or "", -i), reverse=True)
 
 
-async def _strongest(index: SearchIndex, report_id: int) -> tuple[list[tuple[float, store.PassageRow]], list[str]]:
+async def _strongest(index: SearchIndex, report_id: int) -> tuple[list[tuple[float, PassageRow]], list[str]]:
     rows = await index.report_sections(report_id)
     scored = [(strength, row) for row in rows if (strength := achievement_strength(row, index.kinds)) is not None]
     scored.sort(key=lambda item: (-item[0], item[1].ordinal))
     return scored, outline_of([row.section for row in rows])
 
 
-def _result(index: SearchIndex, rank: int, strength: float, row: store.PassageRow) -> Result:
+def _result(index: SearchIndex, rank: int, strength: float, row: PassageRow) -> Result:
     return Result(rank, strength, row.id, index.reports[row.report_id], row.section, row.text, row.norm_text,
                   row.ordinal, [])
 
@@ -314,7 +314,7 @@ async def _focused_sections(index: SearchIndex, parsed: ParsedQuestion, reports:
                             offset: int) -> Answer:
     """明年工作计划, 经信局存在什么不足: the plans or problems sections of the reports named (or of all),
     newest report first, each report's in their order."""
-    rows: list[store.PassageRow] = []
+    rows: list[PassageRow] = []
     for report_id in reports:
         rows += [row for row in await index.report_sections(report_id)
                  if index.kinds.of_passage(row.section, row.norm_text) & parsed.focus]

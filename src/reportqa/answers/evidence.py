@@ -22,8 +22,7 @@ from reportqa.answers.question import ParsedQuestion
 from reportqa.domain.numbers import FIGURE
 from reportqa.domain.section_kinds import DONE
 from reportqa.domain.text import normalise
-from reportqa.index.boilerplate import content, content_holding
-from reportqa.index.database import PassageRow
+from reportqa.retrieval.retriever import PassageRow
 from reportqa.retrieval.searcher import PHRASE_APART, Ranking, SearchIndex
 
 FETCH_BATCH = 40  # candidate passages read from SQLite at a time
@@ -46,10 +45,7 @@ def evidence_text(norm_text: str, index: SearchIndex, keep_absence: bool, words:
     problems) no statement that something is lacking. With ``words`` (all a check looks for, in
     lower case), only the clauses holding one of them: the same verdict for that check, for a few
     clauses' work (a clause never holds a word across its punctuation)."""
-    if words is not None and len(lower := norm_text.lower()) == len(norm_text):
-        text = content_holding(norm_text, index.boilerplate, words, lower)
-    else:
-        text = content(norm_text, index.boilerplate)
+    text = index.without_boilerplate(norm_text, words)
     if not keep_absence:
         text = index.kinds.without_absence(text)
     return text.lower()

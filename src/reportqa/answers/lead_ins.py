@@ -17,7 +17,7 @@ from reportqa.domain.model import SECTION_SEPARATOR
 from reportqa.domain.text import normalise
 
 if TYPE_CHECKING:
-    from reportqa.index import database as store
+    from reportqa.retrieval.retriever import PassageRow
     from reportqa.retrieval.searcher import Result, SearchIndex
 
 LEAD_IN_ENDS = ("：", ":")
@@ -31,7 +31,7 @@ def is_lead_in(text: str) -> bool:
     return text.rstrip().endswith(LEAD_IN_ENDS)
 
 
-def _item_line(row: store.PassageRow) -> str:
+def _item_line(row: PassageRow) -> str:
     """An introduced passage as one line: its own heading when it has one, else its first sentence."""
     heading = row.section.split(SECTION_SEPARATOR)[-1].strip()
     first = _FIRST_SENTENCE.match(row.text.strip())
@@ -40,12 +40,12 @@ def _item_line(row: store.PassageRow) -> str:
     return line if len(line) <= ITEM_CHARS else line[: ITEM_CHARS - 1] + "…"
 
 
-def introduced(lead: store.PassageRow | Result, rows: list[store.PassageRow]) -> list[str]:
+def introduced(lead: PassageRow | Result, rows: list[PassageRow]) -> list[str]:
     """The lines of what a lead-in passage introduces: the passages right after it that sit below its
     section (its sub-sections), or, when it has none, the rest of its own section."""
     after = sorted((r for r in rows if r.ordinal > lead.ordinal), key=lambda r: r.ordinal)
     below = lead.section + SECTION_SEPARATOR
-    children: list[store.PassageRow] = []
+    children: list[PassageRow] = []
     for row in after:
         if not row.section.startswith(below):
             break

@@ -111,7 +111,7 @@ async def unit_page(index: SearchIndex, reports: list[ReportInfo]) -> UnitPage:
     own = " ".join(normalise(x) for r in reports for x in (r.unit or "", r.region or "") if x)
     exclude = (set(index.tokenizer.words(own)) if own else set()) | load_word_set(
         index.settings.config_dir / "topic_stopwords.txt")
-    share = sum(r.passage_count for r in reports) / max(index.postings.n_live, 1)
+    share = sum(r.passage_count for r in reports) / max(index.passage_count, 1)
     topics = top_topics(texts, index.tokenizer.phrases, index.idf, exclude, index_share=share)
     first = reports[0]
     return UnitPage(first.unit or "", first.region, entries, topics, sum(r.passage_count for r in reports))

@@ -172,7 +172,7 @@ class Monitor:
         if self._facts is None or self._facts[0] != name:
             try:
                 self._facts = (name, generation_facts(searcher.generation, len(searcher.reports),
-                                                      int(searcher.postings.n_live)))
+                                                      int(searcher.passage_count)))
             except OSError as exc:
                 return f"index: its files cannot be read ({exc.strerror or exc})"
         facts = self._facts[1]

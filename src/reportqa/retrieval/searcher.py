@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ from reportqa.domain.text import Tokenizer, normalise, question_tokenizer
 from reportqa.domain.unit_names import unit_words
 from reportqa.errors import IndexDamaged, IndexMissing
 from reportqa.index import database as store
+from reportqa.index.boilerplate import content, content_holding
 from reportqa.index.checks import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, arrays_under, verified_load
 from reportqa.retrieval.query import SYNONYM_WEIGHT, ParsedQuestion
+from reportqa.retrieval.retriever import Retriever
 from reportqa.settings import Settings
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
@@ -205,7 +207,7 @@ class SearchIndex:
         db: store.aiosqlite.Connection,
         reports: dict[int, ReportInfo],
         vocab: list[str],
-        postings: Postings | OverlaidPostings,
+        postings: Retriever,
         passage_ids: np.ndarray,
         passage_report: np.ndarray,
         passage_kind: np.ndarray,
@@ -311,6 +313,24 @@ class SearchIndex:
         self.tokenizer.close()
 
     # -- the pure part: a parsed question → ranked passage positions -------------------------
+
+    def without_boilerplate(self, norm_text: str, words: tuple[str, ...] | None = None) -> str:
+        """A passage's normalised text less the clauses found in many reports (``boilerplate.py``);
+        with ``words`` (lower case), only its clauses holding one of them (all a check for those
+        words needs, for a few clauses' work), found in the text in lower case."""
+        if words is not None and len(lower := norm_text.lower()) == len(norm_text):
+            return content_holding(norm_text, self.boilerplate, words, lower)
+        return content(norm_text, self.boilerplate)
+
+    @property
+    def passage_count(self) -> int:
+        """Passages the index answers from (an overlaid index's dead ones not counted)."""
+        return int(self.postings.n_live)
+
+    def term_frequencies(self) -> Iterator[tuple[str, int]]:
+        """Every indexed term with the number of passages holding it."""
+        df = self.postings.df
+        return ((term, int(df[i])) for term, i in self.term_id.items())
 
     def document_frequency(self, token: str) -> int:
         """How many live passages hold a token (an overlaid index's word whose passages are all gone is

@@ -67,94 +67,66 @@ def heap_push(heap, size, value):
         i = child
     return size
 
-@njit(nogil=True, cache=True, inline="always")
-def _first_essential(docs, p, ends, e, m, none):
-    # the smallest passage the essential terms (e..m-1) still hold; none when they are done
-    d = none
-    for j in range(e, m):
-        if p[j] < ends[j]:
-            x = np.int64(docs[p[j]])
-            if x < d:
-                d = x
-    return d
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _block_bounds(b, e, factors, common_rows, common_bounds, block_ids, bp, block_ends, block_max, in_block,
-                  block_prefix):
-    # the non-essential terms' maxima in block b (a kept common row, or their block list), and
-    # their running sums, in place
-    for j in range(e):
-        r = common_rows[j]
-        if r >= 0:
-            most = common_bounds[r, b]
-        else:
-            q = gallop(block_ids, bp[j], block_ends[j], b)
-            bp[j] = q
-            most = block_max[q] if q < block_ends[j] and block_ids[q] == b else np.float32(0)
-        in_block[j] = np.float64(most) * factors[j]
-        block_prefix[j + 1] = block_prefix[j] + in_block[j]
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _completed(total, d, s, e, theta, docs, weights, factors, p, ends, in_block, block_prefix):
-    # the essential terms' ``total`` for passage d completed with the others' weights, the largest
-    # first; -1.0 as soon as what is left cannot lift it (times its scale s) to theta
-    for j in range(e - 1, -1, -1):
-        if (total + block_prefix[j + 1]) * s * SLACK < theta:
-            return -1.0
-        if in_block[j] == 0:
-            continue  # not in this block
-        q = gallop(docs, p[j], ends[j], d)
-        p[j] = q
-        w = weights[q] if q < ends[j] and docs[q] == d else np.float32(0)
-        total += np.float64(w * factors[j])
-    return total
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _doubled(values, c):
+@njit(nogil=True, cache=True)
+def _grown(values, c):
+    # twice the room, the first c values kept (rarely: a question's candidates past 256, 512 …)
     more = np.empty(2 * values.shape[0], values.dtype)
     more[:c] = values[:c]
     return more
 
 
 @njit(nogil=True, cache=True)
-def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_rows, common_bounds,
-             block_starts, block_ends, block_ids, block_max, allowed, use_allowed, scale, use_scale, k):
-    # MaxScore over the passages in order, the terms given by ascending ``maxima × factors``:
-    # the first ``e`` terms together cannot lift a passage to theta (the k-th best so far), so only
-    # passages holding one of the others ("essential") are candidates, their postings merged in
-    # passage order; a candidate's other terms are looked up (a gallop along their postings: read
-    # this way a dense row streamed as many bytes, measured) from the largest down, stopping once
-    # what is left cannot reach theta.
-    # Blocks whose bound is under theta are skipped whole, and within a block the other terms are
-    # bounded by their maxima in that block (a kept common row, or their block list), not overall:
-    # a term absent from the block is not looked up at all (Block-Max MaxScore). Theta starts at 0
-    # and rises with every passage found, and more terms turn non-essential as it does; blocks
-    # whose bound is 0 (no term, or filtered out) are skipped from the start.
+def _prefix_of(maxima, factors):
+    # the running sums of the terms' bounds (maxima × factors), ascending as the terms are given
     m = factors.shape[0]
-    n_blocks = bound.shape[0]
     prefix = np.zeros(m + 1)
     for j in range(m):
         prefix[j + 1] = prefix[j] + np.float64(maxima[j]) * factors[j]
-    heap = np.empty(k, np.float64)
-    size = 0
-    theta = 0.0
-    e = 0
+    return prefix
+
+
+@njit(nogil=True, cache=True)
+def _first_essential(prefix, e, m, theta):
+    # the first term that can still matter: the ones before it together cannot lift a passage to theta
     while e < m - 1 and prefix[e + 1] * SLACK < theta:
         e += 1
-    p = starts.copy()
-    bp = block_starts.copy()  # each term's place in its block list
-    in_block = np.zeros(m, np.float64)  # the non-essential terms' maxima in the current block
-    block_prefix = np.zeros(m + 1)
+    return e
+
+
+# MaxScore over the passages in order, the terms given by ascending ``maxima × factors``:
+# the first ``e`` terms together cannot lift a passage to theta (the k-th best so far), so only
+# passages holding one of the others ("essential") are candidates, their postings merged in
+# passage order; a candidate's other terms are looked up (a gallop along their postings: read
+# this way a dense row streamed as many bytes, measured) from the largest down, stopping once
+# what is left cannot reach theta.
+# Blocks whose bound is under theta are skipped whole, and within a block the other terms are
+# bounded by their maxima in that block (a kept common row, or their block list), not overall:
+# a term absent from the block is not looked up at all (Block-Max MaxScore). Theta starts at 0
+# and rises with every passage found, and more terms turn non-essential as it does; blocks
+# whose bound is 0 (no term, or filtered out) are skipped from the start.
+@njit(nogil=True, cache=True)
+def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_rows, common_bounds,
+             block_starts, block_ends, block_ids, block_max, allowed, use_allowed, scale, use_scale, k):
+    m = factors.shape[0]
+    n_blocks = bound.shape[0]
+    prefix = _prefix_of(maxima, factors)
+    heap, size, theta = np.empty(k, np.float64), 0, 0.0
+    e = _first_essential(prefix, 0, m, theta)
+    # each term's place in its postings and its block list; the non-essential terms' maxima in the
+    # current block and their running sums
+    p, bp, in_block, block_prefix = starts.copy(), block_starts.copy(), np.zeros(m, np.float64), np.zeros(m + 1)
     current = -1  # the block those are of
     found = np.empty(256, np.int64)
     sums = np.empty(256, np.float64)
     c = 0
     none = np.iinfo(np.int64).max
     while True:
-        d = _first_essential(docs, p, ends, e, m, none)
+        d = none
+        for j in range(e, m):
+            if p[j] < ends[j]:
+                x = np.int64(docs[p[j]])
+                if x < d:
+                    d = x
         if d == none:
             break
         b = d // block
@@ -167,8 +139,16 @@ def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_
             continue
         if b != current:
             current = b
-            _block_bounds(b, e, factors, common_rows, common_bounds, block_ids, bp, block_ends, block_max, in_block,
-                          block_prefix)
+            for j in range(e):
+                r = common_rows[j]
+                if r >= 0:
+                    most = common_bounds[r, b]
+                else:
+                    q = gallop(block_ids, bp[j], block_ends[j], b)
+                    bp[j] = q
+                    most = block_max[q] if q < block_ends[j] and block_ids[q] == b else np.float32(0)
+                in_block[j] = np.float64(most) * factors[j]
+                block_prefix[j + 1] = block_prefix[j] + in_block[j]
         total = 0.0
         for j in range(e, m):
             if p[j] < ends[j] and docs[p[j]] == d:
@@ -177,21 +157,31 @@ def maxscore(bound, block, factors, maxima, docs, weights, starts, ends, common_
         if use_allowed and not allowed[d]:
             continue
         s = np.float64(scale[d]) if use_scale else 1.0
-        total = _completed(total, d, s, e, theta, docs, weights, factors, p, ends, in_block, block_prefix)
-        if total < 0:
+        reachable = True
+        for j in range(e - 1, -1, -1):
+            if (total + block_prefix[j + 1]) * s * SLACK < theta:
+                reachable = False
+                break
+            if in_block[j] == 0:
+                continue  # not in this block
+            q = gallop(docs, p[j], ends[j], d)
+            p[j] = q
+            w = weights[q] if q < ends[j] and docs[q] == d else np.float32(0)
+            total += np.float64(w * factors[j])
+        if not reachable:
             continue
         total *= s
         if total >= theta and total > 0:
             if c == found.shape[0]:
-                found, sums = _doubled(found, c), _doubled(sums, c)
+                found, sums = _grown(found, c), _grown(sums, c)
             found[c] = d
             sums[c] = total
             c += 1
             size = heap_push(heap, size, total)
             if size == k and heap[0] > theta:
                 theta = heap[0]
-                while e < m - 1 and prefix[e + 1] * SLACK < theta:
-                    e += 1
+                if _first_essential(prefix, e, m, theta) != e:
+                    e = _first_essential(prefix, e, m, theta)
                     current = -1  # a term turned non-essential: its maxima in this block are needed
     return found[:c].copy(), sums[:c].copy()
 

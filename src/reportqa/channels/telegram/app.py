@@ -60,7 +60,7 @@ async def _post_init(application: Application) -> None:
     try:
         searcher = await holder.get()
         log.info("index %s: %d reports, %d passages", searcher.generation.name, len(searcher.reports),
-                 searcher.postings.n_docs)
+                 searcher.passage_count)
     except IndexDamaged as exc:  # start anyway: questions are told, an administrator can /reindex
         log.error("no sound index to serve: %s", exc)
     state = await BotState.open(state_path, busy_seconds=settings.state_busy_seconds, recover=True)

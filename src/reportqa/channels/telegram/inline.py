@@ -127,9 +127,8 @@ class InlineService:
         name = searcher.generation.name
         if name not in self._completers:
             config = searcher.settings.config_dir
-            df = searcher.postings.df
             words = {w for phrase in load_glossary(config) for w in phrase.split()}
-            completer = Completer.build(((t, int(df[i])) for t, i in searcher.term_id.items()), words)
+            completer = Completer.build(searcher.term_frequencies(), words)
             stopwords = load_word_set(config / "stopwords_query.txt") | searcher.tokenizer.stopwords
             self._completers = {name: (completer, frozenset(stopwords))}
         return self._completers[name]
