@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from reportqa.index.checks import LIVE_PREFIX, OVERLAY_PREFIX, SERVING_ARRAYS, a
 from reportqa.retrieval.query import SYNONYM_WEIGHT, ParsedQuestion
 from reportqa.retrieval.retriever import Retriever
 from reportqa.settings import Settings
+
+if TYPE_CHECKING:
+    from reportqa.index.builder import BuildSummary
 
 CANDIDATE_POOL = 400  # best-scoring passages examined for coverage before cutting to the page
 
@@ -463,12 +466,19 @@ class SearchIndex:
         return await store.read_report_passages(self.db, report_id)
 
 
-async def ensure_index(settings: Settings, index_dir: Path | None = None) -> Path:
-    """The index folder, built from the bundled sample reports on first use when it is empty."""
+async def ensure_index(settings: Settings, index_dir: Path | None = None,
+                       announce: Callable[[str, BuildSummary | None], None] | None = None) -> Path:
+    """The index folder, built from the configured reports (the bundled samples unless
+    REPORTQA_REPORTS_DIR says otherwise) on first use: only when it holds no index at all, never
+    over a damaged one (that is refused, and said). The one build-on-first-use of every command and
+    channel; ``announce("building", None)`` and ``announce("built", summary)`` tell the user."""
     from reportqa.index.builder import build_index
 
     index_dir = index_dir or settings.index_dir
-    if store.current_generation(index_dir) is None:
-        await build_index(settings.reports_dir, index_dir, settings)
+    if store.read_pointer(index_dir) == (None, None):
+        if announce is not None:
+            announce("building", None)
+        summary = await build_index(settings.reports_dir, index_dir, settings)
+        if announce is not None:
+            announce("built", summary)
     return index_dir
-

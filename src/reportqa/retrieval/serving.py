@@ -54,7 +54,7 @@ class IndexHolder:
                 self._pointer_seen = stamp
                 return current
         async with self._lock:
-            if self._current is None and store.read_pointer(self.index_dir) == (None, None):
+            if self._current is None:
                 await ensure_index(self.settings, self.index_dir)
             stamp = self._pointer_stamp()
             generation = store.current_generation(self.index_dir)

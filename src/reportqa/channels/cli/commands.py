@@ -220,20 +220,23 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
     built on first use, from the configured reports (the bundled samples unless REPORTQA_REPORTS_DIR
     says otherwise); a folder named with --index-dir that holds no index is an error, never filled
     with the samples behind the user's back (a typo in the path would answer from the wrong library)."""
-    from reportqa.retrieval.searcher import SearchIndex
+    from reportqa.present.catalog import say
+    from reportqa.retrieval.searcher import SearchIndex, ensure_index
 
     target = index_dir or settings.index_dir
-    generation, problem = store.read_pointer(target)
-    if generation is None and problem is None:
-        if index_dir is not None and Path(index_dir).resolve() != Path(settings.index_dir).resolve():
-            fail(ExitCode.NO_INDEX, f"no index in {index_dir}: build it with `reportqa index REPORTS_DIR "
-                                    f"--index-dir {index_dir}`")
-        from reportqa.index.builder import build_index
-        from reportqa.present.catalog import say
+    if store.read_pointer(target) == (None, None) and index_dir is not None and (
+            Path(index_dir).resolve() != Path(settings.index_dir).resolve()):
+        fail(ExitCode.NO_INDEX, f"no index in {index_dir}: build it with `reportqa index REPORTS_DIR "
+                                f"--index-dir {index_dir}`")
 
-        _err().print(say("cli_building", _lang(), index=target.resolve(), reports=settings.reports_dir), markup=False)
-        summary = await build_index(settings.reports_dir, target, settings)
-        _err().print(say("cli_built", _lang(), reports=summary.reports, passages=summary.passages), markup=False)
+    def announce(stage: str, summary: BuildSummary | None) -> None:
+        if summary is None:
+            _err().print(say("cli_building", _lang(), index=target.resolve(), reports=settings.reports_dir),
+                         markup=False)
+        else:
+            _err().print(say("cli_built", _lang(), reports=summary.reports, passages=summary.passages), markup=False)
+
+    await ensure_index(settings, target, announce)
     from reportqa.answers.reading import prepare as prepare_reading
 
     return await SearchIndex.load(target, settings, prepare_reading)
