@@ -472,10 +472,10 @@ async def ensure_index(settings: Settings, index_dir: Path | None = None,
     REPORTQA_REPORTS_DIR says otherwise) on first use: only when it holds no index at all, never
     over a damaged one (that is refused, and said). The one build-on-first-use of every command and
     channel; ``announce("building", None)`` and ``announce("built", summary)`` tell the user."""
-    from reportqa.index.builder import build_index
-
     index_dir = index_dir or settings.index_dir
     if store.read_pointer(index_dir) == (None, None):
+        from reportqa.index.builder import build_index  # (the parsers: 60 ms a cold `ask` need not pay)
+
         if announce is not None:
             announce("building", None)
         summary = await build_index(settings.reports_dir, index_dir, settings)
