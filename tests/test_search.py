@@ -131,3 +131,15 @@ async def test_a_place_named_helps_coverage_but_never_answers_alone(searcher) ->
     for question, word in (("玉龙镇垃圾分类", "垃圾"), ("大足区无人机执法", "无人机")):
         answer = await answer_question(searcher, question, today=TODAY)
         assert answer.results == [] and f"“{word}”" in answer.notice  # the word no report holds, named
+
+
+async def test_the_answer_benchmark_times_the_answer_and_its_ranking(seed_index) -> None:  # type: ignore[no-untyped-def]
+    """``benchmarks.answer`` on the sample index: one object with both paths' percentiles, the whole
+    answer never cheaper than the ranking inside it, and questions answered (not all refused)."""
+    from benchmarks.answer import measure
+
+    settings, _ = seed_index
+    result = await measure(settings, n_questions=12, rounds=1)
+    assert set(result["answer"]) == set(result["ranking"]) == {"p50_ms", "p90_ms", "p99_ms"}
+    assert result["questions"] == 12 and result["answered"] > 0
+    assert result["answer"]["p50_ms"] >= result["ranking"]["p50_ms"] > 0
