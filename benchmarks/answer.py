@@ -1,9 +1,11 @@
 """The whole answer a user waits for, beside the ranking inside it, at a library's size.
 
     .venv/bin/python -m benchmarks.answer --passages 100000 [--questions 300] [--rounds 3] [--json] [--keep DIR]
+        [--seed-reports FOLDER ...]
 
 It generates a corpus (benchmarks/corpus.py), builds reportqa's index of it, loads it as ``reportqa ask``
-and the bot do (``SearchIndex.load`` with the answers' reading), and times for each of the benchmark's
+and the bot do (``SearchIndex.load`` with the answers' reading; the ranking compiled as the bot has it
+where the ``fast`` extra is installed), and times for each of the benchmark's
 questions:
 
 - ``answer``: ``answer_question`` — the same function ``ask`` and the bot call: parse (in a worker thread),
@@ -43,16 +45,18 @@ def percentiles(values: np.ndarray) -> dict[str, float]:
     return {f"p{q}_ms": round(float(np.percentile(values, q)), 3) for q in (50, 90, 99)}
 
 
-async def built_index(size: int, work: Path) -> tuple[Settings, float | None]:
+async def built_index(size: int, work: Path, seed_folders: tuple[Path, ...] = ()) -> tuple[Settings, float | None]:
     """An index of a generated corpus of about ``size`` passages in ``work`` (kept from an earlier run
-    of the same size when there is one): its settings, and the build time when it was built now."""
-    index_dir = work / f"index-{size}"
+    of the same size and seeds when there is one): its settings, and the build time when built now."""
+    grown = "-".join(f.name for f in seed_folders)
+    name = f"{size}-{grown}" if grown else str(size)
+    index_dir = work / f"index-{name}"
     settings = Settings(index_dir=index_dir, _env_file=None)
     if store.current_generation(index_dir) is not None:
         return settings, None
-    reports = work / f"reports-{size}"
+    reports = work / f"reports-{name}"
     if not reports.exists():
-        generate(reports, size)
+        generate(reports, size, seed_folders=seed_folders)
     started = time.perf_counter()
     await build_index(reports, index_dir, settings)
     return settings, time.perf_counter() - started
@@ -61,6 +65,10 @@ async def built_index(size: int, work: Path) -> tuple[Settings, float | None]:
 async def measure(settings: Settings, n_questions: int, rounds: int) -> dict:
     """Per-question medians over ``rounds`` of the whole answer and of the ranking alone."""
     index = await SearchIndex.load(settings.index_dir, settings, prepare_reading)
+    # as the bot serves it (retrieval/serving.py): a large index's common-word questions added up by the
+    # compiled loop where the fast extra is installed (compiled here before timing, not in a thread)
+    compiled = (settings.compiled_ranking and index.postings.n_docs >= settings.compiled_ranking_min_passages
+                and index.postings.accelerate())
     try:
         asked = questions(n_questions, index.units)
         parsed = [parse(index, q) for q in asked]
@@ -79,8 +87,8 @@ async def measure(settings: Settings, n_questions: int, rounds: int) -> dict:
                 started = time.perf_counter()
                 index.rank(query)
                 ranking_ms[round_, i] = (time.perf_counter() - started) * 1000
-        return {"passages": int(index.postings.n_live), "questions": len(asked), "rounds": rounds,
-                "answered": found,
+        return {"passages": index.passage_count, "questions": len(asked), "rounds": rounds,
+                "answered": found, "compiled_ranking": bool(compiled),
                 "answer": percentiles(np.median(answer_ms, axis=0)),
                 "ranking": percentiles(np.median(ranking_ms, axis=0))}
     finally:
@@ -89,7 +97,8 @@ async def measure(settings: Settings, n_questions: int, rounds: int) -> dict:
 
 def table(result: dict) -> str:
     lines = [f"{result['passages']:,} passages, {result['questions']} questions × {result['rounds']} rounds "
-             f"(a question's time: its median over rounds); {result['answered']} answered with results", "",
+             f"(a question's time: its median over rounds); {result['answered']} answered with results; "
+             f"compiled ranking: {'yes' if result['compiled_ranking'] else 'no'}", "",
              "| path | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
     for name in ("answer", "ranking"):
         row = result[name]
@@ -105,17 +114,20 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--seed-reports", type=Path, action="append", default=[],
+                        help="grow the corpus from the .txt reports in this folder (repeatable) instead of the "
+                             "five bundled samples, whose few hundred sentences make most clauses boilerplate")
     parser.add_argument("--keep", type=Path, default=None,
                         help="build the corpus and its index here and keep them: the next run with the same "
                              "--passages reuses them")
     args = parser.parse_args(argv)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        settings, build_s = await built_index(args.passages, args.keep)
+        settings, build_s = await built_index(args.passages, args.keep, tuple(args.seed_reports))
         result = await measure(settings, args.questions, args.rounds)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            settings, build_s = await built_index(args.passages, Path(tmp))
+            settings, build_s = await built_index(args.passages, Path(tmp), tuple(args.seed_reports))
             result = await measure(settings, args.questions, args.rounds)
     result["build_s"] = None if build_s is None else round(build_s, 1)
     print(json.dumps(result) if args.json else table(result))

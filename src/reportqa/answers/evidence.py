@@ -25,7 +25,9 @@ from reportqa.domain.text import normalise
 from reportqa.retrieval.retriever import PassageRow
 from reportqa.retrieval.searcher import PHRASE_APART, Ranking, SearchIndex
 
-FETCH_BATCH = 40  # candidate passages read from SQLite at a time
+FETCH_BATCH = 40  # candidate passages read from SQLite at a time, after the first window
+FIRST_WINDOW_MARGIN = 4  # the first window: what the page needs and this many more (most candidates pass:
+# 40 rows read where 10 would do cost 0.5 ms of a 2.8 ms answer at 100k passages)
 FIGURE_REACH = 16  # a figure this many characters from the word asked about belongs to it
 _SENTENCE_END = re.compile(r"[。；！？!?\n]")
 
@@ -170,7 +172,7 @@ async def verified(index: SearchIndex, parsed: ParsedQuestion, ranking: Ranking,
         return (len(seen_groups) if groups is not None else len(kept)) >= need
 
     while read < len(docs) and not full():
-        window = docs[read : read + FETCH_BATCH]
+        window = docs[read : read + (FETCH_BATCH if read else need + FIRST_WINDOW_MARGIN)]
         rows.update(await index.passage_rows([int(index.passage_ids[d]) for d in window]))
         for doc in window:  # stops as soon as the page is full: the rest stay in their order, unread
             row = rows.get(int(index.passage_ids[doc]))

@@ -434,9 +434,8 @@ def word_concepts(words: list[str]) -> list[Concept]:
 def _narrowed(text: str, cues: tuple[str, ...]) -> tuple[str, str]:
     """The text without a narrowing cue (只看, only), and what follows the cue up to the next stop: the
     words every answer must hold."""
-    for cue in sorted((normalise(c).lower() for c in cues), key=len, reverse=True):
-        pattern = rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue)
-        match = re.search(pattern, text, flags=re.IGNORECASE)
+    for pattern in _cue_patterns(cues):
+        match = pattern.search(text)
         if match:
             after = re.split(r"[,.;:!?，。；：！？、\n]", text[match.end():], maxsplit=1)[0]
             return text[: match.start()] + " " + text[match.end():], after.strip()
@@ -453,11 +452,19 @@ def _cue_in(cue: str, text: str) -> bool:
 def _take_cues(text: str, cues: tuple[str, ...]) -> tuple[str, bool]:
     """The text without the cue phrases found in it (longest first), and whether any was."""
     found = False
-    for cue in sorted((normalise(c).lower() for c in cues), key=len, reverse=True):
-        pattern = rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue)
-        text, count = re.subn(pattern, " ", text, flags=re.IGNORECASE)
+    for pattern in _cue_patterns(cues):
+        text, count = pattern.subn(" ", text)
         found = found or count > 0
     return text, found
+
+
+@cache
+def _cue_patterns(cues: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Each cue as a pattern, longest first (English ones as whole words), compiled once: a question
+    looks for a few hundred cues (120 µs a question when each was normalised and compiled again)."""
+    ordered = sorted((normalise(c).lower() for c in cues), key=len, reverse=True)
+    return tuple(re.compile(rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue), re.IGNORECASE)
+                 for cue in ordered)
 
 
 @cache
