@@ -10,21 +10,9 @@ from reportqa.channels.telegram.keyboards import ALL_RESULTS, REASON_LABELS, Cal
 from reportqa.channels.telegram.ownership import chat_session
 from reportqa.channels.telegram.services import Services
 from reportqa.channels.telegram.texts import say
-from reportqa.conversations.state import REASONS, ShownPassage
-from reportqa.retrieval.searcher import Result
+from reportqa.conversations.state import REASONS
 
-PHRASE_CHARS = 30
 TARGETED_REASONS = frozenset({"unit", "year"})  # about one result of the page, not the answer as a whole
-
-
-def shown_passages(results: list[Result]) -> list[ShownPassage]:
-    """What a page showed, as the export needs it: each result's source and a phrase of its text
-    (white space taken out, as score.py compares)."""
-    out = []
-    for r in results:
-        phrase = "".join(r.text.split())[:PHRASE_CHARS]
-        out.append(ShownPassage(r.passage_id, r.report.source, phrase))
-    return out
 
 
 async def on_vote(svc: Services, query: CallbackQuery, message: Message, action: Callback, english: bool) -> None:

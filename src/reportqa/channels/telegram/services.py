@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -13,11 +12,11 @@ from telegram.ext import ContextTypes
 from reportqa.channels.telegram.texts import say
 from reportqa.conversations.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.conversations.access_log import RefusalLog, refusal_now
+from reportqa.conversations.asking import reply_english as asking_reply_english
 from reportqa.conversations.followup_store import ConversationStore
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.state import BotState
 from reportqa.conversations.subscriptions import SubscriptionStore
-from reportqa.domain.text import has_cjk
 from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 
@@ -33,8 +32,6 @@ class NewsRounds(Protocol):
     async def settle(self) -> None: ...
 
     async def close(self) -> None: ...
-
-_ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass
@@ -62,25 +59,11 @@ def wants_english(update: Update) -> bool:
     return bool(user and user.language_code and user.language_code.lower().startswith("en"))
 
 
-def clear_language(text: str) -> str | None:
-    """"zh" for a question with Chinese in it, "en" for one that is plainly English words (two, or one
-    of four letters or more), None for no words at all (😀🎉, ？？？, 2021, ok)."""
-    if has_cjk(text):
-        return "zh"
-    words = _ENGLISH_WORD.findall(text)
-    if len(words) >= 2 or any(len(w) >= 4 for w in words):
-        return "en"
-    return None
-
-
 def reply_english(update: Update, question: str) -> bool:
     """Replies follow the user's language unless the question is clearly in the other one: a
     zh-hans user asking "which units hired legal advisers" is answered in English, an English user
     asking 执法培训 in Chinese; 😀🎉 or 2021 in the user's own language (Chinese with no code)."""
-    language = clear_language(question)
-    if language is not None:
-        return language == "en"
-    return wants_english(update)
+    return asking_reply_english(question, wants_english(update))
 
 
 def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
