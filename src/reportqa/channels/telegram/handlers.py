@@ -7,7 +7,6 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import re
 import time
@@ -45,6 +44,7 @@ from reportqa.channels.telegram.subscribe import on_unsubscribe_button
 from reportqa.channels.telegram.texts import HELP, say
 from reportqa.conversations import asking
 from reportqa.conversations.asking import Asker
+from reportqa.conversations.service import nearest_command
 from reportqa.conversations.state_db import StateUnavailable, state_health_lines
 from reportqa.errors import IndexDamaged
 from reportqa.present.catalog import MESSAGES
@@ -289,19 +289,6 @@ async def cmd_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await record_refusal(update, context)
         lines.append(say("whoami_refused", english))
     await message.reply_text("\n".join(lines), do_quote=chat is not None and chat.type != ChatType.PRIVATE)
-
-
-def nearest_command(typed: str, known: list[str]) -> str | None:
-    """The command a mistyped one was most likely meant to be (/unti → /unit), or None when nothing
-    is close: a transposition or one wrong letter in a short name is close, an unrelated word is not."""
-    typed = typed.lower()
-    if not typed:
-        return None
-    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    prefixed = sorted(k for k in known if k.startswith(typed) or typed.startswith(k))
-    return prefixed[0] if len(typed) >= 3 and prefixed else None
 
 
 def registered_commands(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
