@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("present",),
     ("conversations",),
     ("channels",),
-    ("command", "__main__"),
+    ("command", "__main__", "launch"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 CHANNELS = ("cli", "telegram", "wecom", "dingtalk")

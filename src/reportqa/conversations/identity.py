@@ -26,7 +26,7 @@ import aiosqlite
 from reportqa.conversations.state_db import StateDatabase, guarded
 
 Platform = Literal["telegram", "wecom", "dingtalk"]
-Kind = Literal["chat", "user"]
+Kind = Literal["chat", "group", "user"]  # a private chat, a group, a user
 FOREIGN_BASE = 2**62
 SPAN = 2**56  # ids per platform
 PLATFORM_CODES: dict[str, int] = {"wecom": 1, "dingtalk": 2}

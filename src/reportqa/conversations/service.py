@@ -161,7 +161,7 @@ class ChatService:
     # -- who ----------------------------------------------------------------------------------
 
     async def asker(self, incoming: Incoming) -> Asker:
-        chat_id = await self.identities.id_of(incoming.platform, "chat", incoming.chat)
+        chat_id = await self.identities.id_of(incoming.platform, "group" if incoming.group else "chat", incoming.chat)
         user_id = await self.identities.id_of(incoming.platform, "user", incoming.user) if incoming.user else None
         kind = "group" if incoming.group else "private"
         return Asker(chat_id, user_id, incoming.group, f"{incoming.platform}:{kind}", incoming.user_english,

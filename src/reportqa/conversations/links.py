@@ -1,0 +1,61 @@
+"""What a channel's long connection to its messenger needs whatever the protocol: growing back-off
+between attempts, and replies paced within the platform's per-chat rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Backoff:
+    """Waits between connection attempts: ``base · 2^n`` up to ``maximum`` (n failures in a row), with
+    a tenth of jitter so that many bots restarted together do not knock at the same moment; ``reset``
+    after a connection holds."""
+
+    base: float
+    maximum: float
+    failures: int = 0
+
+    def next(self, at_least: float = 0.0) -> float:
+        delay = min(self.base * 2 ** self.failures, self.maximum)
+        self.failures += 1
+        return max(at_least, delay * random.uniform(0.9, 1.0))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+@dataclass
+class ChatPace:
+    """At most ``per_minute`` messages to one chat in any minute: a send waits for its turn (the
+    platforms drop or refuse the excess — WeCom 30 a minute per chat, DingTalk 20 — and DingTalk then
+    throttles the robot for ten minutes)."""
+
+    per_minute: int
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def turn(self, chat: str) -> None:
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        async with lock:
+            stamps = self._sent.setdefault(chat, deque())
+            while True:
+                now = self.clock()
+                while stamps and now - stamps[0] >= self.window:
+                    stamps.popleft()
+                if len(stamps) < self.per_minute:
+                    stamps.append(now)
+                    break
+                await asyncio.sleep(self.window - (now - stamps[0]))
+        if len(self._sent) > 10_000:  # forget idle chats so memory stays bounded
+            now = self.clock()
+            for key in [k for k, s in self._sent.items() if not s or now - s[-1] >= self.window]:
+                self._sent.pop(key, None)
+                self._locks.pop(key, None)
