@@ -114,6 +114,7 @@ class DingTalkChannel:
         self.monitor = monitor
         self.status = "connecting"
         self.reconnects = 0
+        self.waits: list[float] = []  # every back-off waited, in order (the log and the tests read it)
         self.pace = ChatPace(settings.dingtalk_messages_per_minute)
         self.api = settings.dingtalk_api_url.rstrip("/")
         self.oapi = settings.dingtalk_oapi_url.rstrip("/")
@@ -144,7 +145,8 @@ class DingTalkChannel:
                 delay = backoff.next(at_least)
                 self.status = "auth_failed" if outcome.kind == "auth" else "backing_off"
                 self.reconnects += 1
-                note = f"{outcome.reason}; reconnecting in {delay:.1f} s (attempt {backoff.failures})"
+                self.waits = [*self.waits[-99:], delay]
+                note = f"{outcome.reason}; reconnecting in {delay:.2f} s (attempt {backoff.failures})"
                 log.warning("dingtalk: %s", note)
                 if self.monitor is not None:
                     self.monitor.down(CHANNEL, note)

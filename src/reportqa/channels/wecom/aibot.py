@@ -127,6 +127,7 @@ class WeComChannel:
         self.monitor = monitor
         self.status = "connecting"
         self.reconnects = 0
+        self.waits: list[float] = []  # every back-off waited, in order (the log and the tests read it)
         self.pace = ChatPace(settings.wecom_messages_per_minute)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._waiting: dict[str, asyncio.Future] = {}
@@ -157,7 +158,8 @@ class WeComChannel:
                 delay = backoff.next(at_least)
                 self.status = "auth_failed" if outcome.kind == "auth" else "backing_off"
                 self.reconnects += 1
-                note = f"{outcome.reason}; reconnecting in {delay:.1f} s (attempt {backoff.failures})"
+                self.waits = [*self.waits[-99:], delay]
+                note = f"{outcome.reason}; reconnecting in {delay:.2f} s (attempt {backoff.failures})"
                 log.warning("wecom: %s", note)
                 if self.monitor is not None:
                     self.monitor.down(CHANNEL, note)
