@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+import aiohttp
 import openpyxl
 import pytest
 from pydantic import SecretStr
@@ -117,3 +118,28 @@ async def test_a_wrong_secret_is_said_and_retried_slowly(seed_index, tmp_path: P
         assert channel.waits[0] >= 0.3  # no sooner than channel_auth_retry_seconds (a few times a minute in real life)
         assert wecom.sockets[0].closed  # WeCom leaves it open after 853000: the channel closed it
         assert not wecom.pushed
+
+
+async def test_another_process_taking_the_bot_stops_this_one_for_good(seed_index, tmp_path: Path,
+                                                                      wecom: FakeWeCom) -> None:
+    async with running(settings_for(seed_index, tmp_path, wecom), ["wecom"]) as messengers:
+        channel = messengers.channel("wecom")
+        await channel.ready(20)
+        async with aiohttp.ClientSession() as http, http.ws_connect(wecom.url) as other:  # a second bot process
+            await other.send_json({"cmd": "aibot_subscribe", "headers": {"req_id": "aibot_subscribe_1_x"},
+                                   "body": {"bot_id": wecom.bot_id, "secret": wecom.secret}})
+            assert (await other.receive_json())["errcode"] == 0
+            for _ in range(200):  # disconnected_event: this one stops (no mutual kicking)
+                if channel.status == "replaced":
+                    break
+                await asyncio.sleep(0.02)
+            assert channel.status == "replaced" and wecom.subscribes == 2
+            status, text = await messengers.service.monitor.health()
+            assert status == 503 and "replaced by another connection" in text
+
+
+async def test_two_unanswered_pings_end_a_dead_connection(seed_index, tmp_path: Path, wecom: FakeWeCom) -> None:
+    wecom.answer_pings = False  # the link is dead but no socket error says so
+    settings = settings_for(seed_index, tmp_path, wecom, channel_heartbeat_seconds=0.1)
+    async with running(settings, ["wecom"]):
+        await wecom.wait_until(lambda: wecom.subscribes >= 2, 20)  # closed after two missed pings, subscribed again

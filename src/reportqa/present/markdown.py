@@ -179,11 +179,12 @@ def _units(text: str, dialect: Dialect) -> list[str]:
             continue
         for line in block.split("\n"):
             while dialect.measure(line) > dialect.limit:
-                cut = len(line)
-                while dialect.measure(line[:cut]) > dialect.limit:
-                    cut = cut * 3 // 4
-                units.append(line[:cut])
-                line = line[cut:]
+                low, high = 1, len(line)  # the longest prefix within the limit
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    low, high = (middle, high) if dialect.measure(line[:middle]) <= dialect.limit else (low, middle - 1)
+                units.append(line[:low])
+                line = line[low:]
             if line:
                 units.append(line)
     return units
