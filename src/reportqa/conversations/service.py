@@ -24,22 +24,20 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportqa.answers.compose import answer_parsed
 from reportqa.answers.question import clean_question
-from reportqa.answers.reading import parse, reading
-from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProblem, apply_scope
+from reportqa.answers.reading import reading
 from reportqa.answers.unit_page import unit_of, unit_page, units_among
 from reportqa.conversations import asking
 from reportqa.conversations.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.conversations.access_log import RefusalLog, refusal_now
 from reportqa.conversations.asking import Asker
+from reportqa.conversations.chat_settings import MayChange, scope_reply, subscribe_reply, unsubscribe_reply
 from reportqa.conversations.followup_store import ConversationStore
 from reportqa.conversations.identity import Identities
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Newsroom
-from reportqa.conversations.scopes import scope_of, scope_reports, usable_scope
 from reportqa.conversations.state import REASONS, BotState, Session
-from reportqa.conversations.subscriptions import Refusal, SubscriptionStore
+from reportqa.conversations.subscriptions import SubscriptionStore
 from reportqa.conversations.turns import turn_messages
 from reportqa.domain.text import normalise
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
@@ -78,7 +76,6 @@ from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
 TARGETED_REASONS = frozenset({"unit", "year"})
-UNSUBSCRIBE_ALL = frozenset({"all", "全部", "所有"})
 PRESS_COMMAND = "press"  # /press pg:abc:3 — what a DingTalk button sends back as a message
 COMMANDS = ("help", "start", "ask", "whoami", "scope", "subscribe", "subscriptions", "unsubscribe", "unit",
             "units", "years", PRESS_COMMAND)
@@ -281,60 +278,18 @@ class ChatService:
         return [Reply(esc("\n".join(lines)))]
 
     async def scope(self, incoming: Incoming, asker: Asker, text: str) -> Reply:
-        lang = lang_of(incoming.user_english)
-        text = clean_question(text)
-        searcher = await self.holder.get()
-        if not text:
-            current = await self.state.scope(asker.chat_id)
-            if current is None:
-                return _text("scope_none", lang)
-            scope = await scope_of(searcher, current)
-            return _text("scope_is", lang, scope=scope.label if isinstance(scope, Scope) else current)
-        if not self.may_change_chat(incoming):
-            return _text("scope_admins", lang)
-        if text.lower() in OFF_WORDS:
-            await self.state.set_scope(asker.chat_id, None, asker.user_id)
-            return _text("scope_off", lang)
-        text = text[:MAX_SCOPE_CHARS]
-        scope = await scope_of(searcher, text)
-        if isinstance(scope, ScopeProblem):
-            return Reply(esc(scope.en if lang == "en" else scope.zh))
-        await self.state.set_scope(asker.chat_id, text, asker.user_id)
-        return _text("scope_set", lang, scope=scope.label, n=scope_reports(searcher, scope))
+        return Reply(esc(await scope_reply(self.settings, self.holder, self.state, asker.chat_id, asker.user_id, text,
+                                           self._may_change(incoming), lang_of(incoming.user_english))))
 
     async def subscribe(self, incoming: Incoming, asker: Asker, text: str) -> Reply:
-        question = clean_question(text)
-        limit = self.settings.max_question_chars
-        cut = len(question) > limit
-        question = question[:limit]
-        lang = lang_of(incoming.user_english)
-        if not question:
-            return _text("subscribe_usage", lang)
-        lang = lang_of(asking.reply_english(question, incoming.user_english))
-        if not self.may_change_chat(incoming):
-            return _text("subscribe_admins", lang)
-        searcher = await self.holder.get()
-        parsed = await asyncio.to_thread(parse, searcher, question)
-        if not parsed.concepts and not parsed.absent_words and parsed.report_ids is None and not parsed.missing_unit:
-            return _text("subscribe_vague", lang)
-        await self.newsroom.check()  # the reports indexed up to now are the baseline, not news for it
-        self.newsroom.wake()
-        subscription = await self.subscriptions.add_within(asker.chat_id, asker.user_id, question, lang == "en",
-                                                           None, self.settings.max_subscriptions_per_chat)
-        if isinstance(subscription, Refusal):
-            if subscription.existing:
-                return _text("subscribe_again", lang, id=subscription.existing.id, question=question)
-            return _text("subscribe_full", lang, n=subscription.held)
-        lines = [say("cut", lang, n=limit)] if cut else []
-        lines.append(say("subscribed", lang, id=subscription.id, question=question))
-        if parsed.missing_unit:
-            lines.append(say("subscribed_missing", lang, unit=parsed.missing_unit))
-        else:
-            scope = await usable_scope(searcher, await self.state.scope(asker.chat_id))
-            now = await answer_parsed(searcher, apply_scope(parsed, scope).question, 1)
-            if now.total:
-                lines.append(say("subscribed_now", lang, n=now.total))
-        return Reply(esc("\n".join(lines)))
+        return Reply(esc(await subscribe_reply(self.settings, self.holder, self.state, self.subscriptions,
+                                               self.newsroom, asker.chat_id, asker.user_id, text,
+                                               self._may_change(incoming), incoming.user_english)))
+
+    def _may_change(self, incoming: Incoming) -> MayChange:
+        async def may() -> bool:
+            return self.may_change_chat(incoming)
+        return may
 
     async def list_subscriptions(self, asker: Asker, lang: Lang) -> Reply:
         held = await self.subscriptions.of_chat(asker.chat_id)
@@ -344,19 +299,10 @@ class ChatService:
         return Reply(esc("\n".join(lines)), subscription_buttons([(s.id, s.question) for s in held], lang))
 
     async def unsubscribe(self, incoming: Incoming, asker: Asker, text: str) -> Reply:
-        lang = lang_of(incoming.user_english)
         word = text.split()[0].lstrip("#＃") if text.split() else ""
         number = int(word) if word.isascii() and word.isdigit() and len(word) <= 12 else None
-        if number is None and word.lower() not in UNSUBSCRIBE_ALL:
-            return _text("unsubscribe_usage", lang)
-        if not self.may_change_chat(incoming):
-            return _text("subscribe_admins", lang)
-        if number is None:
-            return _text("unsubscribed_all", lang, n=await self.subscriptions.remove_chat(asker.chat_id))
-        gone = await self.subscriptions.remove(number, asker.chat_id)
-        if gone is None:
-            return _text("no_subscription", lang, id=number)
-        return _text("unsubscribed", lang, id=gone.id, question=gone.question)
+        return Reply(esc(await unsubscribe_reply(self.subscriptions, asker.chat_id, number, word,
+                                                 self._may_change(incoming), lang_of(incoming.user_english))))
 
     async def units(self, lang: Lang) -> list[Reply]:
         searcher = await self.holder.get()

@@ -13,11 +13,11 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from reportqa.answers.question import clean_question
-from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProblem
+from reportqa.answers.scope import Scope
 from reportqa.channels.telegram.services import Services, allowed, is_admin, services, wants_english
-from reportqa.channels.telegram.texts import say
-from reportqa.conversations.scopes import scope_of, scope_reports, usable_scope
+from reportqa.conversations.chat_settings import scope_reply
+from reportqa.conversations.scopes import scope_of, usable_scope
+from reportqa.present.catalog import lang_of
 from reportqa.retrieval.searcher import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -49,35 +49,9 @@ async def cmd_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not await allowed(update, context):
         return
-    english = wants_english(update)
     svc = services(context)
-    chat_id = message.chat_id
-    group = message.chat.type != ChatType.PRIVATE
-    text = clean_question(" ".join(context.args or []))
-    if not text:
-        current = await svc.state.scope(chat_id)
-        if current is None:
-            await message.reply_text(say("scope_none", english), do_quote=group)
-            return
-        searcher = await svc.holder.get()
-        scope = await scope_of(searcher, current)
-        label = scope.label if isinstance(scope, Scope) else current
-        await message.reply_text(say("scope_is", english, scope=label), do_quote=group)
-        return
-    if not await may_change_chat(update, context):
-        await message.reply_text(say("scope_admins", english), do_quote=group)
-        return
     user = update.effective_user
-    if text.lower() in OFF_WORDS:
-        await svc.state.set_scope(chat_id, None, user.id if user else None)
-        await message.reply_text(say("scope_off", english), do_quote=group)
-        return
-    text = text[:MAX_SCOPE_CHARS]
-    searcher = await svc.holder.get()
-    scope = await scope_of(searcher, text)
-    if isinstance(scope, ScopeProblem):
-        await message.reply_text(scope.en if english else scope.zh, do_quote=group)
-        return
-    await svc.state.set_scope(chat_id, text, user.id if user else None)
-    await message.reply_text(say("scope_set", english, scope=scope.label, n=scope_reports(searcher, scope)),
-                             do_quote=group)
+    text = await scope_reply(svc.settings, svc.holder, svc.state, message.chat_id, user.id if user else None,
+                             " ".join(context.args or []), lambda: may_change_chat(update, context),
+                             lang_of(wants_english(update)))
+    await message.reply_text(text, do_quote=message.chat.type != ChatType.PRIVATE)
