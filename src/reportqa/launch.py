@@ -44,6 +44,8 @@ def policies(settings: Settings) -> dict[str, AccessPolicy]:
         "telegram": AccessPolicy(settings.allowed_users, settings.allowed_chats, settings.admins),
         "wecom": AccessPolicy(settings.wecom_allowed_users, frozenset(), settings.wecom_admins),
         "dingtalk": AccessPolicy(settings.dingtalk_allowed_users, frozenset(), settings.dingtalk_admins),
+        # a WeCom app's users are the same company's userids as the bot's
+        "wecom-app": AccessPolicy(settings.wecom_allowed_users, frozenset(), settings.wecom_admins),
     }
 
 
@@ -77,10 +79,12 @@ class Messengers:
 
 
 async def start_messengers(settings: Settings, names: list[str], telegram: Any = None) -> Messengers:
-    """Start the WeCom and DingTalk channels among ``names``. ``telegram``: the running Telegram bot's
-    services, whose core they share; without it a core is opened here (the database claimed first)."""
+    """Start the WeCom (long connection, app callback) and DingTalk channels among ``names``.
+    ``telegram``: the running Telegram bot's services, whose core they share; without it a core is
+    opened here (the database claimed first)."""
     from reportqa.channels.dingtalk.stream import DingTalkChannel
     from reportqa.channels.wecom.aibot import WeComChannel
+    from reportqa.channels.wecom.callback import WeComAppChannel
 
     held = None
     owned: list[Any] = []
@@ -110,19 +114,22 @@ async def start_messengers(settings: Settings, names: list[str], telegram: Any =
     identities = await Identities.open(state.database)
     newsroom.identities = identities
     newsroom.policies.update(policies(settings))
-    for platform in ("wecom", "dingtalk"):
-        if platform in names and newsroom.policies[platform].open_to_everyone:
-            log.warning("no REPORTQA_%s_ALLOWED_USERS set: the %s bot answers everyone", platform.upper(), platform)
+    for platform in names:
+        if platform != "telegram" and newsroom.policies[platform].open_to_everyone:
+            variable = platform.split("-")[0].upper()
+            log.warning("no REPORTQA_%s_ALLOWED_USERS set: the %s bot answers everyone", variable, platform)
     service = ChatService(settings, holder, state, conversations, subscriptions, identities, newsroom,
                           newsroom.policies, limiter, refusals=refusals, monitor=monitor)
     channels: list[Any] = []
     if "wecom" in names:
         channels.append(WeComChannel(settings, service, monitor))
+    if "wecom-app" in names:
+        channels.append(WeComAppChannel(settings, service, monitor))
     if "dingtalk" in names:
         channels.append(DingTalkChannel(settings, service, monitor))
     running = Messengers(service, channels, owned=owned, held=held)
     for channel in channels:
-        if monitor is not None:
+        if monitor is not None and channel.platform != "wecom-app":  # a callback server has no link to watch
             monitor.watch(channel.platform)
         newsroom.add_outlet(channel)
         running.tasks.append(asyncio.create_task(channel.run(), name=f"reportqa-{channel.platform}"))

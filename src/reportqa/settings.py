@@ -107,6 +107,19 @@ class Settings(BaseSettings):
     wecom_admins: NameList = frozenset()
     # WeCom counts replies and pushes together: 30 a minute per chat (im-protocols.md 1.7, MEMO §9)
     wecom_messages_per_minute: int = Field(30, ge=1)
+    # WeCom 自建应用 in callback mode (channels/wecom/callback.py), for deployments that use an app rather
+    # than a 智能机器人: private chats with the app; WeCom posts each message, signed and AES-encrypted, to
+    # this process (listen address, port and path behind the deployment's HTTPS proxy); replies go
+    # through the API host (政务微信: its own)
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_app_secret: SecretStr | None = None
+    wecom_callback_token: SecretStr | None = None
+    wecom_encoding_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_callback_listen: str = "127.0.0.1"
+    wecom_callback_port: int = Field(8088, ge=0, le=65535)  # 0: any free port (tests)
+    wecom_callback_path: str = "/wecom/callback"
     # DingTalk (钉钉) Stream mode (channels/dingtalk/): the app's Client ID (AppKey) and Client Secret;
     # a private deployment (浙政钉) gives its own hosts: the OpenAPI gateway, and the old OAPI host that
     # media uploads go to and session webhooks must come from
@@ -242,6 +255,9 @@ class Settings(BaseSettings):
             names.append("telegram")
         if self.wecom_bot_id and self.wecom_secret is not None:
             names.append("wecom")
+        if (self.wecom_corp_id and self.wecom_agent_id is not None and self.wecom_app_secret is not None
+                and self.wecom_callback_token is not None and self.wecom_encoding_aes_key is not None):
+            names.append("wecom-app")
         if self.dingtalk_client_id and self.dingtalk_client_secret is not None:
             names.append("dingtalk")
         return names

@@ -25,11 +25,11 @@ import aiosqlite
 
 from reportqa.conversations.state_db import StateDatabase, guarded
 
-Platform = Literal["telegram", "wecom", "dingtalk"]
+Platform = Literal["telegram", "wecom", "wecom-app", "dingtalk"]
 Kind = Literal["chat", "group", "user"]  # a private chat, a group, a user
 FOREIGN_BASE = 2**62
 SPAN = 2**56  # ids per platform
-PLATFORM_CODES: dict[str, int] = {"wecom": 1, "dingtalk": 2}
+PLATFORM_CODES: dict[str, int] = {"wecom": 1, "dingtalk": 2, "wecom-app": 3}
 DELIVERIES_KEPT_SECONDS = 3 * 86400  # a redelivery comes within minutes; three days is plenty
 
 SCHEMA = """
