@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from reportqa.channels.dingtalk.stream import Conversation
 from tests.fake_dingtalk import FakeDingTalk
 from tests.messenger_harness import messenger_settings, running
 
@@ -98,3 +99,13 @@ async def test_a_wrong_secret_is_said_in_health(seed_index, tmp_path: Path, ding
         status, text = await messengers.service.monitor.health()
         assert status == 503 and "wrong client id or secret" in text
         assert all(wait >= 0.3 for wait in messengers.channel("dingtalk").waits)
+
+
+async def test_an_expired_or_foreign_webhook_is_not_used(seed_index, tmp_path: Path, dingtalk: FakeDingTalk) -> None:
+    async with running(settings_for(seed_index, tmp_path, dingtalk), ["dingtalk"]) as messengers:
+        channel = messengers.channel("dingtalk")
+        await dingtalk.say("执法", webhook_seconds=1)  # about to expire: the reply goes through the OpenAPI
+        [reply] = await dingtalk.wait_until(lambda: [m for m in dingtalk.to("0001") if m.via == "private"])
+        assert reply.kind == "sampleActionCard5" and "第 1–3 条" in reply.text  # five buttons: the OpenAPI's card
+        foreign = Conversation("0001", "0001", False, "https://evil.example/robot/sendBySession?session=x", 0)
+        assert channel.usable_webhook(foreign) is None  # never a host other than the configured OAPI one
