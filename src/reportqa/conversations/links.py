@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -39,6 +39,7 @@ class ChatPace:
     per_minute: int
     window: float = 60.0
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _sent: dict[str, deque[float]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
@@ -53,7 +54,7 @@ class ChatPace:
                 if len(stamps) < self.per_minute:
                     stamps.append(now)
                     break
-                await asyncio.sleep(self.window - (now - stamps[0]))
+                await self.sleep(self.window - (now - stamps[0]))
         if len(self._sent) > 10_000:  # forget idle chats so memory stays bounded
             now = self.clock()
             for key in [k for k, s in self._sent.items() if not s or now - s[-1] >= self.window]:
