@@ -179,3 +179,34 @@ def test_messenger_names_follow_the_credentials_set() -> None:
     both = Settings(_env_file=None, wecom_bot_id="a", wecom_secret=SecretStr("b"), dingtalk_client_id="c",
                     dingtalk_client_secret=SecretStr("d"), wecom_allowed_users="u1, u2")
     assert both.messenger_names() == ["wecom", "dingtalk"] and both.wecom_allowed_users == {"u1", "u2"}
+
+
+async def test_bot_py_runs_telegram_and_wecom_in_one_process(seed_index, tmp_path: Path) -> None:
+    from tests.fake_telegram import FakeTelegram
+
+    _, index_dir = seed_index
+    telegram, wecom = FakeTelegram(), FakeWeCom()
+    base = await telegram.start()
+    await wecom.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
+    env |= {"REPORTQA_BOT_TOKEN": telegram.token, "REPORTQA_BOT_API_URL": f"{base}/bot",
+            "REPORTQA_BOT_FILE_URL": f"{base}/file/bot", "REPORTQA_INDEX_DIR": str(index_dir),
+            "REPORTQA_BOT_STATE_DB": str(tmp_path / "bot.sqlite3"), "REPORTQA_WECOM_BOT_ID": wecom.bot_id,
+            "REPORTQA_WECOM_SECRET": wecom.secret, "REPORTQA_WECOM_WS_URL": wecom.url,
+            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "bot.py"), cwd=tmp_path, env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        await telegram.wait_for("deleteWebhook", timeout=60)  # polling is starting
+        await telegram.push(message("执法培训"))
+        [reply] = await telegram.wait_for("sendMessage", timeout=30)
+        [stream, *_] = await wecom.answered(await wecom.say("执法培训"), timeout=60)  # the same process, one core
+        assert citations(html.unescape(re.sub(r"<[^>]+>", "", reply.params["text"]))) == citations(
+            plain_wecom(stream.content))
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        await telegram.stop()
+        await wecom.stop()
+    assert process.returncode == 0, output.decode()[-2000:]
+    assert b"Traceback" not in output
