@@ -167,6 +167,11 @@ class FakeDingTalk:
                                     "data": json.dumps(data, ensure_ascii=False)})
         return msg_id
 
+    async def push_raw(self, data: str) -> None:
+        await self.connected()
+        assert self._live is not None
+        await self._live.send_str(data)
+
     async def ping(self) -> None:
         assert self._live is not None
         await self._live.send_json({"specVersion": "1.0", "type": "SYSTEM",

@@ -188,6 +188,12 @@ class FakeWeCom:
         await self._live.send_json(frame)
         return rid
 
+    async def push_raw(self, data: str) -> None:
+        """Anything at all on the socket (a malformed frame)."""
+        await self.connected()
+        assert self._live is not None
+        await self._live.send_str(data)
+
     async def say(self, text: str, *, user: str = "zhangsan", chat: str | None = None, msgid: str | None = None,
                   mention: bool = True) -> str:
         """A message from a user: private, or in group ``chat`` (with ``@<bot name> `` in front, as WeCom

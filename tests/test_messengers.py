@@ -210,3 +210,39 @@ async def test_bot_py_runs_telegram_and_wecom_in_one_process(seed_index, tmp_pat
         await wecom.stop()
     assert process.returncode == 0, output.decode()[-2000:]
     assert b"Traceback" not in output
+
+
+async def test_malformed_frames_are_ignored_and_a_fault_is_told(seed_index, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    from reportqa.errors import IndexDamaged
+
+    wecom, dingtalk = FakeWeCom(), FakeDingTalk()
+    await wecom.start()
+    await dingtalk.start()
+    base, _ = seed_index
+    try:
+        async with running(messenger_settings(base, tmp_path, wecom, dingtalk), ["wecom", "dingtalk"]) as messengers:
+            for junk in ("not json", "[1, 2]", '{"cmd": "aibot_msg_callback"}',
+                         '{"cmd": "aibot_msg_callback", "headers": {"req_id": "r1"}, "body": {"msgid": "j1", '
+                         '"from": "x", "msgtype": "text", "text": "x"}}',
+                         '{"cmd": "aibot_event_callback", "headers": {}, "body": {"event": "x"}}'):
+                await wecom.push_raw(junk)
+            for junk in ("not json", '{"type": "CALLBACK", "headers": {"messageId": "j", '
+                         '"topic": "/v1.0/im/bot/messages/get"}, "data": "{\\"msgId\\": \\"j2\\", \\"text\\": 5, '
+                         '\\"msgtype\\": \\"text\\", \\"conversationType\\": \\"1\\"}"}',
+                         '{"type": "CALLBACK", "headers": {"topic": "/v1.0/im/bot/messages/get"}, "data": {"msgId": 3}}'):
+                await dingtalk.push_raw(junk)
+            await wecom.answered(await wecom.say("执法"))  # the connections live on
+            msg = await dingtalk.say("执法")
+            await dingtalk.wait_until(lambda: dingtalk.replies_to(msg))
+            assert messengers.channel("wecom").reconnects == 0 and messengers.channel("dingtalk").reconnects == 0
+
+            async def damaged():
+                raise IndexDamaged("postings.npy: checksum mismatch")
+
+            monkeypatch.setattr(messengers.service.holder, "get", damaged)
+            [reply] = await wecom.wait_until(lambda: wecom.replies(rid)) if (rid := await wecom.say("执法培训")) else []
+            assert "索引已损坏" in reply.content  # told, as Telegram tells it
+    finally:
+        await wecom.stop()
+        await dingtalk.stop()

@@ -1,5 +1,5 @@
 """What a channel's long connection to its messenger needs whatever the protocol: growing back-off
-between attempts, and replies paced within the platform's per-chat rate limit."""
+between attempts, replies paced within the platform's per-chat rate limit, and frames read safely."""
 
 from __future__ import annotations
 
@@ -60,3 +60,21 @@ class ChatPace:
             for key in [k for k, s in self._sent.items() if not s or now - s[-1] >= self.window]:
                 self._sent.pop(key, None)
                 self._locks.pop(key, None)
+
+
+def field(data: object, *path: str) -> object:
+    """``data[path[0]][path[1]]…``, or None wherever a level is missing or not an object (a frame is
+    the platform's to shape: a malformed one is ignored, never a crash)."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def number(value: object) -> int:
+    """An integer field of a frame (errcode, a time in ms), 0 when absent or not a number."""
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0

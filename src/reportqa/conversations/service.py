@@ -21,6 +21,7 @@ import difflib
 import hashlib
 import logging
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,9 +38,11 @@ from reportqa.conversations.identity import Identities
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Newsroom
 from reportqa.conversations.state import REASONS, BotState, Session
+from reportqa.conversations.state_db import StateUnavailable
 from reportqa.conversations.subscriptions import SubscriptionStore
 from reportqa.conversations.turns import turn_messages
 from reportqa.domain.text import normalise
+from reportqa.errors import IndexDamaged
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
 from reportqa.present.actions import (
     ALL_RESULTS,
@@ -197,7 +200,29 @@ class ChatService:
     # -- messages -----------------------------------------------------------------------------
 
     async def message(self, incoming: Incoming) -> list[Reply]:
-        """A message: a command, or a question (or a follow-up of the chat's last one)."""
+        """A message: a command, or a question (or a follow-up of the chat's last one). A fault is told
+        to the user in a line (as Telegram's error handler does), never left unanswered."""
+        return await self._told(incoming, self._message(incoming))
+
+    async def press(self, incoming: Incoming, data: str) -> list[Reply]:
+        """A button: its callback data as ``present/actions.py`` wrote it (forged or stale: refused)."""
+        return await self._told(incoming, self._press(incoming, data))
+
+    async def _told(self, incoming: Incoming, work: Awaitable[list[Reply]]) -> list[Reply]:
+        lang = lang_of(incoming.user_english)
+        try:
+            return await work
+        except IndexDamaged as exc:
+            log.error("no sound index to answer from: %s", exc)
+            return [_text("index_damaged", lang)]
+        except StateUnavailable as exc:
+            log.warning("could not save: %s", exc)
+            return [_text("state_busy", lang)]
+        except Exception:
+            log.exception("%s: a message could not be handled", incoming.platform)
+            return [_text("error", lang)]
+
+    async def _message(self, incoming: Incoming) -> list[Reply]:
         text = incoming.text.strip()
         asker = await self.asker(incoming)
         if text.startswith(("/", "／")) and len(text) > 1:
@@ -241,7 +266,7 @@ class ChatService:
         if name == "ask":
             return await self.question(incoming, asker, rest) if rest else [_text("ask_usage", lang)]
         if name == PRESS_COMMAND:
-            return await self.press(incoming, rest)
+            return await self._press(incoming, rest)
         if name == "scope":
             return [await self.scope(incoming, asker, rest)]
         if name == "subscribe":
@@ -334,8 +359,7 @@ class ChatService:
 
     # -- buttons ------------------------------------------------------------------------------
 
-    async def press(self, incoming: Incoming, data: str) -> list[Reply]:
-        """A button: its callback data as ``present/actions.py`` wrote it (forged or stale: refused)."""
+    async def _press(self, incoming: Incoming, data: str) -> list[Reply]:
         asker = await self.asker(incoming)
         if not self.insider(incoming):
             return await self.refuse(incoming, asker, "button")

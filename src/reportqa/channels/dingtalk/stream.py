@@ -35,7 +35,7 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace
+from reportqa.conversations.links import Backoff, ChatPace, field, number
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply, press_text
@@ -80,14 +80,16 @@ def dtmd(button: Button) -> str:
 
 
 def text_of(data: dict) -> str:
+    """The words of a robot message: text, a rich text's text items, a voice message's recognition."""
     kind = data.get("msgtype")
     if kind == "text":
-        return str((data.get("text") or {}).get("content") or "")
+        return str(field(data, "text", "content") or "")
     if kind == "richText":
-        items = ((data.get("content") or {}).get("richText")) or []
-        return " ".join(str(i.get("text") or "") for i in items if isinstance(i, dict) and i.get("text"))
+        items = field(data, "content", "richText")
+        return " ".join(str(i.get("text")) for i in items if isinstance(i, dict) and i.get("text")) \
+            if isinstance(items, list) else ""
     if kind == "audio":
-        return str((data.get("content") or {}).get("recognition") or "")
+        return str(field(data, "content", "recognition") or "")
     return ""
 
 
@@ -240,8 +242,9 @@ class DingTalkChannel:
                 continue
             await ws.send_str(ack(message_id))  # acknowledged before any work
             if got.get("type") == "CALLBACK" and topic == ROBOT_TOPIC:
+                raw = got.get("data")
                 try:
-                    data = json.loads(got.get("data") or "{}")
+                    data = raw if isinstance(raw, dict) else json.loads(str(raw or "{}"))
                 except ValueError:
                     continue
                 if isinstance(data, dict):
@@ -279,7 +282,7 @@ class DingTalkChannel:
         if not text:
             return
         where = Conversation(chat, user, group, str(data.get("sessionWebhook") or "") or None,
-                             int(data.get("sessionWebhookExpiredTime") or 0))
+                             number(data.get("sessionWebhookExpiredTime")))
         incoming = Incoming(CHANNEL, chat, user, group, text, name=str(data.get("senderNick") or user or ""))
         command = text.split(maxsplit=1)
         if command and command[0].lower() in ("/press", "／press") and len(command) > 1:
@@ -348,7 +351,7 @@ class DingTalkChannel:
                 answer = await response.json(content_type=None)
             except ValueError:
                 answer = {}
-            if response.status != 200 or (isinstance(answer, dict) and int(answer.get("errcode") or 0)):
+            if response.status != 200 or (isinstance(answer, dict) and number(answer.get("errcode"))):
                 log.warning("dingtalk: %s answered %s %.200s", url.split("?")[0], response.status, answer)
                 if response.status >= 500 or response.status == 429:
                     raise ConnectionError(f"{response.status}")
@@ -364,7 +367,7 @@ class DingTalkChannel:
         token = str(answer.get("accessToken") or "")
         if not token:
             raise ConnectionError("no access token (wrong client id or secret?)")
-        self._token = (token, time.time() + int(answer.get("expireIn") or 7200) - 300)
+        self._token = (token, time.time() + (number(answer.get("expireIn")) or 7200) - 300)
         return token
 
     async def _push(self, where: Conversation, msg_key: str, param: dict) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace
+from reportqa.conversations.links import Backoff, ChatPace, field, number
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import HELP, ChatService, Incoming, Reply
@@ -88,14 +88,12 @@ def strip_mention(text: str, bot_name: str) -> str:
 def text_of(body: dict) -> str:
     """The words of a message: text, the text items of a mixed message, or a voice message's words."""
     kind = body.get("msgtype")
-    if kind == "text":
-        return str((body.get("text") or {}).get("content") or "")
+    if kind in ("text", "voice"):
+        return str(field(body, kind, "content") or "")
     if kind == "mixed":
-        items = (body.get("mixed") or {}).get("msg_item") or []
-        return " ".join(str((i.get("text") or {}).get("content") or "") for i in items
-                        if isinstance(i, dict) and i.get("msgtype") == "text")
-    if kind == "voice":
-        return str((body.get("voice") or {}).get("content") or "")
+        items = field(body, "mixed", "msg_item")
+        return " ".join(str(field(i, "text", "content") or "") for i in items or []
+                        if isinstance(i, dict) and i.get("msgtype") == "text") if isinstance(items, list) else ""
     return ""
 
 
@@ -197,7 +195,7 @@ class WeComChannel:
                                                    {"bot_id": self.settings.wecom_bot_id, "secret": secret}))
             except (Stopped, TimeoutError, ConnectionError) as exc:
                 return Outcome("dropped", f"no answer to the subscription ({exc or type(exc).__name__})")
-            code = int(answer.get("errcode") or 0)
+            code = number(answer.get("errcode"))
             if code == WRONG_SECRET:  # WeCom keeps the socket open: ours to close
                 return Outcome("auth", f"wrong bot id or secret (errcode {code}: {answer.get('errmsg', '')})")
             if code == TOO_OFTEN:
@@ -254,7 +252,7 @@ class WeComChannel:
                 continue
             if not isinstance(got, dict):
                 continue
-            rid = str((got.get("headers") or {}).get("req_id") or "")
+            rid = str(field(got, "headers", "req_id") or "")
             cmd = got.get("cmd")
             if not cmd:  # an answer to a frame of ours
                 if rid.startswith("ping"):
@@ -264,7 +262,7 @@ class WeComChannel:
                 future = self._waiting.pop(rid, None)
                 if future is not None and not future.done():
                     future.set_result(got)
-                if int(got.get("errcode") or 0) == NOT_SUBSCRIBED:  # the subscription lapsed: start again
+                if number(got.get("errcode")) == NOT_SUBSCRIBED:  # the subscription lapsed: start again
                     await ws.close()
                 continue
             body = got.get("body") if isinstance(got.get("body"), dict) else {}
@@ -320,7 +318,7 @@ class WeComChannel:
             log.info("wecom: message %s delivered again; answered once", msgid)
             return
         group = body.get("chattype") == "group"
-        user = str((body.get("from") or {}).get("userid") or "") or None
+        user = str(field(body, "from", "userid") or "") or None
         chat = str(body.get("chatid") or "") if group else user
         if not chat:
             return
@@ -338,7 +336,7 @@ class WeComChannel:
         click = event.get("template_card_event") if isinstance(event.get("template_card_event"), dict) else event
         key = str(click.get("event_key") or "")
         group = body.get("chattype") == "group"
-        user = str((body.get("from") or {}).get("userid") or "") or None
+        user = str(field(body, "from", "userid") or "") or None
         chat = str(body.get("chatid") or "") if group else user
         if not chat or not key:
             return
@@ -382,7 +380,7 @@ class WeComChannel:
         else:
             sent = frame("aibot_send_msg", {"chatid": chat, **body})
         answer = await self._request(sent)
-        code = int(answer.get("errcode") or 0)
+        code = number(answer.get("errcode"))
         if code:
             log.warning("wecom: %s refused: errcode %s %s", sent["cmd"], code, answer.get("errmsg", ""))
         return answer
@@ -393,14 +391,14 @@ class WeComChannel:
         init = await self._request(frame("aibot_upload_media_init", {
             "type": "file", "filename": filename, "total_size": len(data), "total_chunks": len(chunks),
             "md5": hashlib.md5(data).hexdigest()}))
-        upload_id = str((init.get("body") or {}).get("upload_id") or "")
+        upload_id = str(field(init, "body", "upload_id") or "")
         if not upload_id:
             raise ConnectionError(f"upload refused: errcode {init.get('errcode')} {init.get('errmsg', '')}")
         for index, chunk in enumerate(chunks):  # 0-based, as the SDK's code sends them
             await self._request(frame("aibot_upload_media_chunk", {
                 "upload_id": upload_id, "chunk_index": index, "base64_data": base64.b64encode(chunk).decode()}))
         done = await self._request(frame("aibot_upload_media_finish", {"upload_id": upload_id}))
-        media_id = str((done.get("body") or {}).get("media_id") or "")
+        media_id = str(field(done, "body", "media_id") or "")
         if not media_id:
             raise ConnectionError(f"upload not finished: errcode {done.get('errcode')} {done.get('errmsg', '')}")
         return media_id

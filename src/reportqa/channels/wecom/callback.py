@@ -31,7 +31,7 @@ from lxml import etree
 from reportqa.channels.wecom.aibot import cards
 from reportqa.channels.wecom.crypto import CryptoError, WeComCrypto
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import ChatPace
+from reportqa.conversations.links import ChatPace, number
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply
@@ -179,7 +179,7 @@ class WeComAppChannel:
             if self.monitor is not None:
                 self.monitor.trouble(CHANNEL, note)
             raise ConnectionError(note)
-        self._token = (token, time.time() + int(answer.get("expires_in") or 7200) - 300)
+        self._token = (token, time.time() + (number(answer.get("expires_in")) or 7200) - 300)
         return token
 
     async def _call(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
@@ -199,7 +199,7 @@ class WeComAppChannel:
                 kwargs["headers"] = {"Content-Type": "application/json"}
             async with http.request(method, f"{self.api}{path}", **kwargs) as response:
                 answer = await response.json(content_type=None)
-            code = int(answer.get("errcode") or 0) if isinstance(answer, dict) else -1
+            code = number(answer.get("errcode")) if isinstance(answer, dict) else -1
             if token and code in (40014, 42001):
                 self._token = None
                 continue
