@@ -109,3 +109,21 @@ async def test_an_expired_or_foreign_webhook_is_not_used(seed_index, tmp_path: P
         assert reply.kind == "sampleActionCard5" and "第 1–3 条" in reply.text  # five buttons: the OpenAPI's card
         foreign = Conversation("0001", "0001", False, "https://evil.example/robot/sendBySession?session=x", 0)
         assert channel.usable_webhook(foreign) is None  # never a host other than the configured OAPI one
+
+
+async def test_a_thumbs_down_asks_what_was_wrong_and_which_result(seed_index, tmp_path: Path,
+                                                                 dingtalk: FakeDingTalk) -> None:
+    async with running(settings_for(seed_index, tmp_path, dingtalk), ["dingtalk"]) as messengers:
+        first = await answer_to(dingtalk, await dingtalk.say("执法"))
+        down = next(p for p in first.presses if p.startswith("/press fb:") and p.endswith(":0"))
+        await dingtalk.say(down)
+        [asked] = await dingtalk.wait_until(lambda: [m for m in dingtalk.messages if m.kind == "actionCard"
+                                                     and any(p.startswith("/press fr:") for p in m.presses)])
+        unit = next(p for p in asked.presses if p.endswith(":0"))  # 单位不对
+        which = await answer_to(dingtalk, await dingtalk.say(unit))
+        assert which.text == "单位不对：是哪一条？"
+        second = next(p for p in which.presses if p.startswith("/press fw:") and p.endswith(":1"))
+        saved = await answer_to(dingtalk, await dingtalk.say(second))
+        assert "第 2 条" in saved.text
+        [row] = await messengers.service.state.feedback()
+        assert not row.helpful and row.reason == "unit" and row.targets == [row.passages[1].passage_id]

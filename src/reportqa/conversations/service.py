@@ -41,13 +41,12 @@ from reportqa.conversations.state import REASONS, BotState, Session
 from reportqa.conversations.state_db import StateUnavailable
 from reportqa.conversations.subscriptions import SubscriptionStore
 from reportqa.conversations.turns import turn_messages
+from reportqa.conversations.votes import cast_vote, give_reason, pick_target
 from reportqa.domain.text import normalise
 from reportqa.errors import IndexDamaged
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
 from reportqa.present.actions import (
-    ALL_RESULTS,
     MAX_ID,
-    REASON_LABELS,
     Button,
     Rows,
     answer_buttons,
@@ -78,7 +77,6 @@ from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
-TARGETED_REASONS = frozenset({"unit", "year"})
 PRESS_COMMAND = "press"  # /press pg:abc:3 — what a DingTalk button sends back as a message
 COMMANDS = ("help", "start", "ask", "whoami", "scope", "subscribe", "subscriptions", "unsubscribe", "unit",
             "units", "years", PRESS_COMMAND)
@@ -459,44 +457,20 @@ class ChatService:
 
     async def vote(self, incoming: Incoming, sid: str, user_id: int, helpful: bool, offset: int,
                    lang: Lang) -> list[Reply]:
-        vote = await self.state.vote(sid, user_id, helpful, offset)
-        if not vote.changed:
-            return [_text("vote_same", lang)]
-        if self.monitor is not None:
+        voted = await cast_vote(self.state, sid, user_id, helpful, offset, lang)
+        if voted.changed and self.monitor is not None:
             self.monitor.vote(incoming.platform, helpful)
-        replies = [_text("vote_up" if helpful else "vote_down", lang)]
-        if not helpful and not vote.asked_reason:
-            await self.state.mark_reason_asked(sid, user_id)
+        replies = [Reply(esc(voted.text))]
+        if voted.ask_reason:
             replies.append(Reply(esc(say("ask_reason", lang)), reason_buttons(sid, lang)))
         return replies
 
     async def reason(self, sid: str, user_id: int, reason: str, lang: Lang) -> list[Reply]:
-        if not await self.state.set_reason(sid, user_id, reason):
-            return [_text("vote_first", lang)]
-        label = REASON_LABELS[reason][1 if lang == "en" else 0]
-        if reason in TARGETED_REASONS:  # a wrong unit or year is about a result: which one
-            page = await self.state.voted_page(sid, user_id)
-            shown = page[1] if page else []
-            if page is not None and len(shown) > 1:
-                ranks = [page[0] + i + 1 for i in range(len(shown))]
-                return [Reply(esc(say("reason_which", lang, reason=label)), target_buttons(sid, ranks, lang))]
-            if shown:
-                await self.state.set_targets(sid, user_id, [shown[0].passage_id])
-        return [_text("reason_saved", lang, reason=label)]
+        reasoned = await give_reason(self.state, sid, user_id, reason, lang)
+        return [Reply(esc(reasoned.text), target_buttons(sid, reasoned.ranks, lang) if reasoned.ranks else [])]
 
     async def target(self, sid: str, user_id: int, number: int, lang: Lang) -> Reply:
-        page = await self.state.voted_page(sid, user_id)
-        shown = page[1] if page else []
-        if page is None or not (number == ALL_RESULTS or 0 <= number < len(shown)):
-            return _text("vote_first", lang)
-        chosen = shown if number == ALL_RESULTS else [shown[number]]
-        if not await self.state.set_targets(sid, user_id, [p.passage_id for p in chosen]):
-            return _text("vote_first", lang)
-        reason = await self.state.vote_reason(sid, user_id)
-        label = REASON_LABELS.get(reason or "", ("", ""))[1 if lang == "en" else 0]
-        if number == ALL_RESULTS:
-            return _text("reason_saved", lang, reason=f"{say('reason_all', lang)} · {label}")
-        return _text("reason_saved_one", lang, rank=page[0] + number + 1, reason=label)
+        return Reply(esc((await pick_target(self.state, sid, user_id, number, lang)).text))
 
 
 def nearest_command(typed: str, known: list[str]) -> str | None:
