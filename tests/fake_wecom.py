@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,15 +63,16 @@ class FakeWeCom:
         self._runner: web.AppRunner | None = None
         self.url = ""
 
-    async def start(self) -> str:
+    async def start(self, tls: ssl.SSLContext | None = None) -> str:
+        """Listen on 127.0.0.1 (``tls``: as wss://, with that server certificate)."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"ws://127.0.0.1:{port}/im_openws?bizid=1"  # a private deployment's form, path and query
+        self.url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/im_openws?bizid=1"  # a private deployment's form, path and query
         return self.url
 
     async def stop(self) -> None:
@@ -215,6 +217,13 @@ class FakeWeCom:
         if chat:
             body["chatid"] = chat
         return await self.push({"cmd": "aibot_event_callback", "headers": {"req_id": _rid()}, "body": body})
+
+    async def enter_chat(self, user: str = "zhangsan") -> str:
+        """A user opens the bot's private chat (the first time that day): a welcome may answer, within 5 s."""
+        return await self.push({"cmd": "aibot_event_callback", "headers": {"req_id": _rid()},
+                                "body": {"msgid": _rid(), "aibotid": self.bot_id, "chattype": "single",
+                                         "from": {"userid": user}, "msgtype": "event",
+                                         "event": {"eventtype": "enter_chat"}}})
 
     async def drop(self) -> None:
         """Cut the connection without a close frame (a network fault)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ssl
 from pathlib import Path
 
 import aiohttp
@@ -143,3 +144,58 @@ async def test_two_unanswered_pings_end_a_dead_connection(seed_index, tmp_path: 
     settings = settings_for(seed_index, tmp_path, wecom, channel_heartbeat_seconds=0.1)
     async with running(settings, ["wecom"]):
         await wecom.wait_until(lambda: wecom.subscribes >= 2, 20)  # closed after two missed pings, subscribed again
+
+
+def private_ca(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A company CA and a certificate it signed for 127.0.0.1, as a private deployment has."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "政务微信 test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False).sign(ca_key, hashes.SHA256()))
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(folder / "server.pem", folder / "server.key")
+    return folder / "ca.pem", server
+
+
+async def test_a_private_deployment_with_its_own_ca(seed_index, tmp_path: Path) -> None:
+    ca_file, server_tls = private_ca(tmp_path)
+    fake = FakeWeCom()
+    await fake.start(tls=server_tls)
+    try:
+        assert fake.url.startswith("wss://")
+        async with running(settings_for(seed_index, tmp_path, fake), ["wecom"]) as messengers:  # no CA given
+            await channel_waits(messengers.channel("wecom"), 1)  # refused: the certificate is not trusted
+            status, text = await messengers.service.monitor.health()
+            assert status == 503 and "certificate" in text.lower() and fake.subscribes == 0
+        async with running(settings_for(seed_index, tmp_path, fake, wecom_ca_file=ca_file), ["wecom"]):
+            await fake.answered(await fake.say("执法"))
+    finally:
+        await fake.stop()
+
+
+async def test_a_user_opening_the_chat_is_welcomed(seed_index, tmp_path: Path, wecom: FakeWeCom) -> None:
+    async with running(settings_for(seed_index, tmp_path, wecom), ["wecom"]):
+        rid = await wecom.enter_chat()
+        [welcome] = await wecom.wait_until(lambda: wecom.replies(rid))
+        assert welcome.cmd == "aibot_respond_welcome_msg" and welcome.body["msgtype"] == "text"
+        assert "法治政府建设报告问答" in welcome.body["text"]["content"] and "<b>" not in welcome.body["text"]["content"]

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     wecom_secret: SecretStr | None = None
     wecom_ws_url: str = "wss://openws.work.weixin.qq.com"
     wecom_bot_name: str = ""  # the name people @mention in a group (stripped from the question)
+    # a private deployment whose certificate a company CA signed: that CA's PEM file (also for the WeCom
+    # app's API host); unset: the system's CAs
+    wecom_ca_file: Path | None = None
     wecom_allowed_users: NameList = frozenset()  # WeCom userids; none here and none in admins: everyone
     wecom_admins: NameList = frozenset()
     # WeCom counts replies and pushes together: 30 a minute per chat (im-protocols.md 1.7, MEMO §9)
@@ -128,6 +131,7 @@ class Settings(BaseSettings):
     dingtalk_api_url: str = "https://api.dingtalk.com"
     dingtalk_oapi_url: str = "https://oapi.dingtalk.com"
     dingtalk_bot_name: str = ""
+    dingtalk_ca_file: Path | None = None  # as wecom_ca_file, for a private DingTalk (浙政钉)
     dingtalk_allowed_users: NameList = frozenset()  # staffIds (senderStaffId)
     dingtalk_admins: NameList = frozenset()
     # DingTalk robots: 20 messages a minute per conversation, beyond that throttled for 10 minutes

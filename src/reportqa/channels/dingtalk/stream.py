@@ -35,7 +35,7 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace, field, number
+from reportqa.conversations.links import Backoff, ChatPace, field, number, tls_context
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply, press_text
@@ -132,7 +132,8 @@ class DingTalkChannel:
     async def run(self) -> None:
         backoff = Backoff(self.settings.channel_retry_seconds, self.settings.channel_retry_max_seconds)
         timeout = aiohttp.ClientTimeout(total=max(30.0, self.settings.channel_answer_seconds))
-        async with aiohttp.ClientSession(timeout=timeout) as http:
+        connector = aiohttp.TCPConnector(ssl=tls_context(self.settings.dingtalk_ca_file))
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             self._http = http
             while not self._stop.is_set():
                 outcome = await self._connect_once(http, backoff)

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace, field, number
+from reportqa.conversations.links import Backoff, ChatPace, field, number, tls_context
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import HELP, ChatService, Incoming, Reply
@@ -141,7 +141,8 @@ class WeComChannel:
     async def run(self) -> None:
         """Connect, and reconnect after every drop, until stopped or replaced."""
         backoff = Backoff(self.settings.channel_retry_seconds, self.settings.channel_retry_max_seconds)
-        async with aiohttp.ClientSession() as http:
+        connector = aiohttp.TCPConnector(ssl=tls_context(self.settings.wecom_ca_file))
+        async with aiohttp.ClientSession(connector=connector) as http:
             while not self._stop.is_set():
                 outcome = await self._connect_once(http, backoff)
                 self._ready.clear()

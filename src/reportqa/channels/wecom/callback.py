@@ -31,7 +31,7 @@ from lxml import etree
 from reportqa.channels.wecom.aibot import cards
 from reportqa.channels.wecom.crypto import CryptoError, WeComCrypto
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import ChatPace, number
+from reportqa.conversations.links import ChatPace, number, tls_context
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply
@@ -85,7 +85,8 @@ class WeComAppChannel:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.wecom_callback_listen, self.settings.wecom_callback_port)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        connector = aiohttp.TCPConnector(ssl=tls_context(self.settings.wecom_ca_file))
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), connector=connector) as http:
             self._http = http
             try:
                 await site.start()
