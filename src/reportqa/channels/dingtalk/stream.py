@@ -208,9 +208,13 @@ class DingTalkChannel:
         if self.monitor is not None:
             self.monitor.heard(CHANNEL)
         log.info("dingtalk: stream connected")
+        alive = asyncio.create_task(self._alive(ws), name="dingtalk-alive")
         try:
             rotate = await self._read(ws)
         finally:
+            alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await alive
             await ws.close()
             self._ws = None
         if self._stop.is_set():
@@ -218,6 +222,14 @@ class DingTalkChannel:
         if rotate:
             return Outcome("rotate", "the gateway asked to reconnect (disconnect)")
         return Outcome("dropped", f"connection closed ({ws.close_code or 'no close frame'})")
+
+    async def _alive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """While the socket stands it is heard from: aiohttp pings it every heartbeat and closes it when
+        no pong comes (DingTalk's own SYSTEM pings come as it pleases)."""
+        while not ws.closed:
+            if self.monitor is not None:
+                self.monitor.heard(CHANNEL)
+            await asyncio.sleep(self.settings.channel_heartbeat_seconds)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> bool:
         """Frames until the socket closes; True when the gateway asked us to move (``disconnect``)."""
