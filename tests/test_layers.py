@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "reportqa"
 
 # bottom to top: a module may import its own rank or lower
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("settings", "errors", "interrupts", "faults", "sqlite_uris"),
+    ("settings", "errors", "interrupts", "faults"),
     ("domain",),
     ("bm25",),
     ("ingest",),
@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("present",),
     ("conversations",),
     ("channels",),
-    ("command", "__main__"),
+    ("command", "__main__", "launch"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 CHANNELS = ("cli", "telegram", "wecom", "dingtalk")

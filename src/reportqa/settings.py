@@ -41,6 +41,7 @@ BUNDLED_CONFIG_DIR = BUNDLED_ROOT / "config"
 BUNDLED_REPORTS_DIR = BUNDLED_ROOT / "reports"
 
 IdList = Annotated[frozenset[int], NoDecode]
+NameList = Annotated[frozenset[str], NoDecode]  # a platform's own user ids (WeCom userid, DingTalk staffId)
 
 
 class Settings(BaseSettings):
@@ -95,6 +96,55 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     webhook_check_seconds: float = Field(60.0, gt=0)  # how often the bot asks Telegram whether it still posts here
+
+    # WeCom (企业微信) 智能机器人 over its long connection (channels/wecom/): the bot id and secret from
+    # the admin console (API 模式 → 使用长连接); a private deployment (政务微信) gives its own URL (ws:// too)
+    wecom_bot_id: str | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_ws_url: str = "wss://openws.work.weixin.qq.com"
+    wecom_bot_name: str = ""  # the name people @mention in a group (stripped from the question)
+    # a private deployment whose certificate a company CA signed: that CA's PEM file (also for the WeCom
+    # app's API host); unset: the system's CAs
+    wecom_ca_file: Path | None = None
+    wecom_allowed_users: NameList = frozenset()  # WeCom userids; none here and none in admins: everyone
+    wecom_admins: NameList = frozenset()
+    # WeCom counts replies and pushes together: 30 a minute per chat (im-protocols.md 1.7, MEMO §9)
+    wecom_messages_per_minute: int = Field(30, ge=1)
+    # WeCom 自建应用 in callback mode (channels/wecom/callback.py), for deployments that use an app rather
+    # than a 智能机器人: private chats with the app; WeCom posts each message, signed and AES-encrypted, to
+    # this process (listen address, port and path behind the deployment's HTTPS proxy); replies go
+    # through the API host (政务微信: its own)
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_app_secret: SecretStr | None = None
+    wecom_callback_token: SecretStr | None = None
+    wecom_encoding_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_callback_listen: str = "127.0.0.1"
+    wecom_callback_port: int = Field(8088, ge=0, le=65535)  # 0: any free port (tests)
+    wecom_callback_path: str = "/wecom/callback"
+    # DingTalk (钉钉) Stream mode (channels/dingtalk/): the app's Client ID (AppKey) and Client Secret;
+    # a private deployment (浙政钉) gives its own hosts: the OpenAPI gateway, and the old OAPI host that
+    # media uploads go to and session webhooks must come from
+    dingtalk_client_id: str | None = None
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_api_url: str = "https://api.dingtalk.com"
+    dingtalk_oapi_url: str = "https://oapi.dingtalk.com"
+    dingtalk_bot_name: str = ""
+    dingtalk_ca_file: Path | None = None  # as wecom_ca_file, for a private DingTalk (浙政钉)
+    dingtalk_allowed_users: NameList = frozenset()  # staffIds (senderStaffId)
+    dingtalk_admins: NameList = frozenset()
+    # DingTalk robots: 20 messages a minute per conversation, beyond that throttled for 10 minutes
+    dingtalk_messages_per_minute: int = Field(20, ge=1)
+    # The long connections (WeCom and DingTalk): a heartbeat every so often (two unanswered: the link is
+    # dead), reconnection after a drop at retry * 2^n seconds up to the maximum, a wrong secret tried
+    # again no sooner than auth_retry (a few times a minute at most, as both platforms throttle logins),
+    # and how long a frame's answer is awaited
+    channel_heartbeat_seconds: float = Field(30.0, gt=0)
+    channel_retry_seconds: float = Field(1.0, gt=0)
+    channel_retry_max_seconds: float = Field(60.0, gt=0)
+    channel_auth_retry_seconds: float = Field(20.0, gt=0)
+    channel_answer_seconds: float = Field(5.0, gt=0)
 
     # Folders
     reports_dir: Path = BUNDLED_REPORTS_DIR
@@ -178,7 +228,7 @@ class Settings(BaseSettings):
             if name == "bot_token" or value is None or isinstance(value, SecretStr):
                 continue
             if isinstance(value, frozenset):
-                text = ",".join(str(v) for v in sorted(value))
+                text = ",".join(str(v) for v in sorted(value, key=str))
             elif isinstance(value, Path):
                 text = str(value.resolve())
             else:
@@ -193,6 +243,28 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("REPORTQA_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("wecom_allowed_users", "wecom_admins", "dingtalk_allowed_users", "dingtalk_admins",
+                     mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    def messenger_names(self) -> list[str]:
+        """The messengers whose credentials are set: the channels ``python bot.py`` starts."""
+        names = []
+        if self.bot_token is not None and self.bot_token.get_secret_value().strip():
+            names.append("telegram")
+        if self.wecom_bot_id and self.wecom_secret is not None:
+            names.append("wecom")
+        if (self.wecom_corp_id and self.wecom_agent_id is not None and self.wecom_app_secret is not None
+                and self.wecom_callback_token is not None and self.wecom_encoding_aes_key is not None):
+            names.append("wecom-app")
+        if self.dingtalk_client_id and self.dingtalk_client_secret is not None:
+            names.append("dingtalk")
+        return names
 
     @field_validator("allowed_users", "allowed_chats", "admins", mode="before")
     @classmethod

@@ -7,28 +7,30 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+PlatformId = int | str  # Telegram's ids are integers, WeCom's and DingTalk's strings
+
 
 @dataclass(frozen=True)
 class AccessPolicy:
-    """Allowed users, allowed chats and administrators. With no allowlist at all, everyone is
-    served (the bot logs a warning at start)."""
+    """Allowed users, allowed chats and administrators, by the ids their platform gives. With no
+    allowlist at all, everyone is served (the bot logs a warning at start)."""
 
-    allowed_users: frozenset[int] = frozenset()
-    allowed_chats: frozenset[int] = frozenset()
-    admins: frozenset[int] = frozenset()
+    allowed_users: frozenset[PlatformId] = frozenset()
+    allowed_chats: frozenset[PlatformId] = frozenset()
+    admins: frozenset[PlatformId] = frozenset()
 
     @property
     def open_to_everyone(self) -> bool:
         return not self.allowed_users and not self.allowed_chats
 
-    def allows(self, user_id: int | None, chat_id: int | None = None) -> bool:
+    def allows(self, user_id: PlatformId | None, chat_id: PlatformId | None = None) -> bool:
         if self.open_to_everyone:
             return True
         if user_id is not None and (user_id in self.allowed_users or user_id in self.admins):
             return True
         return chat_id is not None and chat_id in self.allowed_chats
 
-    def is_admin(self, user_id: int | None) -> bool:
+    def is_admin(self, user_id: PlatformId | None) -> bool:
         return user_id is not None and user_id in self.admins
 
 

@@ -75,6 +75,7 @@ class Link:
 
     last_heard: float | None = None
     last_trouble: str | None = None
+    down: str | None = None  # a long connection known to be down now (why, and when it is tried again)
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,15 @@ class Monitor:
         link = self.links.setdefault(channel, Link())
         link.last_heard = self.clock()
         link.last_trouble = None
+        link.down = None
 
     def trouble(self, channel: str, reason: str) -> None:
         self.links.setdefault(channel, Link()).last_trouble = reason[:300]
+
+    def down(self, channel: str, reason: str) -> None:
+        """A long connection (WeCom, DingTalk) is down: /health says so at once, until it is heard again."""
+        link = self.links.setdefault(channel, Link())
+        link.down = link.last_trouble = reason[:300]
 
     # -- what the operator reads -----------------------------------------------------------------
 
@@ -186,6 +193,9 @@ class Monitor:
         now = self.clock()
         problems = []
         for channel, link in sorted(self.links.items()):
+            if link.down is not None:
+                problems.append(f"{channel}: {link.down}")
+                continue
             since = link.last_heard if link.last_heard is not None else self.started
             if now - since > self.stale_seconds:
                 heard = (f"nothing heard from it for {now - since:.0f} s" if link.last_heard is not None

@@ -208,10 +208,12 @@ class SubscriptionStore:
     # -- the outbox -------------------------------------------------------------------------------
 
     @guarded()
-    async def pending(self, limit: int = 100) -> list[Queued]:
+    async def pending(self, limit: int = 100, chats: tuple[int, int] | None = None) -> list[Queued]:
+        """The oldest messages not yet sent; ``chats``: only to chat ids in [low, high) (one platform's)."""
+        low, high = chats if chats is not None else (-(2**63), 2**63 - 1)
         rows = await self.db.execute_fetchall(
             "SELECT id, subscription_id, chat_id, text, markup, thread_id FROM outbox WHERE sent IS NULL "
-            "ORDER BY id LIMIT ?", (limit + len(self._marked),))
+            "AND chat_id >= ? AND chat_id < ? ORDER BY id LIMIT ?", (low, high, limit + len(self._marked)))
         queued = [Queued(r[0], Notification(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5]))
                   for r in rows if r[0] not in self._marked]
         return queued[:limit]

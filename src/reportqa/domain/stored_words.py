@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from reportqa.sqlite_uris import read_only_uri
+from reportqa.domain.sqlite_uris import read_only_uri
 
 WORDS_NAME = "words.sqlite3"
 WORDS_FORMAT = 1

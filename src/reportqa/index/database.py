@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import aiosqlite
 
-from reportqa.sqlite_uris import read_only_uri
+from reportqa.domain.sqlite_uris import read_only_uri
 
 DB_NAME = "index.sqlite3"
 TERMS_NAME = "terms.npz"

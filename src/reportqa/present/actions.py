@@ -187,3 +187,22 @@ def units_buttons(units: list[list[ReportInfo]]) -> Rows:
     """/unit naming several units: one numbered button per unit, its page."""
     buttons = [Button(f"📋 {i}", f"up:{unit[0].id}") for i, unit in enumerate(units[:UNITS_LISTED], start=1)]
     return [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+
+
+def rows_markup(rows: Rows) -> dict:
+    """Buttons as stored with a queued notice: the Bot API's inline keyboard object (what Telegram's
+    ``InlineKeyboardMarkup.to_dict`` gives), read back by every channel with ``markup_rows``."""
+    def one(button: Button) -> dict:
+        if button.share is not None:
+            return {"text": button.label, "switch_inline_query": button.share}
+        return {"text": button.label, "callback_data": button.data}
+    return {"inline_keyboard": [[one(b) for b in row] for row in rows]}
+
+
+def markup_rows(markup: dict | None) -> Rows:
+    """The buttons of a stored inline keyboard object (see ``rows_markup``)."""
+    rows: Rows = []
+    for row in (markup or {}).get("inline_keyboard", []):
+        rows.append([Button(str(b.get("text", "")), b.get("callback_data"), b.get("switch_inline_query"))
+                     for b in row if isinstance(b, dict)])
+    return rows

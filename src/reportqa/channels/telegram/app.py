@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -203,12 +204,13 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def main(extend: Callable[[Application], None] | None = None) -> int:
     """Run the bot until interrupted (polling, or a webhook server with ``REPORTQA_WEBHOOK_URL``):
     exit code 0 when stopped by a signal, 2 when the token (or a webhook's secret) is missing, 1 with
     a CRITICAL log line whenever the bot cannot (or can no longer) take updates — another bot holds
     its state database, Telegram refuses its token, the webhook server cannot listen — never a
-    process that lives on deaf."""
+    process that lives on deaf. ``extend``: given the Application before it runs (``reportqa.launch``
+    starts the other messengers in its start-up)."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)  # a Prometheus scrape is no news
@@ -228,6 +230,8 @@ def main() -> int:
         options = {}
     application = build_application(settings)
     application.bot_data["stop_on_fatal"] = True
+    if extend is not None:
+        extend(application)
     try:
         with interruptible():  # running, a signal stops the bot gracefully (exit 0)
             if settings.webhook_url:

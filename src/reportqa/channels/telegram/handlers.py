@@ -6,9 +6,7 @@ parsing and ranking run in worker threads (``SearchIndex.answer``), SQLite throu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import difflib
 import logging
 import re
 import time
@@ -18,8 +16,6 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CommandHandler, ContextTypes
 
-from reportqa.answers import compose as answers
-from reportqa.answers.question import clean_question
 from reportqa.answers.unit_page import unit_of
 from reportqa.channels.telegram import feedback, followups
 from reportqa.channels.telegram.files import in_library, send_report_file
@@ -33,7 +29,6 @@ from reportqa.channels.telegram.keyboards import (
 from reportqa.channels.telegram.library_views import send_unit_page
 from reportqa.channels.telegram.ownership import chat_session
 from reportqa.channels.telegram.replies import chunk_lines, send_pieces
-from reportqa.channels.telegram.scopes import chat_scope, usable_scope
 from reportqa.channels.telegram.services import (
     Services,
     allowed,
@@ -47,7 +42,9 @@ from reportqa.channels.telegram.services import (
 )
 from reportqa.channels.telegram.subscribe import on_unsubscribe_button
 from reportqa.channels.telegram.texts import HELP, say
-from reportqa.conversations.monitor import QuestionEvent
+from reportqa.conversations import asking
+from reportqa.conversations.asking import Asker
+from reportqa.conversations.service import nearest_command
 from reportqa.conversations.state_db import StateUnavailable, state_health_lines
 from reportqa.errors import IndexDamaged
 from reportqa.present.catalog import MESSAGES
@@ -59,7 +56,6 @@ from reportqa.present.render import (
     render_passage_html,
     telegram_length,
 )
-from reportqa.retrieval.searcher import SearchIndex
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -69,67 +65,41 @@ CHANNEL = "telegram"
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
-    """Search, reply with the first page and its buttons, log the question."""
+    """Search (the turn every channel runs: conversations/asking.py), reply with the first page and its
+    buttons, log the question."""
     message = update.effective_message
     if message is None or not await allowed(update, context):
         return
     svc = services(context)
-    english = wants_english(update)
     user = update.effective_user
     group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-    if not svc.limiter.allow(user.id if user else None):
-        await message.reply_text(say("rate_limited", english, seconds=svc.limiter.retry_after(user.id)),
-                                 do_quote=group)
+    asker = Asker(message.chat_id, user.id if user else None, group, str(message.chat.type), wants_english(update),
+                  CHANNEL)
+    asked = await asking.ask(svc, asker, raw)
+    english = asked.english
+    if asked.limited is not None:
+        await message.reply_text(say("rate_limited", english, seconds=asked.limited), do_quote=group)
         return
-    question = clean_question(raw)
-    if not question:
+    if asked.empty or asked.turn is None:
         await message.reply_text(say("empty_question", english), do_quote=group)
         return
-    limit = svc.settings.max_question_chars
-    cut = len(question) > limit
-    question = question[:limit]
-    started = time.perf_counter()
-    searcher = await svc.holder.get()
-    scope = await chat_scope(svc, searcher, message.chat_id)
-    turn = await followups.turn_in_chat(svc, searcher, message, user, question, scope)  # 那2023年呢 refines
-    english = reply_english(update, question)
+    turn = asked.turn
     if turn.answer is None:  # 第二条详细说说: one result of the last answer in full, or a note
         await followups.send_turn_part(message, turn, english)
-        report_question(svc, message.chat.type, "result", {}, int(turn.passage is not None), started, question)
         return
     answer = turn.answer
-    filters = answer.to_json()["filters"]
-    sid = await svc.state.new_session(answer.question.text, message.chat_id, user.id if user else None,
-                                      scope=scope.text if scope else None, filters=filters,
-                                      shown=feedback.shown_passages(answer.results))
     text = render_answer_html(answer, english, lead=followups.lead_html(turn, english))
-    if cut:
-        note = esc(say("cut", english, n=limit))
+    if asked.cut:
+        note = esc(say("cut", english, n=asked.cut))
         if telegram_length(text) + telegram_length(note) + 1 <= TELEGRAM_LIMIT:
             text = f"{note}\n{text}"
     await message.reply_html(
         text,
-        reply_markup=answer_keyboard(answer, sid, svc.settings.page_size, english),
+        reply_markup=answer_keyboard(answer, asked.sid or "", svc.settings.page_size, english),
         do_quote=group,
         disable_web_page_preview=True,
     )
-    await svc.state.log_question(
-        chat_type=message.chat.type,
-        user_id=user.id if user else None,
-        question=question,
-        filters=filters,
-        results=answer.total,
-        latency_ms=(time.perf_counter() - started) * 1000,
-    )
-    report_question(svc, message.chat.type, answer.question.intent, filters, answer.total, started, question)
-
-
-def report_question(svc: Services, chat_kind: str, intent: str, filters: dict, hits: int, started: float,
-                    question: str) -> None:
-    """The question's JSON log line and metrics (conversations/monitor.py)."""
-    if svc.monitor is not None:
-        svc.monitor.question(QuestionEvent(CHANNEL, str(chat_kind), intent, filters, hits,
-                                           (time.perf_counter() - started) * 1000, question))
+    await asking.asked_sent(svc, asker, asked)
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -204,21 +174,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     searcher = await svc.holder.get()
     if action.kind == "ex":
-        await send_export(svc, update, query, message, searcher, action)
+        await send_export(svc, update, query, message, action)
         return
     if action.kind == "pg":
         session = await chat_session(svc, action.sid, message)
         if session is None:
             await query.answer(say("expired", english), show_alert=True)
             return
-        scope = await usable_scope(searcher, session.scope)  # a page keeps the scope it was asked in
-        answer = await answers.answer_question(searcher, session.question, top_k=svc.settings.page_size,
-                                               offset=action.number, scope=scope)
+        answer = await asking.page(svc, session, action.number)  # a page keeps the scope it was asked in
         english = reply_english(update, session.question)
-        if not answer.results:
+        if answer is None:
             await query.answer(say("no_more", english))
             return
-        await svc.state.record_shown(session.sid, action.number, feedback.shown_passages(answer.results))
         await query.answer()
         await query.edit_message_text(
             render_answer_html(answer, english),
@@ -262,12 +229,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(render_outline_html(report, sections), do_quote=False)
 
 
-async def send_export(svc: Services, update: Update, query: CallbackQuery, message: Message, searcher: SearchIndex,
-                      action: Callback) -> None:
-    """📊 / 📝: the session's whole answer (every unit or passage, in the chat's scope it was asked
-    in) as a file, in the language its page was answered in."""
-    from reportqa.present.export import EXPORT_LIMIT, export_bytes, export_name
-
+async def send_export(svc: Services, update: Update, query: CallbackQuery, message: Message, action: Callback) -> None:
+    """📊 / 📝: the session's whole answer as a file (conversations/asking.export)."""
     session = await chat_session(svc, action.sid, message)
     if session is None:
         await query.answer(say("expired", wants_english(update)), show_alert=True)
@@ -282,13 +245,10 @@ async def send_export(svc: Services, update: Update, query: CallbackQuery, messa
         return
     try:
         await query.answer(say("exporting", english))
-        scope = await usable_scope(searcher, session.scope)
-        answer = await answers.answer_question(searcher, session.question, top_k=EXPORT_LIMIT, scope=scope)
-        data = await asyncio.to_thread(export_bytes, answer, action.export_format, english)
-        what = say("export_caption", english, n=len(answer.results))
+        made = await asking.export(svc, session, action.export_format or "xlsx", english)
         try:
-            await message.reply_document(data, filename=export_name(answer, action.export_format), caption=what,
-                                         do_quote=False)
+            await message.reply_document(made.data, filename=made.name,
+                                         caption=say("export_caption", english, n=made.results), do_quote=False)
         except TelegramError as exc:
             log.warning("could not send an export: %s", exc)
             await message.reply_text(say("file_failed", english), do_quote=False)
@@ -329,19 +289,6 @@ async def cmd_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await record_refusal(update, context)
         lines.append(say("whoami_refused", english))
     await message.reply_text("\n".join(lines), do_quote=chat is not None and chat.type != ChatType.PRIVATE)
-
-
-def nearest_command(typed: str, known: list[str]) -> str | None:
-    """The command a mistyped one was most likely meant to be (/unti → /unit), or None when nothing
-    is close: a transposition or one wrong letter in a short name is close, an unrelated word is not."""
-    typed = typed.lower()
-    if not typed:
-        return None
-    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    prefixed = sorted(k for k in known if k.startswith(typed) or typed.startswith(k))
-    return prefixed[0] if len(typed) >= 3 and prefixed else None
 
 
 def registered_commands(context: ContextTypes.DEFAULT_TYPE) -> list[str]:

@@ -12,15 +12,11 @@ from __future__ import annotations
 from telegram import Message
 
 from reportqa.channels.telegram.services import Services
+from reportqa.conversations import asking
 from reportqa.conversations.state import Session
 
 
 async def chat_session(svc: Services, sid: str | None, message: Message) -> Session | None:
     """The session a button names when it was answered in the chat the button is in; None when it
     is unknown, expired or another chat's."""
-    if not sid:
-        return None
-    session = await svc.state.session(sid)
-    if session is None or session.chat_id != message.chat_id:
-        return None
-    return session
+    return await asking.chat_session(svc, sid, message.chat_id)

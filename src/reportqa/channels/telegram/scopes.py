@@ -6,7 +6,6 @@ may change it; anyone may see it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Update
@@ -14,37 +13,15 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from reportqa.answers.question import clean_question
-from reportqa.answers.reading import parse
-from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProblem, read_scope
+from reportqa.answers.scope import Scope
 from reportqa.channels.telegram.services import Services, allowed, is_admin, services, wants_english
-from reportqa.channels.telegram.texts import say
+from reportqa.conversations.chat_settings import scope_reply
+from reportqa.conversations.scopes import scope_of, usable_scope
+from reportqa.present.catalog import lang_of
 from reportqa.retrieval.searcher import SearchIndex
 
 log = logging.getLogger(__name__)
-_read: dict[tuple[str, str], Scope | ScopeProblem] = {}  # (generation, text) → what it names there
-
-
-async def scope_of(searcher: SearchIndex, text: str) -> Scope | ScopeProblem:
-    """A scope text read against this index (cached: a chat's every question needs it)."""
-    key = (searcher.generation.name, text)
-    if key not in _read:
-        if len(_read) > 1000:
-            _read.clear()
-        _read[key] = read_scope(await asyncio.to_thread(parse, searcher, text))
-    return _read[key]
-
-
-async def usable_scope(searcher: SearchIndex, text: str | None) -> Scope | None:
-    """A stored scope text as this index reads it; None for none, or when the index no longer holds
-    anything of it (questions then go unscoped rather than unanswered)."""
-    if not text:
-        return None
-    scope = await scope_of(searcher, text)
-    if isinstance(scope, ScopeProblem):
-        log.warning("the scope %r names nothing in this index", text)
-        return None
-    return scope
+__all__ = ["chat_scope", "cmd_scope", "may_change_chat", "scope_of", "usable_scope"]
 
 
 async def chat_scope(svc: Services, searcher: SearchIndex, chat_id: int | None) -> Scope | None:
@@ -72,38 +49,9 @@ async def cmd_scope(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not await allowed(update, context):
         return
-    english = wants_english(update)
     svc = services(context)
-    chat_id = message.chat_id
-    group = message.chat.type != ChatType.PRIVATE
-    text = clean_question(" ".join(context.args or []))
-    if not text:
-        current = await svc.state.scope(chat_id)
-        if current is None:
-            await message.reply_text(say("scope_none", english), do_quote=group)
-            return
-        searcher = await svc.holder.get()
-        scope = await scope_of(searcher, current)
-        label = scope.label if isinstance(scope, Scope) else current
-        await message.reply_text(say("scope_is", english, scope=label), do_quote=group)
-        return
-    if not await may_change_chat(update, context):
-        await message.reply_text(say("scope_admins", english), do_quote=group)
-        return
     user = update.effective_user
-    if text.lower() in OFF_WORDS:
-        await svc.state.set_scope(chat_id, None, user.id if user else None)
-        await message.reply_text(say("scope_off", english), do_quote=group)
-        return
-    text = text[:MAX_SCOPE_CHARS]
-    searcher = await svc.holder.get()
-    scope = await scope_of(searcher, text)
-    if isinstance(scope, ScopeProblem):
-        await message.reply_text(scope.en if english else scope.zh, do_quote=group)
-        return
-    await svc.state.set_scope(chat_id, text, user.id if user else None)
-    reports = len(scope.report_ids) if scope.report_ids is not None else len(searcher.reports)
-    if scope.years:
-        ids = scope.report_ids if scope.report_ids is not None else searcher.reports.keys()
-        reports = sum(1 for i in ids if i in searcher.reports and searcher.reports[i].year in scope.years)
-    await message.reply_text(say("scope_set", english, scope=scope.label, n=reports), do_quote=group)
+    text = await scope_reply(svc.settings, svc.holder, svc.state, message.chat_id, user.id if user else None,
+                             " ".join(context.args or []), lambda: may_change_chat(update, context),
+                             lang_of(wants_english(update)))
+    await message.reply_text(text, do_quote=message.chat.type != ChatType.PRIVATE)

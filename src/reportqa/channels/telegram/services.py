@@ -12,11 +12,11 @@ from telegram.ext import ContextTypes
 from reportqa.channels.telegram.texts import say
 from reportqa.conversations.access import AccessPolicy, InFlight, RateLimiter
 from reportqa.conversations.access_log import RefusalLog, refusal_now
+from reportqa.conversations.asking import reply_english as asking_reply_english
 from reportqa.conversations.followup_store import ConversationStore
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.state import BotState
 from reportqa.conversations.subscriptions import SubscriptionStore
-from reportqa.domain.lang import language_of
 from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 
@@ -32,7 +32,6 @@ class NewsRounds(Protocol):
     async def settle(self) -> None: ...
 
     async def close(self) -> None: ...
-
 
 
 @dataclass
@@ -64,10 +63,7 @@ def reply_english(update: Update, question: str) -> bool:
     """Replies follow the user's language unless the question is clearly in the other one: a
     zh-hans user asking "which units hired legal advisers" is answered in English, an English user
     asking 执法培训 in Chinese; 😀🎉 or 2021 in the user's own language (Chinese with no code)."""
-    language = language_of(question)
-    if language is not None:
-        return language == "en"
-    return wants_english(update)
+    return asking_reply_english(question, wants_english(update))
 
 
 def insider(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -1,0 +1,1 @@
+"""DingTalk (钉钉): the robot over Stream mode (stream.py)."""
