@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from reportqa.answers.compose import Answer, answer_question
-from reportqa.answers.question import clean_question
+from reportqa.answers.question import clipped_question
 from reportqa.conversations.access import InFlight, RateLimiter
 from reportqa.conversations.followup_store import ConversationStore
 from reportqa.conversations.monitor import Monitor, QuestionEvent
@@ -95,12 +95,11 @@ async def ask(core: Core, asker: Asker, raw: str) -> Asked:
     english = asker.user_english
     if not core.limiter.allow(asker.user_id):
         return Asked(english, limited=core.limiter.retry_after(asker.user_id) if asker.user_id is not None else 1)
-    question = clean_question(raw)
+    limit = core.settings.max_question_chars
+    question, was_cut = clipped_question(raw, limit)
     if not question:
         return Asked(english, empty=True)
-    limit = core.settings.max_question_chars
-    cut = limit if len(question) > limit else None
-    question = question[:limit]
+    cut = limit if was_cut else None
     started = time.perf_counter()
     searcher = await core.holder.get()
     scope = await usable_scope(searcher, await core.state.scope(asker.chat_id))

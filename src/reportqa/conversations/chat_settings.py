@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from reportqa.answers.compose import answer_parsed
-from reportqa.answers.question import clean_question
+from reportqa.answers.question import clean_question, clipped_question
 from reportqa.answers.reading import parse
 from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProblem, apply_scope
 from reportqa.conversations.scopes import scope_of, scope_reports, usable_scope
@@ -64,10 +64,7 @@ async def subscribe_reply(settings: Settings, holder: IndexHolder, state: BotSta
     too: the reports to come may hold it)."""
     from reportqa.conversations.asking import reply_english
 
-    question = clean_question(raw)
-    limit = settings.max_question_chars
-    cut = len(question) > limit
-    question = question[:limit]
+    question, cut = clipped_question(raw, settings.max_question_chars)
     if not question:
         return say("subscribe_usage", lang_of(user_english))
     english = reply_english(question, user_english)
@@ -86,7 +83,7 @@ async def subscribe_reply(settings: Settings, holder: IndexHolder, state: BotSta
         if subscription.existing:
             return say("subscribe_again", lang, id=subscription.existing.id, question=question)
         return say("subscribe_full", lang, n=subscription.held)
-    lines = [say("cut", lang, n=limit)] if cut else []
+    lines = [say("cut", lang, n=settings.max_question_chars)] if cut else []
     lines.append(say("subscribed", lang, id=subscription.id, question=question))
     if parsed.missing_unit:
         lines.append(say("subscribed_missing", lang, unit=parsed.missing_unit))

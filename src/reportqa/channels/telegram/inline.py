@@ -25,7 +25,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
 from reportqa.answers import compose as answers
-from reportqa.answers.question import clean_question
+from reportqa.answers.question import clipped_question
 from reportqa.channels.telegram.scopes import chat_scope
 from reportqa.channels.telegram.services import record_refusal, refusal_text, reply_english, services, wants_english
 from reportqa.channels.telegram.texts import INLINE_HELP_BODY, INLINE_HELP_TITLE, say
@@ -245,7 +245,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                             is_personal=True)
         return
     lang = "en" if english else "zh"
-    question = clean_question(inline.query)[: svc.settings.max_question_chars]
+    question = clipped_question(inline.query, svc.settings.max_question_chars)[0]
     searcher = await svc.holder.get() if question else None
     if searcher is not None:
         question = await asyncio.to_thread(_service(context).settle, searcher, question)
@@ -292,6 +292,6 @@ async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_
     searcher = await svc.holder.get()
     inline = _service(context)
     settled = await asyncio.to_thread(inline.settle, searcher,
-                                      clean_question(chosen.query)[: svc.settings.max_question_chars])
+                                      clipped_question(chosen.query, svc.settings.max_question_chars)[0])
     if settled:
         await inline.chosen(chosen.from_user.id, settled, inline.cached(chosen.from_user.id, (settled, 0)))
