@@ -70,7 +70,7 @@ async def token_bags(size: int, work: Path, keep: bool = False) -> tuple[Setting
     """Build reportqa's index of a generated corpus; its term-major frequencies and the questions'
     distinct term ids. In a kept folder they are saved, and the next run reads them back instead
     (so a change of the index format does not cost a 1M corpus its half-hour rebuild)."""
-    reports, index_dir = work / "reports", work / "index"
+    reports, index_dir = work / f"reports-{size}", work / f"index-{size}"  # sizes never share a folder
     settings = Settings(index_dir=index_dir, _env_file=None)
     saved = work / f"bags-{size}.npz"
     if keep and saved.exists():
