@@ -30,6 +30,7 @@ from reportqa.conversations.followup import (
     result_asked,
 )
 from reportqa.domain.text import normalise
+from reportqa.present.catalog import lang_of, say
 from reportqa.present.render import (
     TELEGRAM_LIMIT,
     esc,
@@ -74,8 +75,8 @@ class Followup:
             return (f"Result {self.rank} of: {self.previous}" if english
                     else f"上一个问题的第 {self.rank} 条：{self.previous}")
         if self.kind == "more":
-            return f"More of: {self.previous}" if english else f"上一个问题的更多结果：{self.previous}"
-        return f"Following on: {self.label}" if english else f"接上一个问题：{self.label}"
+            return say("more_of", lang_of(english), question=self.previous)
+        return say("following_on", lang_of(english), label=self.label)
 
     def to_json(self) -> dict:
         data = {"kind": self.kind, "previous": self.previous, "asked_as": self.asked_as, "label": self.label}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from reportqa.answers.compose import Answer
+from reportqa.present.catalog import lang_of, say
 from reportqa.present.render import section_label, snippet_text, unit_label
 
 EXPORT_LIMIT = 1000  # results in one file: a units answer over every indexed unit fits
@@ -135,7 +136,7 @@ def _docx(rows: list[ExportRow], answer: Answer, english: bool) -> bytes:
             run.italic = True
             run.font.size = Pt(9)
     if not rows:
-        document.add_paragraph("No results." if english else "没有结果。")
+        document.add_paragraph(say("no_results", lang_of(english)))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -7,7 +7,7 @@ from collections import Counter
 
 from reportqa.answers.reading import reading
 from reportqa.present.actions import UNITS_LISTED
-from reportqa.present.catalog import Lang, say
+from reportqa.present.catalog import Lang, lang_of, say
 from reportqa.present.render import TELEGRAM_LIMIT, UNKNOWN_UNIT, esc, html_to_text, short, telegram_length
 from reportqa.retrieval.searcher import ReportInfo, SearchIndex
 
@@ -15,13 +15,13 @@ from reportqa.retrieval.searcher import ReportInfo, SearchIndex
 def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
     """/units: the indexed units grouped by province (全国 for ministries, then 地区不详), each with
     its years."""
-    unknown = "Place unknown" if english else "地区不详"
+    unknown = say("place_unknown", lang_of(english))
     regions: dict[str, dict[str, Counter[int]]] = {}
     for report in searcher.reports.values():
         region = reading(searcher).catalog.province_of(report.id) or unknown
         regions.setdefault(region, {}).setdefault(report.unit or UNKNOWN_UNIT, Counter())[report.year or 0] += 1
     total = sum(len(units) for units in regions.values())
-    lines = [f"<b>{'Units' if english else '已收录的单位'}（{total}）</b>"]
+    lines = [f"<b>{say('units_held', lang_of(english))}（{total}）</b>"]
     order = sorted(regions, key=lambda r: (r == unknown, r != "全国", r))
     for region in order:
         lines.append(f"\n<b>{esc(region)}</b>（{len(regions[region])}）")
@@ -35,8 +35,8 @@ def units_by_region_lines(searcher: SearchIndex, english: bool) -> list[str]:
 def years_html(searcher: SearchIndex, english: bool) -> str:
     """/years: how many reports each year has."""
     counts = Counter(r.year for r in searcher.reports.values() if r.year)
-    body = "\n".join(f"• {year}: {n}" + (" reports" if english else " 份报告") for year, n in sorted(counts.items()))
-    return f"<b>{'Years' if english else '已收录的年度'}</b>\n{body or '-'}"
+    body = "\n".join(f"• {year}: " + say("n_reports", lang_of(english), n=n) for year, n in sorted(counts.items()))
+    return f"<b>{say('years_held', lang_of(english))}</b>\n{body or '-'}"
 
 
 def units_named_lines(units: list[list[ReportInfo]], name: str, lang: Lang) -> list[str]:

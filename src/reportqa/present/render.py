@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from reportqa.answers.compose import Answer
 from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.domain.text import normalise
+from reportqa.present.catalog import lang_of, say
 from reportqa.present.snippets import find_spans, make_snippet, mark
 from reportqa.retrieval.searcher import ReportInfo, Result
 
@@ -23,6 +24,11 @@ if TYPE_CHECKING:  # only named in a signature: `ask` does not import the unit p
 
 TELEGRAM_LIMIT = 4096
 UNKNOWN_UNIT = "单位不详"
+
+
+def _say(key: str, english: bool, **values: object) -> str:
+    """A catalog message for the ``english`` flag the renderers still take."""
+    return say(key, lang_of(english), **values)
 SNIPPET_CHARS = 180
 
 
@@ -30,7 +36,6 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-UNKNOWN_UNIT_EN = "unit unknown"
 
 
 def unit_label(report: ReportInfo, english: bool = False) -> str:
@@ -38,7 +43,7 @@ def unit_label(report: ReportInfo, english: bool = False) -> str:
     (重庆市大足区 · 单位不详), so a reader knows whose it may be."""
     if report.unit:
         return short(report.unit, LABEL_CHARS)
-    unknown = UNKNOWN_UNIT_EN if english else UNKNOWN_UNIT
+    unknown = _say("unit_unknown", english)
     return f"{short(report.region, LABEL_CHARS)} · {unknown}" if report.region else unknown.capitalize()
 
 
@@ -47,12 +52,12 @@ def date_label(report: ReportInfo, english: bool = False) -> str | None:
     if not report.date:
         return None
     if report.date_kind == "published":
-        return f"published {report.date}" if english else f"发布 {report.date}"
+        return _say("published_date", english, date=report.date)
     return report.date
 
 
 def year_label(year: int, english: bool = False) -> str:
-    return str(year) if english else f"{year}年"
+    return _say("year", english, year=year)
 
 
 def citation(report: ReportInfo, english: bool = False) -> str:
@@ -131,22 +136,22 @@ def filters_line(answer: Answer, english: bool = False) -> str:
     q = answer.question
     parts = []
     if q.years:
-        parts.append(("years " if english else "年份 ") + "、".join(map(str, q.years)))
+        parts.append(_say("filter_years", english, years="、".join(map(str, q.years))))
     units = answer.filter_units()
     if units and q.filter_label and (len(units) > 3 or q.filter_is_place):
         place = q.filter_is_place
-        label = ("place " if place else "units ") if english else ("地区 " if place else "单位 ")
-        count = f"{len(units)} units" if english else f"{len(units)}个单位"
+        label = _say("filter_place" if place else "filter_units", english, names="")
+        count = _say("unit_count", english, n=len(units))
         parts.append(f"{label}{q.filter_label} · {count}")
     elif units:
-        parts.append(("units " if english else "单位 ") + "、".join(units))
+        parts.append(_say("filter_units", english, names="、".join(units)))
     if q.intent == "units":
-        parts.append("one line per unit" if english else "按单位列出")
+        parts.append(_say("per_unit", english))
     line = " · ".join(parts)
     if q.slips:  # 执法陪训: an input-method slip, read as meant
         read = "、".join(f"“{meant}”（输入为“{typed}”）" if not english else f"“{meant}” (typed “{typed}”)"
                         for typed, meant in q.slips)
-        line += ("\n" if line else "") + (f"Searched as {read}" if english else f"按{read}检索")
+        line += ("\n" if line else "") + _say("searched_as", english, read=read)
     if q.unmatched_units:
         names = "、".join(q.unmatched_units)
         line += ("\n" if line else "") + (
@@ -165,7 +170,7 @@ def scope_line(answer: Answer, english: bool = False) -> str:
     if answer.scope_overridden:
         return (f"📌 Scope: {answer.scope} (the question's own unit, place or year kept)" if english
                 else f"📌 范围：{answer.scope}（问题指明的单位、地区或年份优先）")
-    return f"📌 Scope: {answer.scope}" if english else f"📌 范围：{answer.scope}"
+    return _say("scope_line", english, scope=answer.scope)
 
 
 def render_answer_html(answer: Answer, english: bool = False, lead: str = "") -> str:
@@ -181,7 +186,7 @@ def render_answer_html(answer: Answer, english: bool = False, lead: str = "") ->
     if answer.results and notice:
         header += f"\n<i>{esc(notice)}</i>"
     if not answer.results:
-        fallback = "Nothing found." if english else "没有找到相关内容。"
+        fallback = _say("nothing_found", english) + _say("full_stop", english)
         notice = (answer.notice_en if english else answer.notice) or fallback
         return fit_blocks([header, esc(notice)])
     if answer.question.intent == "overview" and answer.overviews:
@@ -212,7 +217,7 @@ def page_footer(offset: int, shown: int, total: int, units: bool, english: bool)
 
 def outline_line(outline: list[str], english: bool = False) -> str:
     """一、… ｜ 二、… ｜ 三、…: a report's top-level headings on one line."""
-    return ("Outline: " if english else "目录：") + " ｜ ".join(outline) if outline else ""
+    return _say("outline", english, headings=" ｜ ".join(outline)) if outline else ""
 
 
 def render_overview_html(answer: Answer, header: str, english: bool = False) -> str:
@@ -224,9 +229,9 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
         outline = answer.overviews[0].outline
         head = (f"<b>{esc(citation(report, english))}</b>\n📄 {esc(source_label(report))}"
                 + (f"\n{esc(outline_line(outline, english))}" if outline else ""))
-        lead = "Main achievements" if english else "主要成效"
+        lead = _say("main_achievements", english)
         blocks = [f"{r.rank}. <i>{esc(section_label(r.section))}</i>\n{snippet_html(r)}" for r in answer.results]
-        footer = (f"{first}–{last} of {total} passages" if english else f"第 {first}–{last} 段，共 {total} 段")
+        footer = _say("passages_footer", english, first=first, last=last, total=total)
         return fit_blocks([header, head, f"<b>{lead}</b>", *blocks, footer])
     outlines = {o.report_id: o.outline for o in answer.overviews}
     blocks = []
@@ -235,8 +240,8 @@ def render_overview_html(answer: Answer, header: str, english: bool = False) -> 
         blocks.append(f"<b>{r.rank}. {esc(citation(r.report, english))}</b>"
                       + (f"\n{esc(outline_line(outline, english))}" if outline else "")
                       + f"\n{snippet_html(r)}\n📄 {esc(source_label(r.report))}")
-    lead = (f"{total} reports, newest first" if english else f"共 {total} 份报告，按年份从新到旧")
-    footer = f"{first}–{last} of {total} reports" if english else f"第 {first}–{last} 份，共 {total} 份"
+    lead = _say("reports_newest_first", english, total=total)
+    footer = _say("reports_footer", english, first=first, last=last, total=total)
     return fit_blocks([f"{header}\n{esc(lead)}", *blocks, footer])
 
 
@@ -251,7 +256,7 @@ def render_comparison_html(answer: Answer, header: str, english: bool = False) -
     years = [c.year for c in comparison.years]
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
     head = (f"⚖️ <b>{esc(short(comparison.unit, LABEL_CHARS))}</b> · "
-            + (f"{span}, year by year" if english else f"{span} 年逐年对比"))
+            + _say("year_by_year", english, span=span))
     if comparison.other_units:
         head += esc(f"\n({comparison.other_units} more units fit the words; name the place to choose)" if english
                     else f"\n（另有 {comparison.other_units} 个单位符合，可写明地区）")
@@ -260,12 +265,12 @@ def render_comparison_html(answer: Answer, header: str, english: bool = False) -
                     else f"\n（只收录了该单位 {years[0]} 年的报告）")
     if comparison.years_left_out:
         left = "、".join(map(str, comparison.years_left_out))
-        head += esc(f"\n(earlier years not shown: {left})" if english else f"\n（更早的年份未列出：{left}）")
+        head += esc("\n" + _say("earlier_years_left_out", english, years=left))
     changes = comparison.changes[:MAX_CHANGES]
     for width in (SNIPPET_CHARS, 120, 60):
         blocks = [header, head]
         for column in comparison.years:
-            title = f"<b>{column.year}{'' if english else '年'}</b>"
+            title = f"<b>{_say('year', english, year=column.year)}</b>"
             if not column.has_report:
                 blocks.append(f"{title}\n" + esc("No report of this unit for that year." if english
                                                   else "未收录该单位这一年的报告。"))
@@ -275,7 +280,7 @@ def render_comparison_html(answer: Answer, header: str, english: bool = False) -
             else:
                 blocks.append(title + "".join(f"\n{_compared_block(r, width)}" for r in column.results))
         if changes:
-            lines = [f"<b>📈 {'Figures that changed' if english else '数字变化'}</b>"]
+            lines = [f"<b>📈 {_say('figures_changed', english)}</b>"]
             for change in changes:
                 (year_a, fig_a, res_a), (year_b, fig_b, res_b) = change.before, change.after
                 lines.append(f"• {esc(change.label)}：{_number(fig_a.value)}{esc(change.measure)} → "
@@ -308,12 +313,11 @@ def render_unit_page_html(page: UnitPage, english: bool = False) -> str:
              else f"{len(page.reports)} 份报告 · {page.passages} 段")
     lines.append(esc(" · ".join(x for x in (page.region, count) if x)))
     if page.topics:
-        lines.append(("🏷 Reports most on: " if english else "🏷 常报告的话题：") + esc("、".join(page.topics)))
+        lines.append(_say("topics_line", english) + esc("、".join(page.topics)))
     blocks = ["\n".join(lines)]
     for entry in page.reports:
         report = entry.report
-        year = (f"{report.year}" if english else f"{report.year}年") if report.year else ("Year unknown" if english
-                                                                                          else "年份不详")
+        year = _say("year", english, year=report.year) if report.year else _say("year_unknown", english)
         head = f"<b>{esc(year)}</b>" + (f" · {esc(date_label(report) or '')}" if report.date else "")
         block = [head, esc(short(report.title or "-", 120))]
         if entry.outline:
