@@ -1,16 +1,24 @@
-"""What a channel's long connection to its messenger needs whatever the protocol: growing back-off
-between attempts, replies paced within the platform's per-chat rate limit, and frames read safely."""
+"""What a channel's link to its messenger needs whatever the protocol: growing back-off between
+attempts and the wait after a drop (said in the log and /health), replies paced within the platform's
+per-chat rate limit, frames read safely, and the work started for each message kept until it ends."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
+
+from reportqa.conversations.monitor import Monitor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +38,57 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+class Link(Protocol):
+    """What a long connection says of itself (/health, the log and the tests read it)."""
+
+    status: str
+    reconnects: int
+    waits: list[float]  # every back-off waited, in order
+
+
+async def wait_to_reconnect(link: Link, channel: str, monitor: Monitor | None, backoff: Backoff, reason: str,
+                            stop: asyncio.Event, *, auth: bool = False, at_least: float = 0.0) -> None:
+    """After a drop: the next back-off (no shorter than ``at_least``), said in the log and at once in
+    /health, then waited unless the channel is stopped meanwhile."""
+    delay = backoff.next(at_least)
+    link.status = "auth_failed" if auth else "backing_off"
+    link.reconnects += 1
+    link.waits = [*link.waits[-99:], delay]
+    note = f"{reason}; reconnecting in {delay:.2f} s (attempt {backoff.failures})"
+    log.warning("%s: %s", channel, note)
+    if monitor is not None:
+        monitor.down(channel, note)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+
+
+class Background:
+    """The work a channel started for its messages (answered after the frame or callback was
+    acknowledged): kept so that stopping the channel ends it, a failure logged, never lost unseen."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what  # "wecom: a message" — what could not be handled, for the log
+        self.tasks: set[asyncio.Task] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s could not be handled", self.what, exc_info=task.exception())
+
+    async def cancel(self) -> None:
+        """Cancel what is running and wait until it has ended."""
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 @dataclass
@@ -64,7 +123,7 @@ class ChatPace:
                 self._locks.pop(key, None)
 
 
-def field(data: object, *path: str) -> object:
+def frame_field(data: object, *path: str) -> object:
     """``data[path[0]][path[1]]…``, or None wherever a level is missing or not an object (a frame is
     the platform's to shape: a malformed one is ignored, never a crash)."""
     for key in path:

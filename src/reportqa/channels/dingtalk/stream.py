@@ -35,7 +35,15 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace, field, number, tls_context
+from reportqa.conversations.links import (
+    Background,
+    Backoff,
+    ChatPace,
+    frame_field,
+    number,
+    tls_context,
+    wait_to_reconnect,
+)
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply, press_text
@@ -83,13 +91,13 @@ def text_of(data: dict) -> str:
     """The words of a robot message: text, a rich text's text items, a voice message's recognition."""
     kind = data.get("msgtype")
     if kind == "text":
-        return str(field(data, "text", "content") or "")
+        return str(frame_field(data, "text", "content") or "")
     if kind == "richText":
-        items = field(data, "content", "richText")
+        items = frame_field(data, "content", "richText")
         return " ".join(str(i.get("text")) for i in items if isinstance(i, dict) and i.get("text")) \
             if isinstance(items, list) else ""
     if kind == "audio":
-        return str(field(data, "content", "recognition") or "")
+        return str(frame_field(data, "content", "recognition") or "")
     return ""
 
 
@@ -125,7 +133,7 @@ class DingTalkChannel:
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
         self._token: tuple[str, float] | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._background = Background("dingtalk: a message")
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -144,28 +152,16 @@ class DingTalkChannel:
                 if outcome.kind == "rotate":  # the gateway moves us: a new socket at once
                     log.info("dingtalk: %s; opening a new connection", outcome.reason)
                     continue
-                at_least = self.settings.channel_auth_retry_seconds if outcome.kind == "auth" else 0.0
-                delay = backoff.next(at_least)
-                self.status = "auth_failed" if outcome.kind == "auth" else "backing_off"
-                self.reconnects += 1
-                self.waits = [*self.waits[-99:], delay]
-                note = f"{outcome.reason}; reconnecting in {delay:.2f} s (attempt {backoff.failures})"
-                log.warning("dingtalk: %s", note)
-                if self.monitor is not None:
-                    self.monitor.down(CHANNEL, note)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                auth = outcome.kind == "auth"
+                await wait_to_reconnect(self, CHANNEL, self.monitor, backoff, outcome.reason, self._stop, auth=auth,
+                                        at_least=self.settings.channel_auth_retry_seconds if auth else 0.0)
         self._http = None
 
     async def stop(self) -> None:
         self._stop.set()
         if self._ws is not None:
             await self._ws.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._background.cancel()
 
     async def ready(self, timeout: float) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
@@ -261,18 +257,8 @@ class DingTalkChannel:
                 except ValueError:
                     continue
                 if isinstance(data, dict):
-                    self._spawn(self._on_message(data))
+                    self._background.spawn(self._on_message(data))
         return False
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("dingtalk: a message could not be handled", exc_info=task.exception())
 
     # -- messages in --------------------------------------------------------------------------------
 

@@ -30,12 +30,19 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import Backoff, ChatPace, field, number, tls_context
+from reportqa.conversations.links import (
+    Background,
+    Backoff,
+    ChatPace,
+    frame_field,
+    number,
+    tls_context,
+    wait_to_reconnect,
+)
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import HELP, ChatService, Incoming, Reply
@@ -89,10 +96,10 @@ def text_of(body: dict) -> str:
     """The words of a message: text, the text items of a mixed message, or a voice message's words."""
     kind = body.get("msgtype")
     if kind in ("text", "voice"):
-        return str(field(body, kind, "content") or "")
+        return str(frame_field(body, kind, "content") or "")
     if kind == "mixed":
-        items = field(body, "mixed", "msg_item")
-        return " ".join(str(field(i, "text", "content") or "") for i in items or []
+        items = frame_field(body, "mixed", "msg_item")
+        return " ".join(str(frame_field(i, "text", "content") or "") for i in items or []
                         if isinstance(i, dict) and i.get("msgtype") == "text") if isinstance(items, list) else ""
     return ""
 
@@ -134,7 +141,7 @@ class WeComChannel:
         self._ready = asyncio.Event()
         self._replaced = False
         self._missed = 0
-        self._tasks: set[asyncio.Task] = set()
+        self._background = Background("wecom: a message")
 
     # -- the connection -------------------------------------------------------------------------
 
@@ -154,26 +161,14 @@ class WeComChannel:
                         log.warning("wecom: %s", outcome.reason)
                     return
                 at_least = {"auth": self.settings.channel_auth_retry_seconds, "throttled": 60.0}.get(outcome.kind, 0.0)
-                delay = backoff.next(at_least)
-                self.status = "auth_failed" if outcome.kind == "auth" else "backing_off"
-                self.reconnects += 1
-                self.waits = [*self.waits[-99:], delay]
-                note = f"{outcome.reason}; reconnecting in {delay:.2f} s (attempt {backoff.failures})"
-                log.warning("wecom: %s", note)
-                if self.monitor is not None:
-                    self.monitor.down(CHANNEL, note)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                await wait_to_reconnect(self, CHANNEL, self.monitor, backoff, outcome.reason, self._stop,
+                                        auth=outcome.kind == "auth", at_least=at_least)
 
     async def stop(self) -> None:
         self._stop.set()
         if self._ws is not None:
             await self._ws.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._background.cancel()
 
     async def ready(self, timeout: float) -> None:
         """Wait until subscribed (tests; the caller of a push)."""
@@ -253,7 +248,7 @@ class WeComChannel:
                 continue
             if not isinstance(got, dict):
                 continue
-            rid = str(field(got, "headers", "req_id") or "")
+            rid = str(frame_field(got, "headers", "req_id") or "")
             cmd = got.get("cmd")
             if not cmd:  # an answer to a frame of ours
                 if rid.startswith("ping"):
@@ -268,7 +263,7 @@ class WeComChannel:
                 continue
             body = got.get("body") if isinstance(got.get("body"), dict) else {}
             if cmd == "aibot_msg_callback":
-                self._spawn(self._on_message(rid, body))
+                self._background.spawn(self._on_message(rid, body))
             elif cmd == "aibot_event_callback":
                 event = body.get("event") if isinstance(body.get("event"), dict) else {}
                 kind = event.get("eventtype")
@@ -277,19 +272,9 @@ class WeComChannel:
                     await ws.close()
                     return
                 if kind == "template_card_event":
-                    self._spawn(self._on_click(body, event))
+                    self._background.spawn(self._on_click(body, event))
                 elif kind == "enter_chat":
-                    self._spawn(self._welcome(rid))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("wecom: a message could not be handled", exc_info=task.exception())
+                    self._background.spawn(self._welcome(rid))
 
     async def _request(self, sent: dict) -> dict:
         """Send a frame and wait for its answer (frames of one req_id one at a time)."""
@@ -319,7 +304,7 @@ class WeComChannel:
             log.info("wecom: message %s delivered again; answered once", msgid)
             return
         group = body.get("chattype") == "group"
-        user = str(field(body, "from", "userid") or "") or None
+        user = str(frame_field(body, "from", "userid") or "") or None
         chat = str(body.get("chatid") or "") if group else user
         if not chat:
             return
@@ -337,7 +322,7 @@ class WeComChannel:
         click = event.get("template_card_event") if isinstance(event.get("template_card_event"), dict) else event
         key = str(click.get("event_key") or "")
         group = body.get("chattype") == "group"
-        user = str(field(body, "from", "userid") or "") or None
+        user = str(frame_field(body, "from", "userid") or "") or None
         chat = str(body.get("chatid") or "") if group else user
         if not chat or not key:
             return
@@ -392,14 +377,14 @@ class WeComChannel:
         init = await self._request(frame("aibot_upload_media_init", {
             "type": "file", "filename": filename, "total_size": len(data), "total_chunks": len(chunks),
             "md5": hashlib.md5(data).hexdigest()}))
-        upload_id = str(field(init, "body", "upload_id") or "")
+        upload_id = str(frame_field(init, "body", "upload_id") or "")
         if not upload_id:
             raise ConnectionError(f"upload refused: errcode {init.get('errcode')} {init.get('errmsg', '')}")
         for index, chunk in enumerate(chunks):  # 0-based, as the SDK's code sends them
             await self._request(frame("aibot_upload_media_chunk", {
                 "upload_id": upload_id, "chunk_index": index, "base64_data": base64.b64encode(chunk).decode()}))
         done = await self._request(frame("aibot_upload_media_finish", {"upload_id": upload_id}))
-        media_id = str(field(done, "body", "media_id") or "")
+        media_id = str(frame_field(done, "body", "media_id") or "")
         if not media_id:
             raise ConnectionError(f"upload not finished: errcode {done.get('errcode')} {done.get('errmsg', '')}")
         return media_id

@@ -17,7 +17,6 @@ empty body: no passive reply, no retry) and answered in the background through t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -31,7 +30,7 @@ from lxml import etree
 from reportqa.channels.wecom.aibot import cards
 from reportqa.channels.wecom.crypto import CryptoError, WeComCrypto
 from reportqa.conversations.identity import Identities
-from reportqa.conversations.links import ChatPace, number, tls_context
+from reportqa.conversations.links import Background, ChatPace, number, tls_context
 from reportqa.conversations.monitor import Monitor
 from reportqa.conversations.news import Delivery
 from reportqa.conversations.service import ChatService, Incoming, Reply
@@ -76,7 +75,7 @@ class WeComAppChannel:
         self._http: aiohttp.ClientSession | None = None
         self._token: tuple[str, float] | None = None
         self._stop = asyncio.Event()
-        self._tasks: set[asyncio.Task] = set()
+        self._background = Background("wecom app: a callback")
 
     async def run(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
@@ -102,11 +101,7 @@ class WeComAppChannel:
 
     async def stop(self) -> None:
         self._stop.set()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._background.cancel()
 
     # -- callbacks in -----------------------------------------------------------------------------
 
@@ -133,18 +128,8 @@ class WeComAppChannel:
         except (CryptoError, etree.XMLSyntaxError, ValueError) as exc:
             log.warning("wecom app: a callback refused: %s", exc)
             return web.Response(status=403)
-        self._spawn(self._handle(fields))
+        self._background.spawn(self._handle(fields))
         return web.Response(status=200, text="")
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("wecom app: a callback could not be handled", exc_info=task.exception())
 
     async def _handle(self, fields: dict[str, str]) -> None:
         user = fields.get("FromUserName", "")
