@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -195,3 +196,28 @@ async def test_a_unit_without_the_power_is_not_listed_for_using_it(index: Search
 async def test_a_number_question_ranks_the_passage_with_the_figure_first(index: SearchIndex) -> None:
     answer = await answer_question(index, "执法检查开展了多少次")
     assert answer.results[0].report.source == "a.txt" and "23次" in answer.results[0].text
+
+
+async def test_a_check_reads_from_the_clauses_holding_its_words_what_it_reads_from_the_whole_text(searcher) -> None:
+    """``evidence_text`` with the question's words keys only the clauses holding them; every word a check
+    looks for (tokens, and compounds of tokens side by side) must then be found in it exactly where it
+    is found in the whole text less its boilerplate — over every sample passage, with far more
+    boilerplate than a build keeps (each clause in two sample reports or more) and without it."""
+    from reportqa.answers.evidence import evidence_text
+    from reportqa.index.boilerplate import key_counts, report_clause_keys
+
+    rows = [row for report_id in searcher.reports for row in await searcher.report_sections(report_id)]
+    keys, counts = key_counts(report_clause_keys(r.norm_text for r in rows if r.report_id == report_id)
+                              for report_id in searcher.reports)
+    compared = 0
+    for boilerplate in (frozenset(int(k) for k in keys[counts >= 2]), frozenset()):
+        searcher.boilerplate = boilerplate
+        for row in rows:
+            tokens = searcher.tokenizer.tokens(row.norm_text)
+            words = tuple(sorted({*tokens, *(a + b for a, b in itertools.pairwise(tokens))}))
+            for keep_absence in (False, True):
+                fast = evidence_text(row.norm_text, searcher, keep_absence, words)
+                whole = evidence_text(row.norm_text, searcher, keep_absence)
+                assert [w for w in words if (w in fast) != (w in whole)] == [], row.id
+                compared += len(words)
+    assert len(boilerplate_keys := keys[counts >= 2]) > 20 and compared > 10_000, (len(boilerplate_keys), compared)

@@ -208,10 +208,15 @@ def _read_and_rank(index: SearchIndex, question: str, today: dt.date | None, sco
     (not an overview, not a word no report holds): one worker-thread hop for both, not two (0.2 ms of
     a 3 ms answer). A comparison ranks its own years; this ranking is then what it falls back to."""
     scoped = apply_scope(parse(index, question, today), scope)
-    parsed = scoped.question
-    if parsed.absent_words or parsed.intent == "overview":
+    if not _ranks(scoped.question):
         return scoped, None
-    return scoped, index.rank(parsed, _pool(offset + top_k + 1))
+    return scoped, index.rank(scoped.question, _pool(offset + top_k + 1))
+
+
+def _ranks(parsed: ParsedQuestion) -> bool:
+    """Whether the answer ranks passages: not for a word no report holds (nothing is relevant), not
+    for an overview (the reports themselves)."""
+    return not parsed.absent_words and parsed.intent != "overview"
 
 
 async def ranked_answers(index: SearchIndex, parsed: ParsedQuestion, need: int, ranking: Ranking | None = None,

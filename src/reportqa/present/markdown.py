@@ -79,6 +79,9 @@ WECOM = Dialect("wecom", _wecom_escape, _wecom_line_start, "\n", 20480, lambda s
 DINGTALK = Dialect("dingtalk", _dingtalk_escape, _dingtalk_line_start, "  \n", 4000, len)
 
 
+_MARKS = {"b": "**", "i": "*", "s": "~~"}  # Telegram HTML tags and the markdown that opens and closes each
+
+
 class _Converter(HTMLParser):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(convert_charrefs=True)
@@ -88,12 +91,8 @@ class _Converter(HTMLParser):
         self.code = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "b":
-            self.out.append("**")
-        elif tag == "i":
-            self.out.append("*")
-        elif tag == "s":
-            self.out.append("~~")
+        if tag in _MARKS:
+            self.out.append(_MARKS[tag])
         elif tag in ("code", "pre"):
             self.code += 1
             self.out.append("`")
@@ -102,12 +101,8 @@ class _Converter(HTMLParser):
             self.out.append("[")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "b":
-            self.out.append("**")
-        elif tag == "i":
-            self.out.append("*")
-        elif tag == "s":
-            self.out.append("~~")
+        if tag in _MARKS:
+            self.out.append(_MARKS[tag])
         elif tag in ("code", "pre"):
             self.code = max(0, self.code - 1)
             self.out.append("`")

@@ -321,6 +321,8 @@ class SearchIndex:
         """A passage's normalised text less the clauses found in many reports (``boilerplate.py``);
         with ``words`` (lower case), only its clauses holding one of them (all a check for those
         words needs, for a few clauses' work), found in the text in lower case."""
+        if not self.boilerplate:  # the text as it is (no clause taken out: none is keyed)
+            return norm_text
         if words is not None and len(lower := norm_text.lower()) == len(norm_text):
             return content_holding(norm_text, self.boilerplate, words, lower)
         return content(norm_text, self.boilerplate)
