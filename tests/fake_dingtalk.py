@@ -7,7 +7,6 @@ disconnect, session webhooks that expire, markdown / actionCard / sampleFile mes
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -17,6 +16,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
+
+from tests.loopback_server import Changes, serve
 
 
 @dataclass
@@ -63,7 +64,7 @@ class FakeDingTalk:
         self._live: web.WebSocketResponse | None = None
         self._sessions: dict[str, tuple[str, float]] = {}  # session → (msgId, expires at)
         self._frames: dict[str, str] = {}  # session → the messageId of the frame that carried it
-        self._changed = asyncio.Condition()
+        self._changes = Changes()
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -76,11 +77,7 @@ class FakeDingTalk:
         app.router.add_post("/v1.0/robot/groupMessages/send", self._group_send)
         app.router.add_post("/v1.0/robot/oToMessages/batchSend", self._private_send)
         app.router.add_post("/media/upload", self._upload)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app)
         self.base = f"http://127.0.0.1:{port}"
         return self.base
 
@@ -91,12 +88,11 @@ class FakeDingTalk:
             await self._runner.cleanup()
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        await self._changes.notify()
 
     async def wait_until(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-        async with self._changed:
-            return await asyncio.wait_for(self._changed.wait_for(check), timeout)
+        """Until ``check()`` is true (re-checked whenever a frame or a request comes in)."""
+        return await self._changes.wait_until(check, timeout)
 
     # -- the gateway and the stream -------------------------------------------------------------------
 

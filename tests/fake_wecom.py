@@ -7,7 +7,6 @@ sent ``disconnected_event``. Tests push messages and clicks, drop the connection
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.loopback_server import Changes, serve
 
 
 @dataclass
@@ -58,7 +59,7 @@ class FakeWeCom:
 
     def __post_init__(self) -> None:
         self._live: web.WebSocketResponse | None = None
-        self._changed = asyncio.Condition()
+        self._changes = Changes()
         self._uploads: dict[str, dict] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -67,11 +68,7 @@ class FakeWeCom:
         """Listen on 127.0.0.1 (``tls``: as wss://, with that server certificate)."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=tls)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app, tls)
         self.url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/im_openws?bizid=1"  # a private deployment's form, path and query
         return self.url
 
@@ -82,13 +79,11 @@ class FakeWeCom:
             await self._runner.cleanup()
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        await self._changes.notify()
 
     async def wait_until(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-        """Until ``check()`` is true (re-checked whenever a frame comes in)."""
-        async with self._changed:
-            return await asyncio.wait_for(self._changed.wait_for(check), timeout)
+        """Until ``check()`` is true (re-checked whenever a frame or a request comes in)."""
+        return await self._changes.wait_until(check, timeout)
 
     # -- the socket ---------------------------------------------------------------------------------
 
