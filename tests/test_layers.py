@@ -133,7 +133,7 @@ BENEATH_THE_SEAMS = ("reportqa.index.database", "reportqa.index.arrays", "report
 
 def test_answers_read_through_the_retrieval_seams() -> None:
     """Above retrieval, nothing reaches into the index's database or a retriever's arrays: answers
-    read passages through ``SearchIndex`` (a ``PassageSource``) and rank through its ``Retriever``,
+    read passages through ``SearchIndex`` and rank through its ``Retriever``,
     so a second retriever is a class beside BM25's, not a change to every answer."""
     offenders = []
     for path, module in _modules():

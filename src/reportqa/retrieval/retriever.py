@@ -1,7 +1,8 @@
-"""The two seams between answering and what it answers from (ARCHITECTURE.md): a ``Retriever`` ranks
-passage positions by a question's terms, a ``PassageSource`` reads passages' text. ``answers/`` and
-the channels use these (through ``SearchIndex``), never the arrays or SQL beneath them, so a second
-retriever (a dense one, a remote index) is one class beside BM25's, not a change to every answer."""
+"""The seam between answering and what it ranks with (ARCHITECTURE.md): a ``Retriever`` ranks passage
+positions by a question's terms; ``SearchIndex`` ranks through one and reads passages' text for the
+layers above (``passage_rows``, ``report_sections``), so ``answers/`` and the channels never reach the
+arrays or SQL beneath, and a second retriever (a dense one, a remote index) is one class beside BM25's,
+not a change to every answer."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from reportqa.index.database import PassageRow
 
-__all__ = ["PassageRow", "PassageSource", "Retriever"]
+__all__ = ["PassageRow", "Retriever"]
 
 
 @runtime_checkable
@@ -46,13 +47,3 @@ class Retriever(Protocol):
         """Compile the ranking loops where the ``fast`` extra is installed; whether it now is."""
         ...
 
-
-class PassageSource(Protocol):
-    """Passages' text by id: what checking candidates, excerpts, 📄 and a unit's page read."""
-
-    async def passage_rows(self, ids: list[int], known: Mapping[int, PassageRow] | None = None,
-                           ) -> dict[int, PassageRow]:
-        ...
-
-    async def report_sections(self, report_id: int) -> list[PassageRow]:
-        ...

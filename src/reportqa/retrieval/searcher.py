@@ -469,18 +469,18 @@ class SearchIndex:
 
 
 async def ensure_index(settings: Settings, index_dir: Path | None = None,
-                       announce: Callable[[str, BuildSummary | None], None] | None = None) -> Path:
+                       announce: Callable[[BuildSummary | None], None] | None = None) -> Path:
     """The index folder, built from the configured reports (the bundled samples unless
     REPORTQA_REPORTS_DIR says otherwise) on first use: only when it holds no index at all, never
     over a damaged one (that is refused, and said). The one build-on-first-use of every command and
-    channel; ``announce("building", None)`` and ``announce("built", summary)`` tell the user."""
+    channel; ``announce(None)`` as it starts and ``announce(summary)`` once built tell the user."""
     index_dir = index_dir or settings.index_dir
     if store.read_pointer(index_dir) == (None, None):
         from reportqa.index.builder import build_index  # (the parsers: 60 ms a cold `ask` need not pay)
 
         if announce is not None:
-            announce("building", None)
+            announce(None)
         summary = await build_index(settings.reports_dir, index_dir, settings)
         if announce is not None:
-            announce("built", summary)
+            announce(summary)
     return index_dir

@@ -229,7 +229,7 @@ async def _open_index(settings: Settings, index_dir: Path | None) -> SearchIndex
         fail(ExitCode.NO_INDEX, f"no index in {index_dir}: build it with `reportqa index REPORTS_DIR "
                                 f"--index-dir {index_dir}`")
 
-    def announce(stage: str, summary: BuildSummary | None) -> None:
+    def announce(summary: BuildSummary | None) -> None:
         if summary is None:
             _err().print(say("cli_building", _lang(), index=target.resolve(), reports=settings.reports_dir),
                          markup=False)
