@@ -17,7 +17,8 @@ from reportqa.answers.scope import MAX_SCOPE_CHARS, OFF_WORDS, Scope, ScopeProbl
 from reportqa.conversations.scopes import scope_of, scope_reports, usable_scope
 from reportqa.conversations.state import BotState
 from reportqa.conversations.subscriptions import Refusal, SubscriptionStore
-from reportqa.present.catalog import Lang, lang_of, say
+from reportqa.domain.lang import Lang, lang_of
+from reportqa.present.catalog import say
 from reportqa.retrieval.serving import IndexHolder
 from reportqa.settings import Settings
 

@@ -25,9 +25,9 @@ from reportqa.conversations.scopes import usable_scope
 from reportqa.conversations.state import BotState
 from reportqa.conversations.state_db import StateUnavailable
 from reportqa.conversations.subscriptions import Notification, Queued, Subscription, SubscriptionStore
+from reportqa.domain.lang import lang_of
 from reportqa.errors import IndexDamaged
 from reportqa.present.actions import notification_buttons, rows_markup
-from reportqa.present.catalog import lang_of
 from reportqa.present.render import esc, render_answer_html, short
 from reportqa.retrieval.searcher import SearchIndex
 from reportqa.retrieval.serving import IndexHolder

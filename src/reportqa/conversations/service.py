@@ -42,6 +42,7 @@ from reportqa.conversations.state_db import StateUnavailable
 from reportqa.conversations.subscriptions import SubscriptionStore
 from reportqa.conversations.turns import turn_messages
 from reportqa.conversations.votes import cast_vote, give_reason, pick_target
+from reportqa.domain.lang import Lang, lang_of
 from reportqa.domain.text import normalise
 from reportqa.errors import IndexDamaged
 from reportqa.ingest.library_files import NotInLibrary, open_in_library
@@ -58,7 +59,7 @@ from reportqa.present.actions import (
     unit_page_buttons,
     units_buttons,
 )
-from reportqa.present.catalog import Lang, lang_of, say
+from reportqa.present.catalog import say
 from reportqa.present.library_lines import chunk_lines, units_by_region_lines, units_named_lines, years_html
 from reportqa.present.render import (
     TELEGRAM_LIMIT,

@@ -29,8 +29,9 @@ from reportqa.conversations.followup import (
     read_markers,
     result_asked,
 )
+from reportqa.domain.lang import lang_of
 from reportqa.domain.text import normalise
-from reportqa.present.catalog import lang_of, say
+from reportqa.present.catalog import say
 from reportqa.present.render import (
     TELEGRAM_LIMIT,
     esc,

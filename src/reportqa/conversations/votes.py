@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reportqa.conversations.state import BotState
+from reportqa.domain.lang import Lang
 from reportqa.present.actions import ALL_RESULTS, REASON_LABELS
-from reportqa.present.catalog import Lang, say
+from reportqa.present.catalog import say
 
 TARGETED_REASONS = frozenset({"unit", "year"})  # about one result of the page, not the answer as a whole
 

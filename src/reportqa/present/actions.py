@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from reportqa.answers.compose import Answer
 from reportqa.answers.unit_page import UnitPage
-from reportqa.present.catalog import Lang, say
+from reportqa.domain.lang import Lang
+from reportqa.present.catalog import say
 from reportqa.retrieval.searcher import ReportInfo
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: every id a channel stores or looks up is at most this

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import re
 
-from reportqa.domain.lang import LANGS, Lang, lang_of
-
-__all__ = ["LANGS", "Lang", "lang_of"]  # the languages themselves are the domain's (domain/lang.py)
-
+from reportqa.domain.lang import Lang
 
 MESSAGES: dict[str, dict[Lang, str]] = {
     "refused": {"zh": "抱歉，您没有使用本机器人的权限。",

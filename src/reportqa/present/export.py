@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from reportqa.answers.compose import Answer
-from reportqa.present.catalog import lang_of, say
+from reportqa.domain.lang import lang_of
+from reportqa.present.catalog import say
 from reportqa.present.render import section_label, snippet_text, unit_label
 
 EXPORT_LIMIT = 1000  # results in one file: a units answer over every indexed unit fits

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 from reportqa.answers.reading import reading
+from reportqa.domain.lang import Lang, lang_of
 from reportqa.present.actions import UNITS_LISTED
-from reportqa.present.catalog import Lang, lang_of, say
+from reportqa.present.catalog import say
 from reportqa.present.render import TELEGRAM_LIMIT, UNKNOWN_UNIT, esc, html_to_text, short, telegram_length
 from reportqa.retrieval.searcher import ReportInfo, SearchIndex
 

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from reportqa.answers.compose import Answer
+from reportqa.domain.lang import lang_of
 from reportqa.domain.model import PREAMBLE, SECTION_SEPARATOR
 from reportqa.domain.text import normalise
-from reportqa.present.catalog import lang_of, say
+from reportqa.present.catalog import say
 from reportqa.present.snippets import find_spans, make_snippet, mark
 from reportqa.retrieval.searcher import ReportInfo, Result
 

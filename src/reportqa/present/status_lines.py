@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportqa.present.catalog import Lang, reason_text, say
+from reportqa.domain.lang import Lang
+from reportqa.present.catalog import reason_text, say
 
 if TYPE_CHECKING:  # only named in signatures: printing a summary imports no indexer
     from reportqa.index.builder import BuildSummary

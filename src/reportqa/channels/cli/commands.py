@@ -26,10 +26,10 @@ from reportqa.settings import Settings, get_settings
 if TYPE_CHECKING:  # answering, building and reading files are imported by the commands that do them
     from rich.console import Console
 
+    from reportqa.domain.lang import Lang
     from reportqa.domain.model import ReportMeta
     from reportqa.index.builder import BuildSummary
     from reportqa.index.library import LibraryOutcome
-    from reportqa.present.catalog import Lang
     from reportqa.present.export import ExportFormat
     from reportqa.retrieval.searcher import SearchIndex
 

@@ -26,9 +26,10 @@ from reportqa.channels.telegram.handlers import admin_command
 from reportqa.channels.telegram.services import allowed, is_admin, services, wants_english
 from reportqa.channels.telegram.texts import say, warning_text
 from reportqa.conversations.incoming import clear_stale, upload_folder
+from reportqa.domain.lang import lang_of
 from reportqa.index.library import safe_report_name, upload_limit_bytes
 from reportqa.ingest.readers import SUPPORTED_SUFFIXES
-from reportqa.present.catalog import lang_of, reason_text
+from reportqa.present.catalog import reason_text
 from reportqa.present.catalog import say as catalog_say
 from reportqa.present.render import TELEGRAM_LIMIT, esc
 from reportqa.settings import Settings

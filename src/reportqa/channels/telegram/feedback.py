@@ -12,7 +12,7 @@ from reportqa.channels.telegram.services import Services
 from reportqa.channels.telegram.texts import say
 from reportqa.conversations.state import REASONS
 from reportqa.conversations.votes import cast_vote, give_reason, pick_target
-from reportqa.present.catalog import lang_of
+from reportqa.domain.lang import lang_of
 
 
 async def on_vote(svc: Services, query: CallbackQuery, message: Message, action: Callback, english: bool) -> None:

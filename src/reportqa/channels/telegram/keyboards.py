@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from reportqa.answers.compose import Answer
 from reportqa.answers.unit_page import UnitPage
 from reportqa.conversations.subscriptions import Subscription
+from reportqa.domain.lang import lang_of
 from reportqa.present import actions
 from reportqa.present.actions import (
     ALL_RESULTS,
@@ -21,7 +22,6 @@ from reportqa.present.actions import (
     Rows,
     parse_callback,
 )
-from reportqa.present.catalog import lang_of
 from reportqa.retrieval.searcher import ReportInfo
 
 __all__ = ["ALL_RESULTS", "EXPORT_FORMATS", "MAX_CALLBACK_BYTES", "REASON_LABELS", "RESULT_BUTTONS", "UNITS_LISTED",

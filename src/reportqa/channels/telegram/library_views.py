@@ -14,8 +14,8 @@ from reportqa.channels.telegram.keyboards import unit_page_keyboard, units_keybo
 from reportqa.channels.telegram.replies import chunk_lines, send_pieces
 from reportqa.channels.telegram.services import allowed, services, wants_english
 from reportqa.channels.telegram.texts import say
+from reportqa.domain.lang import lang_of
 from reportqa.domain.text import normalise
-from reportqa.present.catalog import lang_of
 from reportqa.present.library_lines import units_by_region_lines, units_named_lines, years_html
 from reportqa.present.render import TELEGRAM_LIMIT, render_unit_page_html
 from reportqa.retrieval.searcher import ReportInfo, SearchIndex

@@ -17,7 +17,7 @@ from reportqa.answers.scope import Scope
 from reportqa.channels.telegram.services import Services, allowed, is_admin, services, wants_english
 from reportqa.conversations.chat_settings import scope_reply
 from reportqa.conversations.scopes import scope_of, usable_scope
-from reportqa.present.catalog import lang_of
+from reportqa.domain.lang import lang_of
 from reportqa.retrieval.searcher import SearchIndex
 
 log = logging.getLogger(__name__)

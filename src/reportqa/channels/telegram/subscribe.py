@@ -17,7 +17,7 @@ from reportqa.channels.telegram.scopes import may_change_chat
 from reportqa.channels.telegram.services import Services, allowed, services, wants_english
 from reportqa.channels.telegram.texts import say
 from reportqa.conversations.chat_settings import subscribe_reply, unsubscribe_one, unsubscribe_reply
-from reportqa.present.catalog import lang_of
+from reportqa.domain.lang import lang_of
 from reportqa.present.render import short
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram import BotCommand
 
-from reportqa.present.catalog import lang_of, reason_text
+from reportqa.domain.lang import lang_of
+from reportqa.present.catalog import reason_text
 from reportqa.present.catalog import say as catalog_say
 
 HELP = {
